@@ -1,0 +1,83 @@
+"""One compact state value per subscriber, serialised once per update.
+
+Nested values are plain dicts and lists so that serialisation is one ``orjson.dumps``; update
+functions never mutate a nested value in place, they replace it (a copy of the state shares them).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import orjson
+
+NO_CONSENT = {"sms": False, "email": False, "push": False, "location": False}
+MAX_MARKERS = 64  # decided trigger instances remembered per subscriber (oldest dropped first)
+
+
+@dataclass(slots=True)
+class SubscriberState:
+    imsi: str
+    # from the profile
+    msisdn: str | None = None
+    email: str | None = None
+    app_user_id: str | None = None
+    payment_type: str = "UNKNOWN"
+    plan_id: str | None = None
+    age_band: str | None = None
+    segment: str | None = None
+    language: str = "en"
+    timezone: str = "UTC"
+    consent: dict[str, bool] = field(default_factory=lambda: dict(NO_CONSENT))
+    contract_end: int | None = None  # days since epoch
+    trials: list[dict[str, Any]] = field(default_factory=list)
+    profile_at: int = -1  # updated_at of the profile applied
+    # from the network
+    home_plmn: str | None = None
+    serving_plmn: str | None = None
+    serving_at: int = -1  # event time of the newest event that set serving_plmn
+    trip: dict[str, Any] | None = None  # {"mcc", "plmn", "started_at"} while abroad
+    trips: int = 0  # trips started
+    location: dict[str, Any] | None = None  # {"lat", "lon", "cell_id", "tac", "at"}
+    device_tac: str | None = None
+    bundle: dict[str, Any] | None = None  # {"id", "total", "remaining", "at"}
+    balance: float | None = None
+    currency: str | None = None
+    balance_at: int = -1
+    last_event_time: int = -1
+    events: int = 0  # events applied
+    # bookkeeping for exactly-once effects under at-least-once delivery
+    applied: dict[str, int] = field(default_factory=dict)  # input topic -> last offset applied
+    decided: dict[str, int] = field(default_factory=dict)  # trigger instance key -> event time
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SubscriberState:
+        raw = orjson.loads(data)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+    def copy(self) -> SubscriberState:
+        """A shallow copy: nested values are shared and must be replaced, never mutated."""
+        return copy.copy(self)
+
+    @property
+    def home_mcc(self) -> str | None:
+        return self.home_plmn[:3] if self.home_plmn else None
+
+    @property
+    def abroad(self) -> bool:
+        return self.trip is not None
+
+    def has_decided(self, instance_key: str) -> bool:
+        return instance_key in self.decided
+
+    def mark_decided(self, instance_key: str, at: int) -> None:
+        marks = dict(self.decided)
+        marks[instance_key] = at
+        while len(marks) > MAX_MARKERS:
+            del marks[min(marks, key=marks.__getitem__)]
+        self.decided = marks

@@ -1,0 +1,1 @@
+"""The wiring: Faust app, topics, tables and agents. Moves bytes; cjo/ decides."""

@@ -1,0 +1,44 @@
+"""Publishes decisions, offers and dead letters, and waits until the broker has them.
+
+Every send is awaited to its acknowledgement before the state that records it is written: a crash
+in between re-sends the same deterministic offer id, never loses an offer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping
+from typing import Any
+
+from cjo import codec
+from cjo.clock import Clock, WallClock
+
+
+class Publisher:
+    def __init__(self, offers: Mapping[str, Any], decisions: Any, dlq: Any,
+                 clock: Clock | None = None) -> None:
+        self._offers = offers
+        self._decisions = decisions
+        self._dlq = dlq
+        self._clock = clock or WallClock()
+
+    async def publish(self, offers: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> None:
+        now = self._clock.now_ms()
+        pending: list[Awaitable[Any]] = []
+        for offer in offers:
+            offer["published_at"] = now
+            topic = self._offers[offer["channel"].lower()]
+            pending.append(await topic.send(key=offer["imsi"].encode(),
+                                            value=codec.encode("Offer", offer)))
+        for decision in decisions:
+            decision["published_at"] = now
+            pending.append(await self._decisions.send(
+                key=decision["imsi"].encode(), value=codec.encode("Decision", decision)))
+        if pending:
+            await asyncio.gather(*pending)
+
+    async def dead_letter(self, topic: str, partition: int, offset: int, key: bytes | None,
+                          payload: bytes, error: str) -> None:
+        value = codec.dead_letter(topic, partition, offset, key, payload, error,
+                                  self._clock.now_ms())
+        await (await self._dlq.send(key=key, value=value))
