@@ -1,0 +1,31 @@
+"""The codec: Avro single-object encoding of the cjo.v1 records, and their plain JSON form.
+
+- :func:`encode` / :func:`decode`: records <-> bytes on Kafka (``C3 01`` + CRC-64-AVRO + body);
+- :func:`normalise`: a plain JSON value (recorded logs) -> a complete, checked record;
+- :func:`parse_log_line`: one recorded-log line -> :class:`LogRecord`;
+- :func:`dead_letter`: the encoded ``DeadLetter`` of an input that could not be used;
+- :func:`schema`: the parsed schema of ``schemas/<name>.avsc``.
+
+Records are plain Python values: timestamps int epoch milliseconds, dates int days since
+1970-01-01, enums str, bytes bytes.
+"""
+
+from .deadletter import dead_letter
+from .logline import RECORD_OF_STREAM, LogRecord, parse_log_line
+from .normalise import normalise
+from .schemas import fingerprint, record_names, schema
+from .wire import decode, encode, register_writer_schema
+
+__all__ = [
+    "RECORD_OF_STREAM",
+    "LogRecord",
+    "dead_letter",
+    "decode",
+    "encode",
+    "fingerprint",
+    "normalise",
+    "parse_log_line",
+    "record_names",
+    "register_writer_schema",
+    "schema",
+]
