@@ -56,10 +56,14 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
     table = app.Table(
         STATE_TABLE,
         partitions=settings.partitions,
+        key_type=bytes,
+        value_type=bytes,
         options={"block_cache_size": settings.rocksdb_block_cache_mb * 1024 * 1024,
                  "driver": "rocksdict"},
-        **raw,
     )
+    # faust derives a table's serializers from its types and falls back to json for bytes;
+    # the store and the changelog are created lazily, so raw set here is what they use.
+    table.key_serializer = table.value_serializer = "raw"
     publisher = Publisher(
         offers={c: app.topic(t, **raw) for c, t in topics.offers().items()},
         decisions=app.topic(topics["decisions"], **raw),

@@ -1,0 +1,3 @@
+from cjo.cli import main
+
+raise SystemExit(main())

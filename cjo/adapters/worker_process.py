@@ -1,0 +1,80 @@
+"""A `cjo worker` in a child process: started, watched, stopped or killed (for demo and tests)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from cjo.adapters.kafka_admin import committed_offsets
+from cjo.errors import CjoError
+
+
+class WorkerProcess:
+    def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
+        self._env = {**os.environ, **env}
+        self.log_path = log_path
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "cjo", "worker"], env=self._env,
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, grace_s: float = 20.0) -> None:
+        """SIGTERM (faust commits and closes its tables), then SIGKILL after the grace period."""
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        self._proc.send_signal(signal.SIGTERM)
+        try:
+            self._proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def wait_consumed(
+    bootstrap: str, group: str, end_offsets: Mapping[tuple[str, int], int],
+    worker: WorkerProcess, timeout_s: float,
+) -> None:
+    """Wait until the group committed every partition up to its end offset.
+
+    Faust commits an offset only after the agent has handled the record, and the agent awaits
+    every publication it makes: so committed == end means every decision is on its topic.
+    """
+    topics = sorted({topic for topic, _ in end_offsets})
+    deadline = time.monotonic() + timeout_s
+    while True:
+        committed = committed_offsets(bootstrap, group, topics)
+        behind = {tp: end for tp, end in end_offsets.items() if committed.get(tp, -1) < end}
+        if not behind:
+            return
+        if not worker.alive:
+            raise CjoError(f"the worker stopped early; its log ({worker.log_path}) ends with:\n"
+                           f"{worker.log_tail()}")
+        if time.monotonic() > deadline:
+            left = sum(end - max(committed.get(tp, 0), 0) for tp, end in behind.items())
+            raise CjoError(f"timed out after {timeout_s:.0f}s with {left} records not yet "
+                           f"processed; worker log: {worker.log_path}")
+        time.sleep(0.5)

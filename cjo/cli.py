@@ -1,0 +1,101 @@
+"""The `cjo` command. Each subcommand parses its flags and hands over to streams/ or adapters/."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from cjo.errors import CjoError
+
+
+def _speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'max', got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("speed must be > 0")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cjo", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("broker", help="run the embedded Kafka-protocol broker (Tansu)")
+    b.add_argument("--port", type=int, default=None, help="loopback port (default: a free one)")
+
+    w = sub.add_parser("worker", help="run a stream worker (settings from CJO_* variables)")
+    w.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    w.add_argument("--partitions", type=int, help="partitions of created topics (CJO_PARTITIONS)")
+    w.add_argument("--data-dir", type=Path, help="RocksDB directory (CJO_DATA_DIR)")
+    w.add_argument("--web-port", type=int, help="faust web port (CJO_WEB_PORT, 0 = free)")
+
+    r = sub.add_parser("replay", help="produce a recorded log into the input topics")
+    r.add_argument("file", type=Path)
+    r.add_argument("--speed", type=_speed, default=None,
+                   help="N times event time, or 'max' (default)")
+    r.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+
+    d = sub.add_parser("demo", help="broker + worker + a recorded log replayed; offers printed")
+    d.add_argument("--events", type=Path, default=None, help="recorded log (default: bundled)")
+    d.add_argument("--out", type=Path, default=None, help="write every offer as a JSON line")
+    d.add_argument("--partitions", type=int, default=8)
+    d.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the worker")
+
+    s = sub.add_parser("simulate", help="write a deterministic simulated recorded log")
+    s.add_argument("--subscribers", type=int, default=100)
+    s.add_argument("--days", type=int, default=2)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--out", type=Path, required=True)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ValidationError as err:
+        print(f"cjo: invalid setting: {err.errors()[0]['loc']}: {err.errors()[0]['msg']}",
+              file=sys.stderr)
+    except CjoError as err:
+        print(f"cjo: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("cjo: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:  # noqa: PLR0911 - one branch per subcommand
+    from cjo.settings import load
+
+    if args.command == "broker":
+        from cjo.adapters.broker import run_broker
+
+        return run_broker(args.port)
+    if args.command == "worker":
+        from streams.worker import run_worker
+
+        return run_worker(load(broker=args.broker, partitions=args.partitions,
+                               data_dir=args.data_dir, web_port=args.web_port))
+    if args.command == "replay":
+        from cjo.adapters.replay import run_replay
+
+        settings = load(broker=args.broker)
+        return run_replay(args.file, settings.broker, settings.topics, args.speed)
+    if args.command == "demo":
+        from cjo.adapters.demo import DemoOptions, run_demo, sample_log
+
+        return run_demo(DemoOptions(events=args.events or sample_log(), out=args.out,
+                                    partitions=args.partitions, timeout_s=args.timeout))
+    if args.command == "simulate":
+        from cjo.sim import run_simulate
+
+        return run_simulate(args.subscribers, args.days, args.seed, args.out)
+    raise AssertionError(args.command)

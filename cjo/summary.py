@@ -1,0 +1,51 @@
+"""The demo's closing summary, computed from what the engine published (pure)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))  # ceil without floats drifting
+    return float(ordered[int(rank) - 1])
+
+
+@dataclass
+class Summary:
+    events: Mapping[str, int]
+    dead_letters: int
+    offers: Sequence[Mapping[str, Any]]
+    decisions: Sequence[Mapping[str, Any]]
+    offers_by: Counter[tuple[str, str]] = field(init=False)
+    outcomes: Counter[str] = field(init=False)
+    latencies: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.offers_by = Counter((o["trigger_id"], o["channel"]) for o in self.offers)
+        self.outcomes = Counter(d["outcome"] for d in self.decisions)
+        self.latencies = [o["published_at"] - o["ingested_at"] for o in self.offers]
+
+    def render(self) -> str:
+        lines = ["events read per stream:"]
+        lines += [f"  {stream:<12} {count:>8}" for stream, count in sorted(self.events.items())]
+        lines.append(f"dead letters: {self.dead_letters}")
+        lines.append("decisions: " + (", ".join(
+            f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "none"))
+        lines.append("offers per trigger and channel:")
+        lines += [f"  {t:<24} {c:<6} {n:>6}" for (t, c), n in sorted(self.offers_by.items())]
+        lines.append(f"offers: {len(self.offers)}")
+        lines.append(f"ingest-to-publish latency: p50 {percentile(self.latencies, 50):.0f} ms, "
+                     f"p99 {percentile(self.latencies, 99):.0f} ms")
+        return "\n".join(lines)
+
+
+def offer_line(offer: Mapping[str, Any]) -> str:
+    return (f"{offer['channel']:<5} {offer['destination']:<22} {offer['trigger_id']:<18} "
+            f"{offer['offer_code']:<20} {offer['message']}")
