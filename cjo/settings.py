@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     embedded_broker_workarounds: bool = Field(
         True, description="one record per changelog batch (Tansu end-offset defect)"
     )
+    session_timeout_s: float = Field(
+        10.0, ge=6.0, le=300.0, description="consumer group session timeout (crash detection)"
+    )
     rocksdb_block_cache_mb: int = Field(16, ge=1, description="block cache per table partition")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")

@@ -48,6 +48,8 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
         producer_linger=0.005,
         producer_compression_type="lz4",
         broker_commit_interval=1.0,
+        # the embedded broker holds a new group join for half the session timeout
+        broker_session_timeout=settings.session_timeout_s,
         **extra,
     )
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
