@@ -1,0 +1,246 @@
+"""Kafka helpers on confluent-kafka: topics, exact end offsets, committed offsets, reading back.
+
+End offsets come from the high watermark that a Fetch response carries, never from ListOffsets:
+the embedded broker answers ListOffsets(latest) with the last batch's base offset + 1, which is
+short of the log end whenever a batch holds more than one record (ARCHITECTURE.md). librdkafka
+caches the watermark of every fetch response (and only of fetch responses) per partition, so a
+fresh consumer that has fetched each partition once knows the exact end. Against Apache Kafka the
+same method is exact too, so there is no broker-specific branch.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import (
+    OFFSET_END,
+    Consumer,
+    KafkaError,
+    Message,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic  # confluent_kafka.admin re-exports it untyped
+
+from cjo.errors import BrokerError
+
+Partition = tuple[str, int]
+TIMEOUT_S = 30.0
+# Client settings whose real names have underscores (everything else: underscores mean dots).
+_UNDERSCORED = frozenset(
+    {"error_cb", "throttle_cb", "stats_cb", "oauth_cb", "on_delivery", "log_level", "logger"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+    headers: tuple[tuple[str, bytes | None], ...] = ()
+
+
+def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
+    """librdkafka producer settings for cjo's producers.
+
+    ``murmur2_random`` maps a key to the partition the Java client and aiokafka (the Faust
+    workers) choose, which keeps every input topic co-partitioned by imsi. Overrides are
+    librdkafka names with underscores for dots (``linger_ms=50``, ``**{"linger.ms": 50}`` works
+    too); the client's callback settings (``error_cb``, ``logger``, ...) keep their names.
+    """
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "partitioner": "murmur2_random",
+        "linger.ms": 5,
+        "compression.type": "lz4",
+        "acks": "all",
+        "enable.idempotence": False,
+    }
+    config.update({
+        name if name in _UNDERSCORED else name.replace("_", "."): value
+        for name, value in overrides.items()
+    })
+    return config
+
+
+def _consumer(bootstrap: str, group: str | None = None, eof: bool = False) -> Consumer:
+    return Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": group or f"cjo-admin-{uuid.uuid4().hex}",
+        "enable.auto.commit": False,
+        "isolation.level": "read_uncommitted",  # the high watermark, not the last stable offset
+        "fetch.wait.max.ms": 10,
+        "enable.partition.eof": eof,
+        "auto.offset.reset": "earliest",
+        "log_level": 3,
+    })
+
+
+def create_topics(
+    bootstrap: str, names: Iterable[str], partitions: int,
+    config: Mapping[str, str] | None = None, timeout_s: float = TIMEOUT_S,
+) -> None:
+    """Create the topics that do not exist yet; return once metadata shows every one.
+
+    A topic that exists with another partition count is an error: the input topics must agree
+    for co-partitioning by imsi, and Tansu silently auto-creates (with 4 partitions) any topic a
+    producer or admin client merely asks metadata about before it is created.
+    """
+    wanted = sorted(set(names))
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    # Replication factor -1: the broker's default (1 on Tansu, the cluster's on Apache Kafka).
+    new = [NewTopic(name, partitions, -1, config=dict(config or {})) for name in wanted]
+    for name, future in admin.create_topics(new, request_timeout=timeout_s).items():
+        try:
+            future.result()
+        except Exception as err:
+            if _error_code(err) != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise BrokerError(f"cannot create topic {name} on {bootstrap}: {err}") from err
+    _await_topics(bootstrap, wanted, partitions, time.monotonic() + timeout_s)
+
+
+def _await_topics(bootstrap: str, wanted: list[str], partitions: int, deadline: float) -> None:
+    consumer = _consumer(bootstrap)  # a consumer's metadata requests never auto-create topics
+    try:
+        while missing := [name for name in wanted if not _check_count(consumer, name, partitions)]:
+            if time.monotonic() > deadline:
+                raise BrokerError(f"topics {missing} not in the metadata of {bootstrap} in time")
+            time.sleep(0.05)
+    finally:
+        consumer.close()
+
+
+def _check_count(consumer: Consumer, topic: str, partitions: int) -> bool:
+    found = len(partitions_of(consumer, topic))
+    if found and found != partitions:
+        raise BrokerError(
+            f"topic {topic} exists with {found} partitions, not {partitions}: all cjo topics "
+            f"need the same count; delete it (or restart the embedded broker) or set "
+            f"CJO_PARTITIONS={found}"
+        )
+    return found > 0
+
+
+def _error_code(err: Exception) -> int | None:
+    kafka_error = err.args[0] if err.args else None
+    return kafka_error.code() if isinstance(kafka_error, KafkaError) else None
+
+
+def partitions_of(client: AdminClient | Consumer, topic: str) -> list[int]:
+    """The partition numbers of a topic; empty when it does not exist (yet)."""
+    metadata = client.list_topics(topic, timeout=TIMEOUT_S).topics.get(topic)
+    if metadata is None or metadata.error is not None:
+        return []
+    return sorted(metadata.partitions)
+
+
+def _all_partitions(consumer: Consumer, topics: Iterable[str]) -> list[Partition]:
+    found: list[Partition] = []
+    for topic in topics:
+        numbers = partitions_of(consumer, topic)
+        if not numbers:
+            raise BrokerError(f"no such topic: {topic}")
+        found.extend((topic, number) for number in numbers)
+    return found
+
+
+def end_offsets(
+    bootstrap: str, topics: Iterable[str], timeout_s: float = TIMEOUT_S
+) -> dict[Partition, int]:
+    """The exact log-end offset of every partition of ``topics`` (see the module docstring)."""
+    consumer = _consumer(bootstrap)
+    try:
+        wanted = _all_partitions(consumer, topics)
+        # Start near the end: a fetch from there is small and its response carries the watermark.
+        consumer.assign([TopicPartition(t, p, OFFSET_END) for t, p in wanted])
+        return _fetched_watermarks(consumer, wanted, time.monotonic() + timeout_s)
+    finally:
+        consumer.close()
+
+
+def _fetched_watermarks(
+    consumer: Consumer, wanted: list[Partition], deadline: float
+) -> dict[Partition, int]:
+    found: dict[Partition, int] = {}
+    while len(found) < len(wanted):
+        if time.monotonic() > deadline:
+            missing = sorted(set(wanted) - set(found))
+            raise BrokerError(f"no fetch response for {missing[:5]} in time: is the broker up?")
+        consumer.poll(0.01)
+        for topic, partition in wanted:
+            high = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)[1]
+            if high >= 0:
+                found[topic, partition] = high
+    return found
+
+
+def committed_offsets(
+    bootstrap: str, group: str, topics: Iterable[str], timeout_s: float = TIMEOUT_S
+) -> dict[Partition, int]:
+    """The offsets ``group`` committed per partition; -1 where it committed nothing."""
+    consumer = _consumer(bootstrap, group)
+    try:
+        wanted = _all_partitions(consumer, topics)
+        answer = consumer.committed([TopicPartition(t, p) for t, p in wanted], timeout=timeout_s)
+    finally:
+        consumer.close()
+    return {(tp.topic, tp.partition): tp.offset if tp.offset >= 0 else -1 for tp in answer}
+
+
+def read_all(bootstrap: str, topics: Iterable[str], timeout_s: float = TIMEOUT_S) -> list[Record]:
+    """Every record now in ``topics``, up to their exact end offsets, by partition then offset."""
+    topics = list(topics)
+    deadline = time.monotonic() + timeout_s
+    ends = {tp: end for tp, end in end_offsets(bootstrap, topics, timeout_s).items() if end > 0}
+    consumer = _consumer(bootstrap, eof=True)
+    try:
+        # Offset 0, not OFFSET_BEGINNING: the same records (a log that starts later resets to
+        # its earliest offset), without the ListOffsets round trip that costs Tansu ~0.5 s.
+        consumer.assign([TopicPartition(t, p, 0) for t, p in ends])
+        records = _read_until(consumer, ends, deadline)
+    finally:
+        consumer.close()
+    return sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
+
+
+def _read_until(consumer: Consumer, ends: dict[Partition, int], deadline: float) -> list[Record]:
+    records: list[Record] = []
+    pending = dict(ends)
+    while pending:
+        if time.monotonic() > deadline:
+            raise BrokerError(f"read_all: partitions {sorted(pending)[:5]} not read to the end")
+        for msg in consumer.consume(500, 0.1):
+            error = msg.error()
+            if error is not None and error.code() != KafkaError._PARTITION_EOF:
+                raise BrokerError(f"read_all: {error}")
+            record = _record(msg)
+            tp = (record.topic, record.partition)
+            end = pending.get(tp)
+            if end is None:
+                continue
+            if error is None and record.offset < end:
+                records.append(record)
+            # Done at the end offset; an end-of-partition event also covers offset gaps
+            # (control records) that no message would ever fill.
+            if record.offset + (error is None) >= end:
+                del pending[tp]
+    return records
+
+
+def _record(msg: Message) -> Record:
+    topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+    assert topic is not None and partition is not None and offset is not None
+    headers = msg.headers() or []
+    items = headers.items() if isinstance(headers, dict) else headers
+    return Record(
+        topic=topic, partition=partition, offset=offset, key=msg.key(), value=msg.value(),
+        timestamp_ms=msg.timestamp()[1],
+        headers=tuple((name, v.encode() if isinstance(v, str) else v) for name, v in items),
+    )
