@@ -16,7 +16,7 @@ from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.kafka_admin import create_topics, read_all
 from cjo.adapters.replay import replay
-from cjo.adapters.worker_process import WorkerProcess, wait_consumed
+from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
 from cjo.settings import Settings, load
 from cjo.summary import Summary, offer_line
 
@@ -39,7 +39,7 @@ def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
         settings = load(broker=broker.bootstrap, partitions=opts.partitions, app_id="cjo-demo",
                         data_dir=Path(tmp) / "state")
         create_topics(settings.broker, settings.topics.all(), settings.partitions)
-        worker = WorkerProcess(_worker_env(settings), Path(tmp) / "worker.log").start()
+        worker = WorkerProcess(worker_env(settings), Path(tmp) / "worker.log").start()
         try:
             print(f"broker on {broker.bootstrap}; replaying {opts.events}", file=stdout)
             replayed = replay(opts.events, settings.broker, settings.topics,
@@ -52,12 +52,6 @@ def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
             worker.stop()
         _report(summary, opts, stdout)
     return 0
-
-
-def _worker_env(settings: Settings) -> dict[str, str]:
-    return {"CJO_BROKER": settings.broker, "CJO_PARTITIONS": str(settings.partitions),
-            "CJO_APP_ID": settings.app_id, "CJO_DATA_DIR": str(settings.data_dir),
-            "CJO_LOG_LEVEL": "WARNING"}
 
 
 def _inputs_only(end_offsets: dict[tuple[str, int], int],

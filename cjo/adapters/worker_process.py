@@ -12,6 +12,15 @@ from pathlib import Path
 
 from cjo.adapters.kafka_admin import committed_offsets
 from cjo.errors import CjoError
+from cjo.settings import Settings
+
+
+def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]:
+    """The environment that gives a child `cjo worker` these settings."""
+    return {"CJO_BROKER": settings.broker, "CJO_PARTITIONS": str(settings.partitions),
+            "CJO_APP_ID": settings.app_id, "CJO_DATA_DIR": str(settings.data_dir),
+            "CJO_TOPIC_PREFIX": settings.topic_prefix, "CJO_LOG_LEVEL": log_level,
+            "CJO_SESSION_TIMEOUT_S": str(settings.session_timeout_s)}
 
 
 class WorkerProcess:
