@@ -1,0 +1,339 @@
+"""The simulator: deterministic, schema-valid, ordered, realistic, with real bad lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fastavro import parse_schema
+from fastavro.validation import validate
+
+from cjo.errors import ConfigError
+from cjo.sim import DEFAULT_START_MS, SimSummary, simulate, write_log
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "cjo" / "samples" / "sample.jsonl"
+RECORDS = {
+    "charging": "ChargingEvent",
+    "location": "LocationEvent",
+    "usage": "UsageEvent",
+    "subscribers": "SubscriberProfile",
+    "responses": "OfferResponse",
+}
+DAY = 86_400_000
+RANGES = {"charging": (20, 100), "location": (30, 150), "usage": (20, 100)}
+
+
+@dataclass
+class Log:
+    raw: list[str]  # every line as written
+    good: list[dict[str, Any]]  # the lines that are records
+    bad: list[str]
+    summary: SimSummary
+
+
+def render(
+    subscribers: int, days: int, seed: int, bad_lines: int | None = None
+) -> tuple[str, SimSummary]:
+    out = io.StringIO()
+    summary = write_log(simulate(subscribers, days, seed, bad_lines=bad_lines), out)
+    return out.getvalue(), summary
+
+
+def load(text: str, summary: SimSummary) -> Log:
+    raw = text.splitlines()
+    good, bad = [], []
+    for line in raw:
+        if why_bad(line) is None:
+            good.append(orjson.loads(line))
+        else:
+            bad.append(line)
+    return Log(raw, good, bad, summary)
+
+
+@pytest.fixture(scope="module")
+def log() -> Log:
+    return load(*render(150, 4, 11))
+
+
+def _schemas() -> dict[str, tuple[dict[str, Any], Any]]:
+    out = {}
+    for topic, name in RECORDS.items():
+        schema = json.loads((ROOT / "schemas" / f"{name}.avsc").read_text())
+        out[topic] = (schema, parse_schema(schema))
+    return out
+
+
+SCHEMAS = _schemas()
+
+
+def _filled(value: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Omitted nullable fields are null, as EVENTS.md allows."""
+    filled = dict(value)
+    for f in schema["fields"]:
+        if isinstance(f["type"], list) and "null" in f["type"]:
+            filled.setdefault(f["name"], None)
+    return filled
+
+
+def why_bad(line: str) -> str | None:
+    """Why a recorded-log line cannot be used, or None for a good one."""
+    try:
+        doc = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return "not_json"
+    if not isinstance(doc, dict) or doc.get("topic") not in RECORDS:
+        return "unknown_topic"
+    value = doc.get("value")
+    if not isinstance(value, dict):
+        return "no_value"
+    return _value_problem(doc["topic"], doc.get("key"), value)
+
+
+def _value_problem(topic: str, key: Any, value: dict[str, Any]) -> str | None:
+    schema, parsed = SCHEMAS[topic]
+    if not validate(_filled(value, schema), parsed, raise_errors=False):
+        return "schema"
+    if set(value) - {f["name"] for f in schema["fields"]}:
+        return "unknown_field"
+    imsi = value["imsi"]
+    if not (imsi.isascii() and imsi.isdigit() and 14 <= len(imsi) <= 15) or key != imsi:
+        return "imsi"
+    return None
+
+
+def event_time(line: dict[str, Any]) -> int:
+    value = line["value"]
+    return int(value["updated_at"] if line["topic"] == "subscribers" else value["event_time"])
+
+
+def test_same_seed_gives_the_same_bytes_another_seed_other_bytes() -> None:
+    first, _ = render(30, 2, 5)
+    again, _ = render(30, 2, 5)
+    other, _ = render(30, 2, 6)
+    assert first == again
+    assert first != other
+
+
+def test_a_subscriber_does_not_depend_on_how_many_others_there_are() -> None:
+    def lines_of_first(subscribers: int) -> list[str]:
+        text, _ = render(subscribers, 2, 5, bad_lines=0)
+        return [line for line in text.splitlines() if '"key":"234150000000001"' in line]
+
+    assert lines_of_first(3) == lines_of_first(12)
+
+
+def test_every_good_line_fits_its_schema_and_ids_are_unique(log: Log) -> None:
+    assert len(log.good) > 40_000
+    for line in log.good:
+        assert set(line) == {"topic", "key", "value"}
+    ids = [line["value"]["event_id"] for line in log.good if "event_id" in line["value"]]
+    assert len(ids) == len(set(ids))
+    assert Counter(line["topic"] for line in log.good)["responses"] == 0
+
+
+def test_write_log_counts_what_it_wrote(log: Log) -> None:
+    counts = Counter(line["topic"] for line in log.good)
+    assert {k: v for k, v in log.summary.per_stream.items() if v} == dict(counts)
+    assert log.summary.bad == len(log.bad)
+    assert log.summary.lines == len(log.raw)
+    assert log.summary.bytes_written == sum(len(line) + 1 for line in log.raw)
+
+
+def test_lines_are_in_event_time_order_within_a_minute(log: Log) -> None:
+    latest, worst = 0, 0
+    for line in log.good:
+        t = event_time(line)
+        worst, latest = max(worst, latest - t), max(latest, t)
+    assert 0 < worst <= 60_000  # some disorder, as collection delays make it
+    assert event_time(log.good[0]) == DEFAULT_START_MS
+
+
+def test_requested_bad_lines_are_there_and_each_is_really_bad() -> None:
+    lines = list(simulate(40, 2, 3, bad_lines=7))
+    raws = [line["raw"] for line in lines if "raw" in line]
+    assert len(raws) == 7
+    reasons = [why_bad(raw) for raw in raws]
+    assert None not in reasons
+    assert set(reasons) == {"not_json", "unknown_topic", "schema", "imsi"}
+    first = next(i for i, line in enumerate(lines) if "raw" in line)
+    assert first > len(lines) // 20  # spread through the log, not bunched at one end
+    assert not [line for line in simulate(5, 1, 3, bad_lines=0) if "raw" in line]
+
+
+def test_default_bad_lines_about_one_in_two_thousand(log: Log) -> None:
+    assert len(log.raw) // 2000 - 1 <= len(log.bad) <= len(log.raw) // 2000 + 3
+    text, summary = render(1, 3, 2)
+    assert summary.lines >= 300
+    assert summary.bad >= 3
+    assert sum(why_bad(line) is not None for line in text.splitlines()) == summary.bad
+
+
+def test_per_subscriber_day_volumes_are_in_range(log: Log) -> None:
+    counts: Counter[tuple[str, str, int]] = Counter()
+    for line in log.good:
+        if line["topic"] in RANGES:
+            counts[line["topic"], line["key"], (event_time(line) - DEFAULT_START_MS) // DAY] += 1
+    for topic, (low, high) in RANGES.items():
+        per_day = [n for (t, _, _), n in counts.items() if t == topic]
+        assert len(per_day) == 150 * 4
+        assert low <= min(per_day) and max(per_day) <= high, topic
+        assert statistics.mean(per_day) < (low + high) / 2  # the middle-low end
+
+
+def _trips(log: Log) -> tuple[int, list[tuple[str, int, int, str]]]:
+    """Trips started, and completed ones as (imsi, foreign ATTACH time, home ATTACH time, plmn)."""
+    profiles = [line for line in log.good if line["topic"] == "subscribers"]
+    home = {line["key"]: line["value"]["home_plmn"] for line in profiles}
+    moves = defaultdict(list)
+    for line in log.good:
+        if line["topic"] == "location":
+            v = line["value"]
+            moves[line["key"]].append((v["event_time"], v["serving_plmn"], v["event_type"]))
+    started, done = 0, []
+    for imsi, events in moves.items():
+        events.sort()
+        away_since: tuple[int, str] | None = None
+        for t, plmn, kind in events:
+            abroad = plmn[:3] != home[imsi][:3]
+            if abroad and away_since is None:
+                assert kind == "ATTACH"
+                started, away_since = started + 1, (t, plmn)
+            elif not abroad and away_since is not None:
+                assert kind == "ATTACH"
+                done.append((imsi, away_since[0], t, away_since[1]))
+                away_since = None
+    return started, done
+
+
+def test_trips_abroad_go_home_foreign_home(log: Log) -> None:
+    started, done = _trips(log)
+    assert 12 <= started <= 40  # about 15% of 150 subscribers
+    assert len(done) >= 8
+    assert len({plmn for *_, plmn in done}) >= 4
+    windows = {imsi: (a, b) for imsi, a, b, _ in done}
+    seen = 0
+    for line in log.good:
+        if line["topic"] in ("usage", "charging") and line["key"] in windows:
+            a, b = windows[line["key"]]
+            if a <= line["value"]["event_time"] < b:
+                assert line["value"]["serving_plmn"][:3] != line["key"][:3]
+                seen += 1
+    assert seen > 100
+
+
+def test_profiles_look_like_a_uk_operators_base(log: Log) -> None:
+    firsts: dict[str, dict[str, Any]] = {}
+    updates = []
+    for line in log.good:
+        if line["topic"] == "subscribers":
+            if line["key"] in firsts:
+                updates.append(line["value"])
+            firsts.setdefault(line["key"], line["value"])
+    profiles = list(firsts.values())
+    assert len(profiles) == 150
+    share = lambda test: sum(map(test, profiles)) / len(profiles)  # noqa: E731
+    assert 0.75 <= share(lambda p: p["home_plmn"] == "23415") <= 0.95
+    assert share(lambda p: p["msisdn"].startswith("447") and len(p["msisdn"]) == 12) == 1
+    assert 0.55 <= share(lambda p: "email" in p) <= 0.85
+    assert 0.45 <= share(lambda p: "app_user_id" in p) <= 0.75
+    assert 0.03 <= share(lambda p: not any(p["consent"].values())) <= 0.2
+    for channel, rate in (("push", 0.5), ("sms", 0.6), ("email", 0.4), ("location", 0.35)):
+        assert abs(share(lambda p, c=channel: p["consent"][c]) - rate) < 0.13, channel
+    assert {p["payment_type"] for p in profiles} == {"PREPAID", "POSTPAID", "HYBRID"}
+    assert "A18_24" in {p.get("age_band") for p in profiles}
+    assert 0.75 <= share(lambda p: p["language"] == "en") < 1
+    soon = DEFAULT_START_MS // DAY + 60
+    assert any(p.get("contract_end", 10**9) <= soon for p in profiles)
+    assert all(p["payment_type"] != "PREPAID" or "contract_end" not in p for p in profiles)
+    assert all(t["status"] == "ACTIVE" for p in profiles for t in p["trials"])
+    end = DEFAULT_START_MS + 4 * DAY
+    assert all(DEFAULT_START_MS < t["expires_at"] < end for p in profiles for t in p["trials"])
+    outcomes = Counter(t["status"] for p in updates for t in p["trials"])
+    assert outcomes["CONVERTED"] > 0 and outcomes["CANCELLED"] > 0
+    assert all(p["updated_at"] > DEFAULT_START_MS for p in updates)
+
+
+def test_devices_drops_bundles_and_balances_change_as_in_life(log: Log) -> None:
+    tacs: dict[str, set[str]] = defaultdict(set)
+    drops: dict[str, list[int]] = defaultdict(list)
+    bundle: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    balance: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    usage = 0
+    for line in log.good:
+        v = line["value"]
+        if "imeisv" in v:
+            tacs[line["key"]].add(v["imeisv"][:8])
+        if line["topic"] == "usage":
+            usage += 1
+            if v["dropped"]:
+                drops[line["key"]].append(v["event_time"])
+        if v.get("bundle_total_octets"):
+            left = v["bundle_remaining_octets"] / v["bundle_total_octets"]
+            bundle[line["key"]].append((v["event_time"], left))
+        if "balance" in v:
+            assert v["currency"] == "GBP" and v["balance"] >= 0
+            balance[line["key"]].append((v["event_time"], v["balance"]))
+    changed = sum(len(t) > 1 for t in tacs.values())
+    assert 1 <= changed <= 15  # about 3%
+    assert 0.01 <= sum(map(len, drops.values())) / usage <= 0.04
+    within_hour = lambda ts, t: sum(t <= u < t + 3_600_000 for u in ts)  # noqa: E731
+    assert any(within_hour(ts, t) >= 3 for ts in drops.values() for t in ts)  # a burst
+    lefts = [[x for _, x in sorted(pairs)] for pairs in bundle.values()]  # in event-time order
+    assert all(a >= b for xs in lefts for a, b in pairwise(xs))
+    assert any(xs[0] > 0.2 >= min(xs) for xs in lefts)  # crossing the last fifth
+    money = [[x for _, x in sorted(pairs)] for pairs in balance.values()]
+    assert any(b > a for xs in money for a, b in pairwise(xs))  # a top-up
+
+
+def test_daily_volume_and_app_mix_are_calibrated(log: Log) -> None:
+    octets: Counter[tuple[str, int]] = Counter()
+    by_category: Counter[str] = Counter()
+    for line in log.good:
+        v = line["value"]
+        if line["topic"] == "charging":
+            day = (v["event_time"] - DEFAULT_START_MS) // DAY
+            octets[line["key"], day] += v["used_total_octets"]
+        elif line["topic"] == "usage":
+            by_category[v["app_category"]] += v["bytes_uplink"] + v["bytes_downlink"]
+    assert 0.45e9 <= statistics.mean(octets.values()) <= 1.0e9  # about 0.7 GB a day
+    assert 0.6 <= by_category["VIDEO"] / sum(by_category.values()) <= 0.85  # about 75%
+
+
+def test_lines_are_what_the_codec_reads() -> None:
+    logline = pytest.importorskip("cjo.codec.logline")
+    from cjo.errors import InvalidRecord
+
+    text, summary = render(20, 1, 9, bad_lines=10)
+    rejected = 0
+    for line in text.splitlines():
+        try:
+            logline.parse_log_line(line)
+        except InvalidRecord:
+            rejected += 1
+    assert rejected == summary.bad == 10
+
+
+def test_rejects_impossible_arguments() -> None:
+    with pytest.raises(ConfigError):
+        simulate(-1, 2, 7)
+    with pytest.raises(ConfigError):
+        simulate(10, 2, 7, bad_lines=-3)
+
+
+def test_bundled_sample_is_current_and_holds_what_its_readme_says() -> None:
+    text, summary = render(100, 2, 7)
+    assert SAMPLE.read_text() == text, "regenerate it: see cjo/samples/README.md"
+    assert 10_000 <= summary.lines <= 25_000
+    started, done = _trips(load(text, summary))
+    assert started >= 8 and done
+    readme = (SAMPLE.parent / "README.md").read_text()
+    assert f"{summary.lines:,}" in readme and f"{summary.bad}" in readme
