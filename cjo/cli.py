@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _dispatch(args: argparse.Namespace) -> int:  # noqa: PLR0911 - one branch per subcommand
+def _dispatch(args: argparse.Namespace) -> int:
     from cjo.settings import load
 
     if args.command == "broker":
@@ -88,7 +88,8 @@ def _dispatch(args: argparse.Namespace) -> int:  # noqa: PLR0911 - one branch pe
         from cjo.adapters.replay import run_replay
 
         settings = load(broker=args.broker)
-        return run_replay(args.file, settings.broker, settings.topics, args.speed)
+        return run_replay(args.file, settings.broker, settings.topics, args.speed,
+                          partitions=settings.partitions)
     if args.command == "demo":
         from cjo.adapters.demo import DemoOptions, run_demo, sample_log
 

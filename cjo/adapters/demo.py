@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -87,7 +87,7 @@ def _report(summary: Summary, opts: DemoOptions, stdout: TextIO) -> None:
         print(f"wrote {len(summary.offers)} offers to {opts.out}", file=stdout)
 
 
-def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
     with path.open("wb") as out:
         for row in rows:
             out.write(orjson.dumps(row) + b"\n")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from confluent_kafka import KafkaError, Message, Producer
-from tqdm import tqdm  # type: ignore[import-untyped]  # no types-tqdm in the dev extras
+from tqdm import tqdm
 
 from cjo.adapters.kafka_admin import Partition, create_topics, producer_config
 from cjo.codec import dead_letter, encode, parse_log_line

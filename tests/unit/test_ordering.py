@@ -1,0 +1,74 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cjo.ordering import STREAM_RANK, EventTimeMerger
+
+TOPICS = {"charging": STREAM_RANK["charging"], "location": STREAM_RANK["location"],
+          "subscribers": STREAM_RANK["subscribers"]}
+
+
+def merger(**kw: int) -> EventTimeMerger[str]:
+    return EventTimeMerger(TOPICS, **kw)
+
+
+def test_waits_for_a_topic_that_is_not_caught_up() -> None:
+    m = merger()
+    m.push(0, "charging", 200, 0, "c200")
+    assert list(m.release(0, caught_up=lambda t: t != "location", now_ms=0)) == []
+    m.push(0, "location", 100, 0, "l100")
+    assert list(m.release(0, caught_up=lambda t: t != "location", now_ms=0)) == ["l100"]
+    # location's queue is empty again and it is not caught up: c200 keeps waiting
+    assert m.buffered(0) == 1
+
+
+def test_releases_in_event_time_order_across_topics() -> None:
+    m = merger()
+    for topic, t in [("charging", 30), ("charging", 40), ("location", 10), ("location", 35),
+                     ("subscribers", 30)]:
+        m.push(0, topic, t, 0, f"{topic[0]}{t}")
+    out = list(m.release(0, caught_up=lambda t: True, now_ms=0))
+    assert out == ["l10", "s30", "c30", "l35", "c40"]  # profile first at equal time
+
+
+def test_never_reorders_within_one_topic() -> None:
+    m = merger()
+    m.push(0, "location", 50, 0, "first")
+    m.push(0, "location", 20, 0, "second")  # late inside its topic: stays behind
+    assert list(m.release(0, caught_up=lambda t: True, now_ms=0)) == ["first", "second"]
+
+
+def test_idle_wait_is_bounded_by_wall_time() -> None:
+    m = merger(max_idle_ms=1000)
+    m.push(0, "charging", 5, arrived_ms=0, item="c5")
+    assert list(m.release(0, caught_up=lambda t: False, now_ms=999)) == []
+    assert list(m.release(0, caught_up=lambda t: False, now_ms=1000)) == ["c5"]
+
+
+def test_buffer_is_bounded() -> None:
+    m = merger(max_buffered=3)
+    for i in range(3):
+        m.push(0, "charging", i, 0, f"c{i}")
+    assert list(m.release(0, caught_up=lambda t: False, now_ms=0)) == ["c0"]
+
+
+def test_partitions_are_independent_and_droppable() -> None:
+    m = merger()
+    m.push(0, "charging", 1, 0, "p0")
+    m.push(1, "charging", 1, 0, "p1")
+    assert m.drop(1) == ["p1"] and m.buffered() == 1
+    assert list(m.release(1, caught_up=lambda t: True, now_ms=0)) == []
+
+
+@given(st.lists(st.tuples(st.sampled_from(sorted(TOPICS)), st.integers(0, 1000)), max_size=60))
+def test_merge_of_ordered_topics_is_sorted_and_loses_nothing(pushes) -> None:
+    m = merger()
+    per_topic: dict[str, list[int]] = {}
+    for topic, _ in pushes:
+        per_topic.setdefault(topic, [])
+    items = []
+    for topic, t in sorted(pushes, key=lambda p: p[1]):  # each topic in event-time order
+        m.push(0, topic, t, 0, (t, TOPICS[topic], topic))
+        items.append((t, TOPICS[topic], topic))
+    out = list(m.release(0, caught_up=lambda t: True, now_ms=0))
+    assert sorted(out) == sorted(items)
+    assert [(t, r) for t, r, _ in out] == sorted((t, r) for t, r, _ in out)
