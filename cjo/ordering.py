@@ -4,8 +4,9 @@ Each input topic-partition is consumed in offset order, but Kafka gives no order
 a charging record at 10:02 may reach the worker before the location record at 10:01. Like Kafka
 Streams, the worker buffers records per partition and always releases the record with the smallest
 (event time, stream rank) among the heads of the topic queues. A topic whose queue is empty blocks
-the release until it is known to be caught up (nothing left to fetch), or until the oldest record
-waiting has waited ``max_idle_ms`` of wall time (a stalled topic must not stop the others).
+the release while it is known to lag (records exist that have not arrived yet: they will), and
+while its position is unknown only until the oldest record waiting has waited ``max_idle_ms`` of
+wall time. A full buffer (``max_buffered``) releases regardless: memory stays bounded.
 
 Within one topic the order is the offset order, never changed: the redelivery check in the state
 relies on it, and a late record inside a topic is the state's business (see ``cjo.state.update``).
@@ -18,6 +19,9 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+# What the wiring knows of a topic-partition: True caught up, False lagging, None unknown.
+Status = Callable[[str], bool | None]
 
 T = TypeVar("T")
 
@@ -47,6 +51,7 @@ class EventTimeMerger(Generic[T]):
         self._max_idle_ms = max_idle_ms
         self._max_buffered = max_buffered
         self._partitions: dict[int, _Partition[T]] = {}
+        self.forced = 0  # releases that did not wait for a lagging topic (idle or full buffer)
 
     def push(self, partition: int, topic: str, event_time: int, arrived_ms: int, item: T) -> None:
         part = self._partitions.setdefault(partition, _Partition())
@@ -60,28 +65,33 @@ class EventTimeMerger(Generic[T]):
             return part.size if part else 0
         return sum(p.size for p in self._partitions.values())
 
-    def release(self, partition: int, caught_up: Callable[[str], bool],
-                now_ms: int) -> Iterator[T]:
+    def release(self, partition: int, caught_up: Status, now_ms: int) -> Iterator[T]:
         """Yield the records of ``partition`` that may be processed now, in merged order."""
         part = self._partitions.get(partition)
         while part is not None and part.size:
-            heads = [q[0] for q in part.queues.values() if q]
-            first = min(heads, key=lambda e: (e.event_time, e.rank))
             if self._must_wait(part, caught_up, now_ms):
                 return
+            heads = [q[0] for q in part.queues.values() if q]
+            first = min(heads, key=lambda e: (e.event_time, e.rank))
             queue = next(q for q in part.queues.values() if q and q[0] is first)
             queue.popleft()
             part.size -= 1
             yield first.item
 
-    def _must_wait(self, part: _Partition[T], caught_up: Callable[[str], bool],
-                   now_ms: int) -> bool:
-        if part.size >= self._max_buffered:
+    def _must_wait(self, part: _Partition[T], caught_up: Status, now_ms: int) -> bool:
+        statuses = {caught_up(t) for t in self._topics if not part.queues.get(t)}
+        if statuses <= {True}:
             return False
+        if part.size >= self._max_buffered:
+            self.forced += 1
+            return False
+        if False in statuses:
+            return True
         oldest = min(q[0].arrived_ms for q in part.queues.values() if q)
         if now_ms - oldest >= self._max_idle_ms:
+            self.forced += 1
             return False
-        return any(not part.queues.get(t) and not caught_up(t) for t in self._topics)
+        return True
 
     def drop(self, partition: int) -> list[T]:
         """Forget a partition (revoked in a rebalance); returns what it held, unprocessed."""

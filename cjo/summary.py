@@ -41,7 +41,8 @@ class Summary:
         lines.append("offers per trigger and channel:")
         lines += [f"  {t:<24} {c:<6} {n:>6}" for (t, c), n in sorted(self.offers_by.items())]
         lines.append(f"offers: {len(self.offers)}")
-        lines.append(f"ingest-to-publish latency: p50 {percentile(self.latencies, 50):.0f} ms, "
+        lines.append(f"ingest-to-publish latency (includes queueing when a log is replayed at max "
+                     f"speed): p50 {percentile(self.latencies, 50):.0f} ms, "
                      f"p99 {percentile(self.latencies, 99):.0f} ms")
         return "\n".join(lines)
 

@@ -14,6 +14,7 @@ import faust
 from faust.types import TP
 
 from cjo.settings import Settings
+from streams.durable import DurableTable
 from streams.processor import Processor
 from streams.publisher import Publisher
 
@@ -36,7 +37,11 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
     if settings.embedded_broker_workarounds:
         # Tansu answers ListOffsets(latest) with the last batch's base offset + 1: one record per
         # batch keeps that right for the changelogs that faust's recovery reads (ARCHITECTURE.md).
+        # A linger would then cost a full linger per record: send at once.
         extra["producer_max_batch_size"] = 1
+        extra["producer_linger"] = 0.0
+    else:
+        extra["producer_linger"] = 0.005
     app = faust.App(
         settings.app_id,
         broker=_broker_url(settings.broker),
@@ -48,7 +53,6 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
         web_port=web_port,
         web_bind="127.0.0.1",
         web_enabled=False,
-        producer_linger=0.005,
         producer_compression_type="lz4",
         broker_commit_interval=1.0,
         # the embedded broker holds a new group join for half the session timeout
@@ -58,14 +62,15 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
            "value_serializer": "raw"}
     topics = settings.topics
-    table: Any = app.Table(
-        STATE_TABLE,
+    table: Any = app.tables.add(DurableTable(
+        app,
+        name=STATE_TABLE,
         partitions=settings.partitions,
         key_type=bytes,
         value_type=bytes,
         options={"block_cache_size": settings.rocksdb_block_cache_mb * 1024 * 1024,
                  "driver": "rocksdict"},
-    )
+    ))
     # faust derives a table's serializers from its types and falls back to json for bytes;
     # the store and the changelog are created lazily, so raw set here is what they use.
     table.key_serializer = table.value_serializer = "raw"
@@ -94,6 +99,11 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
             if tp.topic == topics["ticks"]:
                 await ticks.send(key=b"tick", value=now, partition=tp.partition)
 
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's signal typing
+    async def on_revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
+        revoked: set[TP] = args[0] if args else kwargs["revoked"]
+        processor.forget({tp.partition for tp in revoked if tp.topic in source.topics})
+
     return Wiring(app=app, processor=processor)
 
 
@@ -112,8 +122,8 @@ class FaustFeed:
         value = await self._app.consumer.position(TP(topic, partition))
         return None if value is None else int(value)
 
-    def generation(self) -> int:
-        return int(self._app.consumer_generation_id)
-
     async def ack(self, event: Any) -> None:
         await self.stream.ack(event)
+
+    async def flush(self) -> None:
+        await self._app.producer.flush()

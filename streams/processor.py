@@ -14,9 +14,10 @@ from cjo import codec, logs
 from cjo.clock import Clock, WallClock
 from cjo.decide import decide, new_state
 from cjo.errors import InvalidRecord
-from cjo.ordering import STREAM_RANK, EventTimeMerger
+from cjo.ordering import STREAM_RANK, EventTimeMerger, Status
 from cjo.settings import Topics
 from cjo.state import Position, SubscriberState
+from streams.durable import AckWhenDurable
 from streams.publisher import Publisher
 
 log = logs.get("cjo.processor")
@@ -27,8 +28,8 @@ class Feed(Protocol):
 
     def highwater(self, topic: str, partition: int) -> int | None: ...
     async def position(self, topic: str, partition: int) -> int | None: ...
-    def generation(self) -> int: ...
     async def ack(self, event: Any) -> None: ...
+    async def flush(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -51,6 +52,7 @@ class Processor:
         self._merger: EventTimeMerger[Pending] = EventTimeMerger(
             {t: STREAM_RANK[s] for s, t in self._inputs.items()}, max_idle_ms=max_idle_ms)
         self._next_offset: dict[tuple[str, int], int] = {}  # per input TP: seen or position
+        self._durable = AckWhenDurable(feed.ack)
         self.counts: Counter[str] = Counter()
 
     async def handle(self, event: Any) -> None:
@@ -63,7 +65,25 @@ class Processor:
             await self._accept(event, now)
         await self._release(message.partition, now)
         if message.topic == self._topics["ticks"]:
-            await self._feed.ack(event)
+            if self._durable.stalled():
+                await self._feed.flush()  # a last write may sit in the producer: push it out
+            self._durable.add(event, [])
+            self._report(message.partition, now)
+        await self._durable.ack_delivered()
+
+    def _report(self, partition: int, now: int) -> None:
+        if partition == 0 and now // 10_000 != self.counts["last_report"] // 10_000:
+            self.counts["last_report"] = now
+            log.info("progress", buffered=self._merger.buffered(), forced=self._merger.forced,
+                     awaiting_delivery=len(self._durable), head=self._durable.describe_head(),
+                     **{k: v for k, v in self.counts.items() if k != "last_report"})
+
+    def forget(self, partitions: set[int]) -> None:
+        """Partitions were revoked: what waits here is redelivered to their next owner."""
+        dropped = sum(len(self._merger.drop(p)) for p in partitions) + self._durable.forget()
+        self._next_offset = {tp: o for tp, o in self._next_offset.items()
+                             if tp[1] not in partitions}
+        log.info("partitions_revoked", partitions=sorted(partitions), dropped=dropped)
 
     async def _accept(self, event: Any, now: int) -> None:
         message = event.message
@@ -76,7 +96,7 @@ class Processor:
                         offset=message.offset, error=str(err))
             await self._publisher.dead_letter(message.topic, message.partition, message.offset,
                                               message.key, message.value or b"", str(err))
-            await self._feed.ack(event)
+            self._durable.add(event, [])
             return
         event_time = int(record.get("event_time", record.get("updated_at", 0)))
         self._merger.push(message.partition, message.topic, event_time, now,
@@ -89,22 +109,23 @@ class Processor:
                 if position is not None:
                     self._next_offset[(topic, partition)] = position
 
-    def _caught_up(self, partition: int) -> Any:
-        def caught_up(topic: str) -> bool:
+    def _caught_up(self, partition: int) -> Status:
+        def caught_up(topic: str) -> bool | None:
             end = self._feed.highwater(topic, partition)
             nxt = self._next_offset.get((topic, partition))
-            return end is not None and nxt is not None and nxt >= end
+            if end is None or nxt is None:
+                return None
+            return nxt >= end
         return caught_up
 
     async def _release(self, partition: int, now: int) -> None:
-        generation = self._feed.generation()
+        # faust drops stale-generation records on delivery, and revoked partitions are forgotten
+        # (see forget): whatever is released here is ours to process and ack.
         for pending in list(self._merger.release(partition, self._caught_up(partition), now)):
             message = pending.event.message
-            if message.generation_id != generation:
-                continue  # revoked in a rebalance: never acked, its new owner reprocesses it
             self.counts[pending.stream] += 1
-            await self._apply(pending, Position(message.topic, message.offset))
-            await self._feed.ack(pending.event)
+            writes = await self._apply(pending, Position(message.topic, message.offset))
+            self._durable.add(pending.event, writes)
 
     def _decode(self, stream: str, key: bytes | None, value: bytes | None) -> dict[str, Any]:
         if not value:
@@ -117,7 +138,8 @@ class Processor:
             raise InvalidRecord("key", f"{key!r} does not match imsi {imsi!r}")
         return record
 
-    async def _apply(self, pending: Pending, position: Position) -> None:
+    async def _apply(self, pending: Pending, position: Position) -> list[Any]:
+        """Decide, publish (awaited), store the new state; returns the pending state write."""
         record = pending.record
         key = record["imsi"].encode()
         raw = self._table.get(key)
@@ -125,9 +147,10 @@ class Processor:
         result = decide(pending.stream, record, state, position, pending.ingested_at)
         if result.state is None:
             self.counts["redelivered"] += 1
-            return
+            return []
         await self._publisher.publish(result.offers, result.decisions)
         for offer in result.offers:
             log.info("offer", subscriber=logs.hash_id(offer["imsi"]), trigger=offer["trigger_id"],
                      channel=offer["channel"], offer_id=offer["offer_id"])
         self._table[key] = result.state.to_bytes()
+        return [self._table.last_write]

@@ -43,7 +43,7 @@ class Pipeline:
         return self.settings.topics
 
     def start_worker(self, name: str = "worker") -> WorkerProcess:
-        self.worker = WorkerProcess(worker_env(self.settings),
+        self.worker = WorkerProcess(worker_env(self.settings, log_level="INFO"),
                                     self.workdir / f"{name}.log").start()
         return self.worker
 

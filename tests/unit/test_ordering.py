@@ -37,11 +37,18 @@ def test_never_reorders_within_one_topic() -> None:
     assert list(m.release(0, caught_up=lambda t: True, now_ms=0)) == ["first", "second"]
 
 
-def test_idle_wait_is_bounded_by_wall_time() -> None:
+def test_wait_for_a_topic_of_unknown_position_is_bounded_by_wall_time() -> None:
     m = merger(max_idle_ms=1000)
     m.push(0, "charging", 5, arrived_ms=0, item="c5")
-    assert list(m.release(0, caught_up=lambda t: False, now_ms=999)) == []
-    assert list(m.release(0, caught_up=lambda t: False, now_ms=1000)) == ["c5"]
+    assert list(m.release(0, caught_up=lambda t: None, now_ms=999)) == []
+    assert list(m.release(0, caught_up=lambda t: None, now_ms=1000)) == ["c5"]
+    assert m.forced == 1
+
+
+def test_a_topic_known_to_lag_is_waited_for_however_long() -> None:
+    m = merger(max_idle_ms=1000)
+    m.push(0, "charging", 5, arrived_ms=0, item="c5")
+    assert list(m.release(0, caught_up=lambda t: t == "subscribers", now_ms=10**9)) == []
 
 
 def test_buffer_is_bounded() -> None:
