@@ -127,3 +127,6 @@ class FaustFeed:
 
     async def flush(self) -> None:
         await self._app.producer.flush()
+
+    async def rewind(self, topic: str, partition: int, offset: int) -> None:
+        await self._app.consumer.seek(TP(topic, partition), offset)

@@ -22,6 +22,8 @@ from streams.publisher import Publisher
 
 log = logs.get("cjo.processor")
 
+REAL_GAP_MS = 10_000
+
 
 class Feed(Protocol):
     """What the processor needs from the consumer that feeds it."""
@@ -30,6 +32,7 @@ class Feed(Protocol):
     async def position(self, topic: str, partition: int) -> int | None: ...
     async def ack(self, event: Any) -> None: ...
     async def flush(self) -> None: ...
+    async def rewind(self, topic: str, partition: int, offset: int) -> None: ...
 
 
 @dataclass(slots=True)
@@ -53,6 +56,7 @@ class Processor:
             {t: STREAM_RANK[s] for s, t in self._inputs.items()}, max_idle_ms=max_idle_ms)
         self._next_offset: dict[tuple[str, int], int] = {}  # per input TP: seen or position
         self._durable = AckWhenDurable(feed.ack)
+        self._rewound: dict[tuple[str, int], tuple[int, int]] = {}  # TP -> (offset, when)
         self.counts: Counter[str] = Counter()
 
     async def handle(self, event: Any) -> None:
@@ -60,7 +64,7 @@ class Processor:
         now = self._clock.now_ms()
         if message.topic == self._topics["ticks"]:
             await self._refresh_positions(message.partition)
-        else:
+        elif await self._in_sequence(message, now):
             self._next_offset[(message.topic, message.partition)] = message.offset + 1
             await self._accept(event, now)
         await self._release(message.partition, now)
@@ -78,11 +82,37 @@ class Processor:
                      awaiting_delivery=len(self._durable), head=self._durable.describe_head(),
                      **{k: v for k, v in self.counts.items() if k != "last_report"})
 
+    async def _in_sequence(self, message: Any, now: int) -> bool:
+        """False for a record that lies past a gap: the gap is re-read first.
+
+        faust skips (and acknowledges) records fetched while its flow is stopped during a
+        rebalance and relies on a seek to the committed offsets to deliver them again; seen
+        here, a partition missed that seek and 120 records were never processed. So a gap in a
+        partition's offsets rewinds it once; a gap still there after ``REAL_GAP_MS`` is real
+        (compaction, retention) and is accepted.
+        """
+        tp = (message.topic, message.partition)
+        expected = self._next_offset.get(tp)
+        if expected is None or message.offset <= expected:
+            return True
+        rewound = self._rewound.get(tp)
+        if rewound is not None and rewound[0] == expected:
+            if now - rewound[1] < REAL_GAP_MS:
+                return False  # records queued before the rewind took effect: they come again
+            log.warning("offset_gap", topic=tp[0], partition=tp[1], start=expected,
+                        end=message.offset)
+            return True
+        log.info("rewind", topic=tp[0], partition=tp[1], to=expected, seen=message.offset)
+        self._rewound[tp] = (expected, now)
+        await self._feed.rewind(tp[0], tp[1], expected)
+        return False
+
     def forget(self, partitions: set[int]) -> None:
         """Partitions were revoked: what waits here is redelivered to their next owner."""
         dropped = sum(len(self._merger.drop(p)) for p in partitions) + self._durable.forget()
         self._next_offset = {tp: o for tp, o in self._next_offset.items()
                              if tp[1] not in partitions}
+        self._rewound = {tp: r for tp, r in self._rewound.items() if tp[1] not in partitions}
         log.info("partitions_revoked", partitions=sorted(partitions), dropped=dropped)
 
     async def _accept(self, event: Any, now: int) -> None:
