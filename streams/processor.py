@@ -23,6 +23,7 @@ from streams.publisher import Publisher
 log = logs.get("cjo.processor")
 
 REAL_GAP_MS = 10_000
+REWIND_RETRY_MS = 2_000
 
 
 class Feed(Protocol):
@@ -64,6 +65,7 @@ class Processor:
         now = self._clock.now_ms()
         if message.topic == self._topics["ticks"]:
             await self._refresh_positions(message.partition)
+            await self._retry_rewinds(message.partition, now)
         elif await self._in_sequence(message, now):
             self._next_offset[(message.topic, message.partition)] = message.offset + 1
             await self._accept(event, now)
@@ -106,6 +108,16 @@ class Processor:
         self._rewound[tp] = (expected, now)
         await self._feed.rewind(tp[0], tp[1], expected)
         return False
+
+    async def _retry_rewinds(self, partition: int, now: int) -> None:
+        """A rewind that delivered nothing (faust may overwrite the position) is done again."""
+        for (topic, part), (offset, when) in list(self._rewound.items()):
+            stuck = self._next_offset.get((topic, part)) == offset and (
+                self._feed.highwater(topic, part) or 0) > offset
+            if part == partition and stuck and now - when >= REWIND_RETRY_MS:
+                log.info("rewind_again", topic=topic, partition=part, to=offset)
+                self._rewound[(topic, part)] = (offset, now)
+                await self._feed.rewind(topic, part, offset)
 
     def forget(self, partitions: set[int]) -> None:
         """Partitions were revoked: what waits here is redelivered to their next owner."""
