@@ -1,0 +1,124 @@
+"""`make bench`: throughput and latency, each against a baseline measured in the same run.
+
+Stages, each printed as events/s and a ratio to its baseline:
+1. domain: codec decode alone (baseline) vs decode + decide (state update, triggers, offers);
+2. pipeline: a plain confluent-kafka consumer reading the input topics (baseline) vs a worker
+   processing them end to end (decode, event-time merge, decide, publish, RocksDB + changelog,
+   commit), on the embedded broker on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from cjo import codec
+from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.demo import collect
+from cjo.adapters.kafka_admin import committed_offsets, create_topics, read_all
+from cjo.adapters.replay import replay
+from cjo.adapters.worker_process import WorkerProcess, worker_env
+from cjo.decide import decide, new_state
+from cjo.errors import InvalidRecord
+from cjo.settings import load
+from cjo.sim import simulate, write_log
+from cjo.state import Position, SubscriberState
+from cjo.summary import percentile
+
+
+def _rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def bench_domain(log: Path) -> None:
+    records = []
+    for line in log.read_bytes().splitlines():
+        try:
+            rec = codec.parse_log_line(line)
+        except InvalidRecord:
+            continue
+        records.append((rec.stream, codec.encode(rec.record_name, rec.value)))
+    start = time.perf_counter()
+    for _, data in records:
+        codec.decode(data)
+    baseline = _rate(len(records), time.perf_counter() - start)
+    states: dict[str, SubscriberState] = {}
+    start = time.perf_counter()
+    for offset, (stream, data) in enumerate(records):
+        _, value = codec.decode(data)
+        imsi = value["imsi"]
+        result = decide(stream, value, states.get(imsi) or new_state(imsi),
+                        Position(stream, offset), 0)
+        if result.state is not None:
+            states[imsi] = result.state
+            result.state.to_bytes()
+    full = _rate(len(records), time.perf_counter() - start)
+    print(f"domain   baseline decode only      {baseline:>10,.0f} events/s")
+    print(f"domain   decode + decide + state   {full:>10,.0f} events/s   "
+          f"ratio {full / baseline:.2f}")
+
+
+def bench_pipeline(log: Path, partitions: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="cjo-bench-") as tmp, EmbeddedBroker() as broker:
+        settings = load(broker=broker.bootstrap, partitions=partitions, app_id="cjo-bench",
+                        data_dir=Path(tmp) / "state")
+        create_topics(settings.broker, settings.topics.all(), partitions)
+        replayed = replay(log, settings.broker, settings.topics, progress=False)
+        print(f"replay   producer                  {replayed.events_per_s:>10,.0f} events/s")
+        inputs = list(settings.topics.inputs().values())
+        start = time.perf_counter()
+        count = len(read_all(settings.broker, inputs))
+        baseline = _rate(count, time.perf_counter() - start)
+        print(f"pipeline baseline plain consumer   {baseline:>10,.0f} events/s")
+        ends = {tp: e for tp, e in replayed.end_offsets.items() if tp[0] in inputs}
+        worker = WorkerProcess(worker_env(settings), Path(tmp) / "worker.log").start()
+        try:
+            elapsed = _time_worker(settings.broker, settings.app_id, inputs, ends, worker)
+        finally:
+            worker.stop()
+        summary = collect(settings)
+        total = sum(ends.values())
+        rate = _rate(total, elapsed)
+        print(f"pipeline worker end to end         {rate:>10,.0f} events/s   "
+              f"ratio {rate / baseline:.3f}   ({total:,} events in {elapsed:.1f} s)")
+        lat = summary.latencies
+        print(f"pipeline offers {len(summary.offers)}, ingest-to-publish p50 "
+              f"{percentile(lat, 50):.0f} ms, p99 {percentile(lat, 99):.0f} ms (catch-up load)")
+
+
+def _time_worker(bootstrap: str, group: str, inputs: list[str],
+                 ends: dict[tuple[str, int], int], worker: WorkerProcess) -> float:
+    """Seconds from the first committed offset to the last (group join excluded)."""
+    first: float | None = None
+    while True:
+        committed = committed_offsets(bootstrap, group, inputs)
+        done = sum(max(committed.get(tp, -1), 0) for tp in ends)
+        now = time.perf_counter()
+        if first is None and done > 0:
+            first = now
+        if all(committed.get(tp, -1) >= end for tp, end in ends.items()):
+            return now - (first or now)
+        if not worker.alive:
+            raise SystemExit(f"worker died: {worker.log_tail()}")
+        time.sleep(0.2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="cjo-bench", description=__doc__)
+    parser.add_argument("--subscribers", type=int, default=200)
+    parser.add_argument("--days", type=int, default=2)
+    parser.add_argument("--partitions", type=int, default=8)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "bench.jsonl"
+        with log.open("w") as out:
+            sim = write_log(simulate(args.subscribers, args.days, seed=1), out)
+        print(f"log: {args.subscribers} subscribers x {args.days} days, {sim.lines:,} lines")
+        bench_domain(log)
+        bench_pipeline(log, args.partitions)
+
+
+if __name__ == "__main__":
+    main()
