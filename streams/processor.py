@@ -24,6 +24,7 @@ log = logs.get("cjo.processor")
 
 REAL_GAP_MS = 10_000
 REWIND_RETRY_MS = 2_000
+STUCK_COMMIT_MS = 5_000
 
 
 class Feed(Protocol):
@@ -34,6 +35,7 @@ class Feed(Protocol):
     async def ack(self, event: Any) -> None: ...
     async def flush(self) -> None: ...
     async def rewind(self, topic: str, partition: int, offset: int) -> None: ...
+    def stuck_commits(self, partition: int) -> dict[str, int]: ...
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class Processor:
         self._next_offset: dict[tuple[str, int], int] = {}  # per input TP: seen or position
         self._durable = AckWhenDurable(feed.ack)
         self._rewound: dict[tuple[str, int], tuple[int, int]] = {}  # TP -> (offset, when)
+        self._stuck_since: dict[tuple[str, int], int] = {}
         self.counts: Counter[str] = Counter()
 
     async def handle(self, event: Any) -> None:
@@ -66,6 +69,7 @@ class Processor:
         if message.topic == self._topics["ticks"]:
             await self._refresh_positions(message.partition)
             await self._retry_rewinds(message.partition, now)
+            await self._unstick_commits(message.partition, now)
         elif await self._in_sequence(message, now):
             self._next_offset[(message.topic, message.partition)] = message.offset + 1
             await self._accept(event, now)
@@ -81,7 +85,7 @@ class Processor:
         if partition == 0 and now // 10_000 != self.counts["last_report"] // 10_000:
             self.counts["last_report"] = now
             log.info("progress", buffered=self._merger.buffered(), forced=self._merger.forced,
-                     awaiting_delivery=len(self._durable), head=self._durable.describe_head(),
+                     awaiting_delivery=len(self._durable),
                      **{k: v for k, v in self.counts.items() if k != "last_report"})
 
     async def _in_sequence(self, message: Any, now: int) -> bool:
@@ -118,6 +122,21 @@ class Processor:
                 log.info("rewind_again", topic=topic, partition=part, to=offset)
                 self._rewound[(topic, part)] = (offset, now)
                 await self._feed.rewind(topic, part, offset)
+
+    async def _unstick_commits(self, partition: int, now: int) -> None:
+        """Records dropped under us (acked offsets above a committed one that never moves) are
+        read again from the committed offset; applying them twice is a no-op by design."""
+        stuck = self._feed.stuck_commits(partition)
+        for topic, committed in stuck.items():
+            since = self._stuck_since.setdefault((topic, partition), now)
+            if now - since >= STUCK_COMMIT_MS:
+                log.warning("rewind_stuck_commit", topic=topic, partition=partition,
+                            to=committed)
+                self._stuck_since.pop((topic, partition))
+                self._next_offset[(topic, partition)] = committed
+                await self._feed.rewind(topic, partition, committed)
+        for key in [k for k in self._stuck_since if k[1] == partition and k[0] not in stuck]:
+            del self._stuck_since[key]
 
     def forget(self, partitions: set[int]) -> None:
         """Partitions were revoked: what waits here is redelivered to their next owner."""
