@@ -134,7 +134,7 @@ class FaustFeed:
         Reads faust 0.15.3's private ack bookkeeping (pinned in pyproject.toml): acked offsets
         that all lie above the committed one mean the records between were dropped.
         """
-        consumer = self._app.consumer
+        consumer: Any = self._app.consumer
         stuck = {}
         for tp, acked in consumer._acked.items():
             committed = consumer._committed_offset.get(tp)
