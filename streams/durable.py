@@ -43,13 +43,6 @@ class AckWhenDurable:
         """The oldest input still waits for a write (the producer may hold it back)."""
         return bool(self._waiting) and not all(w.done() for w in self._waiting[0][1])
 
-    def describe_head(self) -> str:
-        if not self._waiting:
-            return ""
-        event, writes = self._waiting[0]
-        m = event.message
-        return f"{m.topic}[{m.partition}]@{m.offset} writes={writes!r}"
-
     def forget(self) -> int:
         """Drop every input not yet acked (partitions revoked: they will be redelivered)."""
         dropped = len(self._waiting)

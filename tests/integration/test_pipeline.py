@@ -8,9 +8,13 @@ from typing import Any
 
 import pytest
 
+from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.kafka_admin import read_all
+from cjo.codec import fingerprint
 from cjo.offers import offer_id
 from tests.integration.pipeline import Pipeline, write_log
+from tests.unit.test_codec_apache_avro import apache_read
 
 pytestmark = pytest.mark.integration
 
@@ -97,6 +101,16 @@ def test_recorded_log_becomes_exactly_the_expected_offers(pipeline: Pipeline,
     assert by_imsi[imsi(2)]["destination"] == "app-2"
     assert by_imsi[imsi(2)]["message"].startswith("Bienvenue") and "Germany" in by_imsi[
         imsi(2)]["message"]
+
+    # what the engine published is plain Avro single-object encoding: an independent decoder agrees
+    published = read_all(pipeline.settings.broker, [pipeline.topics["sms"], pipeline.topics["push"],
+                                                    pipeline.topics["decisions"]])
+    for record in published:
+        name = "Decision" if record.topic == pipeline.topics["decisions"] else "Offer"
+        assert record.value[:2] == b"\xc3\x01" and record.value[2:10] == fingerprint(name)
+        independent = apache_read(name, record.value)
+        assert independent["offer_id"] == codec.decode(record.value, name)[1]["offer_id"]
+        assert independent["imsi"] == record.key.decode()
 
     suppressed = [d for d in result.decisions if d["outcome"] == "SUPPRESSED"]
     assert [(d["imsi"], d["reasons"]) for d in suppressed] == [(imsi(3), ["no_consent"])]
