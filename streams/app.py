@@ -128,20 +128,11 @@ class FaustFeed:
     async def flush(self) -> None:
         await self._app.producer.flush()
 
-    def stuck_commits(self, partition: int) -> dict[str, int]:
-        """Topics of ``partition`` whose commit waits for offsets faust will never see acked.
-
-        Reads faust 0.15.3's private ack bookkeeping (pinned in pyproject.toml): acked offsets
-        that all lie above the committed one mean the records between were dropped.
-        """
+    def committed(self, topic: str, partition: int) -> int | None:
+        """The offset faust last committed (its private bookkeeping; faust is pinned)."""
         consumer: Any = self._app.consumer
-        stuck = {}
-        for tp, acked in consumer._acked.items():
-            committed = consumer._committed_offset.get(tp)
-            if tp.partition == partition and acked and committed is not None \
-                    and min(acked) > committed:
-                stuck[tp.topic] = int(committed)
-        return stuck
+        value = consumer._committed_offset.get(TP(topic, partition))
+        return None if value is None else int(value)
 
     async def rewind(self, topic: str, partition: int, offset: int) -> None:
         await self._app.consumer.seek(TP(topic, partition), offset)

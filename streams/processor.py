@@ -35,7 +35,7 @@ class Feed(Protocol):
     async def ack(self, event: Any) -> None: ...
     async def flush(self) -> None: ...
     async def rewind(self, topic: str, partition: int, offset: int) -> None: ...
-    def stuck_commits(self, partition: int) -> dict[str, int]: ...
+    def committed(self, topic: str, partition: int) -> int | None: ...
 
 
 @dataclass(slots=True)
@@ -60,7 +60,9 @@ class Processor:
         self._next_offset: dict[tuple[str, int], int] = {}  # per input TP: seen or position
         self._durable = AckWhenDurable(feed.ack)
         self._rewound: dict[tuple[str, int], tuple[int, int]] = {}  # TP -> (offset, when)
-        self._stuck_since: dict[tuple[str, int], int] = {}
+        self._last_seen_ms: dict[tuple[str, int], int] = {}
+        self._stuck_rewound_ms: dict[tuple[str, int], int] = {}
+        self._started_ms = self._clock.now_ms()
         self.counts: Counter[str] = Counter()
 
     async def handle(self, event: Any) -> None:
@@ -71,6 +73,7 @@ class Processor:
             await self._retry_rewinds(message.partition, now)
             await self._unstick_commits(message.partition, now)
         elif await self._in_sequence(message, now):
+            self._last_seen_ms[(message.topic, message.partition)] = now
             self._next_offset[(message.topic, message.partition)] = message.offset + 1
             await self._accept(event, now)
         await self._release(message.partition, now)
@@ -124,19 +127,25 @@ class Processor:
                 await self._feed.rewind(topic, part, offset)
 
     async def _unstick_commits(self, partition: int, now: int) -> None:
-        """Records dropped under us (acked offsets above a committed one that never moves) are
-        read again from the committed offset; applying them twice is a no-op by design."""
-        stuck = self._feed.stuck_commits(partition)
-        for topic, committed in stuck.items():
-            since = self._stuck_since.setdefault((topic, partition), now)
-            if now - since >= STUCK_COMMIT_MS:
+        """A partition whose commit stays behind its end while nothing arrives from it has had
+        records dropped under us (by faust, in a rebalance): read it again from the committed
+        offset. Records applied before are skipped by the state's offsets, so this is safe."""
+        if self._merger.buffered(partition) or len(self._durable) > 1:
+            return
+        for topic in self._inputs.values():
+            tp = (topic, partition)
+            committed = self._feed.committed(topic, partition)
+            end = self._feed.highwater(topic, partition)
+            quiet_since = max(self._last_seen_ms.get(tp, self._started_ms),
+                              self._stuck_rewound_ms.get(tp, 0))
+            if committed is None or end is None or committed >= end:
+                continue
+            if now - quiet_since >= STUCK_COMMIT_MS:
                 log.warning("rewind_stuck_commit", topic=topic, partition=partition,
-                            to=committed)
-                self._stuck_since.pop((topic, partition))
-                self._next_offset[(topic, partition)] = committed
+                            to=committed, end=end)
+                self._stuck_rewound_ms[tp] = now
+                self._next_offset[tp] = committed
                 await self._feed.rewind(topic, partition, committed)
-        for key in [k for k in self._stuck_since if k[1] == partition and k[0] not in stuck]:
-            del self._stuck_since[key]
 
     def forget(self, partitions: set[int]) -> None:
         """Partitions were revoked: what waits here is redelivered to their next owner."""
