@@ -42,10 +42,10 @@ def test_sigkill_mid_replay_then_restart(broker: EmbeddedBroker, unique_prefix: 
 
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4)
     first = pipeline.start_worker("first")
-    # three days of events arrive over about 20 s, so the kill lands in the middle of the replay
-    replaying = pipeline.replay_in_background(sim_log, speed=3 * 86_400 / 20)
+    # three days of events arrive over about 40 s, so the kill lands in the middle of the replay
+    replaying = pipeline.replay_in_background(sim_log, speed=3 * 86_400 / 40)
     # kill it hard once it has processed (and committed) a good part, but not all, of the log
-    wait_until(lambda: pipeline.consumed() >= total // 3)
+    wait_until(lambda: pipeline.consumed() >= total // 4)
     first.kill()
     consumed_at_kill = pipeline.consumed()
     assert replaying.is_alive(), "the replay finished before the worker could be killed"
