@@ -7,7 +7,7 @@ functions never mutate a nested value in place, they replace it (a copy of the s
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import orjson
@@ -52,7 +52,7 @@ class SubscriberState:
     decided: dict[str, int] = field(default_factory=dict)  # trigger instance key -> event time
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(asdict(self))
+        return orjson.dumps(self)  # orjson serialises dataclasses natively (asdict deep-copies)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SubscriberState:
