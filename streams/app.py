@@ -14,6 +14,7 @@ import faust
 from faust.types import TP
 
 from cjo.settings import Settings
+from streams import exact_offsets
 from streams.durable import DurableTable
 from streams.processor import Processor
 from streams.publisher import Publisher
@@ -33,15 +34,8 @@ def _broker_url(bootstrap: str) -> str:
 
 
 def create_app(settings: Settings, web_port: int) -> Wiring:
-    extra: dict[str, Any] = {}
     if settings.embedded_broker_workarounds:
-        # Tansu answers ListOffsets(latest) with the last batch's base offset + 1: one record per
-        # batch keeps that right for the changelogs that faust's recovery reads (ARCHITECTURE.md).
-        # A linger would then cost a full linger per record: send at once.
-        extra["producer_max_batch_size"] = 1
-        extra["producer_linger"] = 0.0
-    else:
-        extra["producer_linger"] = 0.005
+        exact_offsets.install(settings.broker)
     app = faust.App(
         settings.app_id,
         broker=_broker_url(settings.broker),
@@ -50,6 +44,7 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
+        producer_linger=0.005,
         web_port=web_port,
         web_bind="127.0.0.1",
         web_enabled=False,
@@ -57,7 +52,6 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
         broker_commit_interval=1.0,
         # the embedded broker holds a new group join for half the session timeout
         broker_session_timeout=settings.session_timeout_s,
-        **extra,
     )
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
            "value_serializer": "raw"}
