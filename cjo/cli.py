@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, default=None, help="write every offer as a JSON line")
     d.add_argument("--partitions", type=int, default=8)
     d.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the worker")
+    d.add_argument("--speed", type=_speed, default=None,
+                   help="replay pace: N times event time, or 'max' (default)")
 
     s = sub.add_parser("simulate", help="write a deterministic simulated recorded log")
     s.add_argument("--subscribers", type=int, default=100)
@@ -94,7 +96,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from cjo.adapters.demo import DemoOptions, run_demo, sample_log
 
         return run_demo(DemoOptions(events=args.events or sample_log(), out=args.out,
-                                    partitions=args.partitions, timeout_s=args.timeout))
+                                    partitions=args.partitions, timeout_s=args.timeout,
+                                    speed=args.speed))
     if args.command == "simulate":
         from cjo.sim import run_simulate
 

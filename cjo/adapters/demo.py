@@ -32,6 +32,7 @@ class DemoOptions:
     partitions: int = 8
     timeout_s: float = 600.0
     show: int = 50  # offers printed; all of them go to --out
+    speed: float | None = None  # replay pace: N x event time; None = as fast as possible
 
 
 def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
@@ -42,7 +43,7 @@ def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
         worker = WorkerProcess(worker_env(settings), Path(tmp) / "worker.log").start()
         try:
             print(f"broker on {broker.bootstrap}; replaying {opts.events}", file=stdout)
-            replayed = replay(opts.events, settings.broker, settings.topics,
+            replayed = replay(opts.events, settings.broker, settings.topics, speed=opts.speed,
                               progress=sys.stderr.isatty())
             print(replayed.render(), file=stdout)
             wait_consumed(settings.broker, settings.app_id, _inputs_only(replayed.end_offsets,
