@@ -41,25 +41,27 @@ def test_sigkill_mid_replay_then_restart(broker: EmbeddedBroker, unique_prefix: 
     total = sum(1 for _ in sim_log.open("rb"))
 
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4)
-    first = pipeline.start_worker("first")
-    # three days of events arrive over about 40 s, so the kill lands in the middle of the replay
-    replaying = pipeline.replay_in_background(sim_log, speed=3 * 86_400 / 40)
-    # kill it hard once it has processed (and committed) a good part, but not all, of the log
-    wait_until(lambda: pipeline.consumed() >= total // 4)
-    first.kill()
-    consumed_at_kill = pipeline.consumed()
-    assert replaying.is_alive(), "the replay finished before the worker could be killed"
-    assert consumed_at_kill < total - 100
-    replaying.join(120)
-    if lose_local_state:
-        shutil.rmtree(pipeline.settings.data_dir)
-    # let the group forget the dead member first: the embedded broker keeps the generation number
-    # across that rebalance, which faust's recovery does not survive (see the closing notes)
-    time.sleep(pipeline.settings.session_timeout_s + 1)
+    try:
+        first = pipeline.start_worker("first")
+        # three days of events arrive over about 40 s, so the kill lands in the middle of the replay
+        replaying = pipeline.replay_in_background(sim_log, speed=3 * 86_400 / 40)
+        # kill it hard once it has processed (and committed) a good part, but not all, of the log
+        wait_until(lambda: pipeline.consumed() >= total // 4)
+        first.kill()
+        consumed_at_kill = pipeline.consumed()
+        assert replaying.is_alive(), "the replay finished before the worker could be killed"
+        assert consumed_at_kill < total - 100
+        replaying.join(120)
+        if lose_local_state:
+            shutil.rmtree(pipeline.settings.data_dir)
+        # let the group forget the dead member first: the embedded broker keeps the generation
+        # number across that rebalance, which faust's recovery does not survive (closing notes)
+        time.sleep(pipeline.settings.session_timeout_s + 1)
 
-    pipeline.start_worker("second")
-    pipeline.wait(timeout_s=240)
-    pipeline.stop()
+        pipeline.start_worker("second")
+        pipeline.wait(timeout_s=240)
+    finally:
+        pipeline.stop()  # a failed wait must not leave a worker running
 
     on_channels = pipeline.offer_ids_on_channels()
     # nothing lost, nothing extra: a re-send after the crash carries the same id
