@@ -63,6 +63,7 @@ class Processor:
         self._last_seen_ms: dict[tuple[str, int], int] = {}
         self._stuck_rewound_ms: dict[tuple[str, int], int] = {}
         self._started_ms = self._clock.now_ms()
+        self._last_report_ms = 0
         self.counts: Counter[str] = Counter()
 
     async def handle(self, event: Any) -> None:
@@ -85,11 +86,10 @@ class Processor:
         await self._durable.ack_delivered()
 
     def _report(self, partition: int, now: int) -> None:
-        if partition == 0 and now // 10_000 != self.counts["last_report"] // 10_000:
-            self.counts["last_report"] = now
+        if partition == 0 and now // 10_000 != self._last_report_ms // 10_000:
+            self._last_report_ms = now
             log.info("progress", buffered=self._merger.buffered(), forced=self._merger.forced,
-                     awaiting_delivery=len(self._durable),
-                     **{k: v for k, v in self.counts.items() if k != "last_report"})
+                     awaiting_delivery=len(self._durable), **self.counts)
 
     async def _in_sequence(self, message: Any, now: int) -> bool:
         """False for a record that lies past a gap: the gap is re-read first.
@@ -168,7 +168,7 @@ class Processor:
                                               message.key, message.value or b"", str(err))
             self._durable.add(event, [])
             return
-        event_time = int(record.get("event_time", record.get("updated_at", 0)))
+        event_time = codec.event_time_of(codec.RECORD_OF_STREAM[stream], record)
         self._merger.push(message.partition, message.topic, event_time, now,
                           Pending(event, stream, record, now))
 

@@ -18,7 +18,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from tqdm import tqdm
 
 from cjo.adapters.kafka_admin import Partition, create_topics, producer_config
-from cjo.codec import dead_letter, encode, parse_log_line
+from cjo.codec import dead_letter, encode_complete, parse_log_line
 from cjo.errors import BrokerError, ConfigError, InvalidRecord
 from cjo.settings import Topics, load
 
@@ -142,7 +142,7 @@ class _Replayer:
         record = parse_log_line(line)
         if record.stream not in self._inputs:
             raise InvalidRecord("topic", f"unknown stream {record.stream!r}")
-        payload = encode(record.record_name, record.value)
+        payload = encode_complete(record.record_name, record.value)  # already normalised
         return record.stream, record.key, payload, record.event_time
 
     def _dead_letter(self, number: int, line: bytes, error: InvalidRecord) -> None:

@@ -11,10 +11,10 @@ Records are plain Python values: timestamps int epoch milliseconds, dates int da
 """
 
 from .deadletter import dead_letter
-from .logline import RECORD_OF_STREAM, LogRecord, parse_log_line
+from .logline import RECORD_OF_STREAM, LogRecord, event_time_of, parse_log_line
 from .normalise import normalise
 from .schemas import fingerprint, record_names, schema
-from .wire import decode, encode, register_writer_schema
+from .wire import decode, encode, encode_complete, register_writer_schema
 
 __all__ = [
     "RECORD_OF_STREAM",
@@ -22,6 +22,8 @@ __all__ = [
     "dead_letter",
     "decode",
     "encode",
+    "encode_complete",
+    "event_time_of",
     "fingerprint",
     "normalise",
     "parse_log_line",

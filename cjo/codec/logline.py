@@ -62,7 +62,7 @@ def parse_log_line(line: bytes | str) -> LogRecord:
         key=_key(document, value),
         record_name=record_name,
         value=value,
-        event_time=value[EVENT_TIME_FIELD.get(record_name, "event_time")],
+        event_time=event_time_of(record_name, value),
     )
 
 
@@ -84,3 +84,8 @@ def _key(document: Mapping[str, Any], value: Mapping[str, Any]) -> bytes:
     if key != imsi:
         raise InvalidRecord("key", f"must equal value.imsi {imsi!r}, got {show(key)}")
     return imsi.encode()
+
+
+def event_time_of(record_name: str, record: Mapping[str, Any]) -> int:
+    """The event time of a record: ``event_time``, or ``updated_at`` for a profile."""
+    return int(record[EVENT_TIME_FIELD.get(record_name, "event_time")])

@@ -61,7 +61,11 @@ def encode(name: str, record: Mapping[str, Any]) -> bytes:
     fit the contract raises :class:`~cjo.errors.InvalidRecord` naming the field, and omitted
     fields with a default get it.
     """
-    complete = normalise(name, record)
+    return encode_complete(name, normalise(name, record))
+
+
+def encode_complete(name: str, complete: Mapping[str, Any]) -> bytes:
+    """Like :func:`encode` for a record that :func:`normalise` already returned (no second pass)."""
     stream = BytesIO()
     stream.write(header(name))
     schemaless_writer(stream, wire_schema(name), complete)
