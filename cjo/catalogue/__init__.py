@@ -1,0 +1,1 @@
+"""The declarative trigger catalogue: YAML files a marketing team edits, validated precisely."""

@@ -1,0 +1,45 @@
+"""The placeholders a message template may use, with the sample values validation renders.
+
+Every moment carries the attributes of its kind (``Moment.attrs``); the decision adds the common
+ones. A template naming anything not listed here for its trigger is refused at validation, so a
+typo never reaches a subscriber. Templates use ``$name`` or ``${name}`` (``string.Template``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+COMMON: dict[str, Any] = {
+    "offer_code": "TRAVEL_PASS_1GB_7D",
+    "offer_value": "5.00",
+    "valid_days": 7,
+    "valid_until": "2026-01-08",
+}
+
+BY_KIND: dict[str, dict[str, Any]] = {
+    # transition, attribute network / device
+    "transition.network": {"country": "France", "mcc": "208", "serving_plmn": "20801"},
+    "transition.device": {"tac": "35875109", "previous_tac": "86072104"},
+    "threshold": {"measure": "bundle_used_pct", "value": "81", "bound": "80",
+                  "bundle_id": "ADDON_5GB_30D", "currency": "GBP"},
+    "geofence": {"venue": "Wembley Stadium", "venue_id": "wembley", "dwell_min": 10},
+    # deadline, by anchor
+    "deadline.trial_expiry": {"product_id": "gaming_pass_1d", "expires_at": "2026-01-02 18:00 UTC"},
+    "deadline.contract_end": {"contract_end": "2026-03-01", "days_left": 60},
+    "deadline.moment": {"trigger": "low_balance"},
+    "sequence": {"count": 3, "window_days": 14},
+    "count": {"count": 3, "window": "1h"},
+}
+
+
+def attributes_key(kind: str, params: Any) -> str:
+    """``BY_KIND`` key of a trigger: the kind, refined by transition attribute or deadline anchor."""
+    if kind == "transition":
+        return f"transition.{params.attribute}"
+    if kind == "deadline":
+        return f"deadline.{params.anchor}"
+    return kind
+
+
+def sample_values(kind: str, params: Any) -> dict[str, Any]:
+    return {**COMMON, **BY_KIND[attributes_key(kind, params)]}

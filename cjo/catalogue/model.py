@@ -1,0 +1,243 @@
+"""The trigger catalogue as data: what a marketing team declares in YAML.
+
+These pydantic models are the schema of a catalogue file (see ``cjo/catalogue/defaults/*.yaml`` and
+the README's "Trigger catalogue"). They check types and ranges; cross references (venue ids, anchor
+triggers, template placeholders) are checked by ``cjo.catalogue.validate``. Durations are strings
+like ``90s``, ``30m``, ``48h``, ``7d`` (or integer milliseconds) and become milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_UNIT_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+
+
+def parse_duration(value: Any) -> int:
+    """``'30m'`` -> 1_800_000; an int is taken as milliseconds; ``'-60d'`` is allowed (offsets)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30m, 48h or 7d, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return int(float(match.group(1)) * _UNIT_MS[match.group(2)])
+    raise ValueError(f"expected a duration such as 30m, 48h or 7d, got {value!r}")
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+Channel = Literal["push", "sms", "email"]
+Consent = Literal["push", "sms", "email", "location"]
+PaymentType = Literal["PREPAID", "POSTPAID", "HYBRID", "UNKNOWN"]
+AgeBand = Literal["UNDER_18", "A18_24", "A25_34", "A35_44", "A45_54", "A55_64", "A65_PLUS",
+                  "UNKNOWN"]
+Scalar = str | int | float | bool
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Point(Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Venue(Strict):
+    """A named place: a circle (``center`` + ``radius_m``) or a polygon of ``[lat, lon]`` points."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    kind: str = Field("venue", description="a tag triggers can select venues by: mall, stadium")
+    center: Point | None = None
+    radius_m: float | None = Field(None, gt=0, le=50_000)
+    polygon: list[tuple[float, float]] | None = Field(None, min_length=3)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Venue:
+        circle = self.center is not None and self.radius_m is not None
+        if circle == (self.polygon is not None):
+            raise ValueError("give either center and radius_m, or polygon (not both, not neither)")
+        return self
+
+
+class Matcher(Strict):
+    """An event or derived fact a count or sequence step matches (see cjo.triggers.facts).
+
+    ``event`` is an input stream (charging, location, usage, subscribers, responses) or a derived
+    fact (trial_started, topup); ``where`` compares record fields by equality (a list means any of).
+    """
+
+    event: str
+    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+
+
+class TransitionParams(Strict):
+    """``network``: home/foreign class of the serving MCC; ``device``: the handset's TAC."""
+
+    attribute: Literal["network", "device"]
+    from_: str = Field("any", alias="from")
+    to: str = "any"
+
+
+class ThresholdParams(Strict):
+    """Crossing of ``below`` (from above) or ``above`` (from below), once per ``period``."""
+
+    measure: Literal["bundle_used_pct", "bundle_remaining_pct", "balance", "bundle_pace_pct"]
+    below: float | None = None
+    above: float | None = None
+    period: Literal["day", "week", "month", "bundle"] = "month"
+    min_cycle_elapsed: Duration = Field(3 * 86_400_000, ge=0,
+                                        description="bundle_pace_pct: ignored before this")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> ThresholdParams:
+        if (self.below is None) == (self.above is None):
+            raise ValueError("give exactly one of below or above")
+        return self
+
+
+class GeofenceParams(Strict):
+    """Entering (and staying ``dwell``) or leaving (after at least ``dwell``) a venue."""
+
+    venues: list[str] = Field(default_factory=list, description="venue ids; or use venue_kind")
+    venue_kind: str | None = None
+    on: Literal["enter", "leave"] = "enter"
+    dwell: Duration = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _some_venue(self) -> GeofenceParams:
+        if not self.venues and self.venue_kind is None:
+            raise ValueError("give venues or venue_kind")
+        return self
+
+
+class DeadlineParams(Strict):
+    """A timer at ``anchor`` + ``offset`` (negative: before).
+
+    anchor ``trial_expiry``: each ACTIVE trial whose product matches ``products`` (globs); fires only
+    if the trial is still ACTIVE then. ``contract_end``: fires if the end date is unchanged.
+    ``moment``: ``offset`` after a moment of ``trigger``; ``unless: topup`` cancels it when the
+    balance went up meanwhile. ``catch_up``: a due time already past when the anchor is first
+    seen fires at once (contract ends in 30 days, the renewal window opened 30 days ago).
+    """
+
+    anchor: Literal["trial_expiry", "contract_end", "moment"]
+    offset: Duration = 0
+    products: list[str] = Field(default_factory=lambda: ["*"])
+    trigger: str | None = None
+    unless: Literal["topup"] | None = None
+    catch_up: bool = False
+
+    @model_validator(mode="after")
+    def _moment_needs_trigger(self) -> DeadlineParams:
+        if (self.anchor == "moment") != (self.trigger is not None):
+            raise ValueError("trigger is required with anchor moment, and only with it")
+        return self
+
+
+class Step(Matcher):
+    count: int = Field(1, ge=1, le=100)
+
+
+class SequenceParams(Strict):
+    """``steps`` in order (each ``count`` times), all within ``within``; fires on the last."""
+
+    steps: list[Step] = Field(min_length=2)
+    within: Duration = Field(gt=0)
+
+
+class CountParams(Strict):
+    """``count`` occurrences of ``match`` within ``within``; then it re-arms."""
+
+    match: Matcher
+    count: int = Field(ge=2, le=1000)
+    within: Duration = Field(gt=0)
+
+
+class Eligibility(Strict):
+    """Every listed condition must hold; an empty list means any. ``plan`` takes globs."""
+
+    payment_type: list[PaymentType] = Field(default_factory=list)
+    age_band: list[AgeBand] = Field(default_factory=list)
+    plan: list[str] = Field(default_factory=list)
+    segment: list[str] = Field(default_factory=list)
+    consent: list[Consent] = Field(default_factory=list)
+
+
+class OfferDef(Strict):
+    code: str = Field(pattern=r"^[A-Z0-9_]+$")
+    value: float = Field(1.0, ge=0)
+    channels: list[Channel] = Field(default_factory=lambda: ["push", "sms", "email"],
+                                    min_length=1)
+    validity: Duration = Field(7 * 86_400_000, gt=0)
+    reason: str = ""
+    templates: dict[str, str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _english_fallback(self) -> OfferDef:
+        if "en" not in self.templates:
+            raise ValueError("templates need an 'en' entry (the fallback language)")
+        return self
+
+
+class TriggerBase(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    version: int = Field(1, ge=1)
+    enabled: bool = True
+    description: str = ""
+    priority: int = Field(50, ge=0, le=100)
+    max_delay: Duration = Field(3_600_000, gt=0)
+    cooldown: Duration = Field(0, ge=0)
+    once_per_instance: bool = True
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+    offers: list[OfferDef] = Field(min_length=1)
+
+
+class TransitionTrigger(TriggerBase):
+    kind: Literal["transition"]
+    params: TransitionParams
+
+
+class ThresholdTrigger(TriggerBase):
+    kind: Literal["threshold"]
+    params: ThresholdParams
+
+
+class GeofenceTrigger(TriggerBase):
+    kind: Literal["geofence"]
+    params: GeofenceParams
+
+
+class DeadlineTrigger(TriggerBase):
+    kind: Literal["deadline"]
+    params: DeadlineParams
+
+
+class SequenceTrigger(TriggerBase):
+    kind: Literal["sequence"]
+    params: SequenceParams
+
+
+class CountTrigger(TriggerBase):
+    kind: Literal["count"]
+    params: CountParams
+
+
+Trigger = Annotated[
+    TransitionTrigger | ThresholdTrigger | GeofenceTrigger | DeadlineTrigger | SequenceTrigger
+    | CountTrigger,
+    Field(discriminator="kind"),
+]
+
+
+class CatalogueFile(Strict):
+    """One YAML file: ``venues`` and ``triggers`` (either may be absent)."""
+
+    venues: list[Venue] = Field(default_factory=list)
+    triggers: list[Trigger] = Field(default_factory=list)

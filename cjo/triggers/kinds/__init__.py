@@ -1,0 +1,1 @@
+"""Generic trigger kinds (see base.Kind)."""
