@@ -50,6 +50,9 @@ class SubscriberState:
     # bookkeeping for exactly-once effects under at-least-once delivery
     applied: dict[str, int] = field(default_factory=dict)  # input topic -> last offset applied
     decided: dict[str, int] = field(default_factory=dict)  # trigger instance key -> event time
+    # trigger kinds' private memory (cjo.triggers.kinds), by trigger id, and cooldown bookkeeping
+    memory: dict[str, dict[str, Any]] = field(default_factory=dict)
+    last_fired: dict[str, int] = field(default_factory=dict)  # trigger id -> last moment time
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self)  # orjson serialises dataclasses natively (asdict deep-copies)
