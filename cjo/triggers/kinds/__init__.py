@@ -1,1 +1,14 @@
-"""Generic trigger kinds (see base.Kind)."""
+"""Generic trigger kinds (see base.Kind), by the name a catalogue trigger's ``kind`` gives."""
+
+from cjo.triggers.kinds.base import Kind
+from cjo.triggers.kinds.count import Count
+from cjo.triggers.kinds.deadline import Deadline
+from cjo.triggers.kinds.geofence import Geofence
+from cjo.triggers.kinds.sequence import Sequence
+from cjo.triggers.kinds.threshold import Threshold
+from cjo.triggers.kinds.transition import Transition
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (
+    Transition(), Threshold(), Geofence(), Deadline(), Sequence(), Count())}
+
+__all__ = ["KINDS", "Kind"]

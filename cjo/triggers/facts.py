@@ -1,0 +1,92 @@
+"""Facts: what count and sequence steps match, derived from one record applied to a state.
+
+Every record is a fact named by its stream (``charging``, ``location``, ``usage``,
+``subscribers``, ``responses``) with the record as its fields, at its event time (``updated_at``
+for a profile). Two facts are derived from the state change:
+
+- ``trial_started`` (product_id, expires_at, status): a profile lists a trial whose
+  (product_id, expires_at) the state did not hold before; a late profile that the state ignored
+  starts nothing.
+- ``topup`` (amount, balance): a charging record raised the known prepaid balance.
+
+Derived facts carry the record's event id and time.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from cjo.catalogue.model import Matcher, Scalar
+from cjo.state.model import SubscriberState
+from cjo.triggers.kinds.base import Fact
+
+TRIAL_STARTED = "trial_started"
+TOPUP = "topup"
+
+
+def facts(stream: str, record: Mapping[str, Any], before: SubscriberState,
+          after: SubscriberState) -> list[Fact]:
+    at = _event_time(record)
+    event_id = str(record.get("event_id") or f"profile-{record.get('updated_at')}")
+    found = [Fact(stream, at, event_id, record)]
+    if stream == "subscribers":
+        found += _trials_started(before, after, at, event_id)
+    elif stream == "charging":
+        found += _topup(before, after, at, event_id)
+    return found
+
+
+def _event_time(record: Mapping[str, Any]) -> int:
+    at = record.get("event_time", record.get("updated_at"))
+    return int(at) if at is not None else -1
+
+
+def _trials_started(before: SubscriberState, after: SubscriberState, at: int,
+                    event_id: str) -> list[Fact]:
+    known = {(t.get("product_id"), t.get("expires_at")) for t in before.trials}
+    return [
+        Fact(TRIAL_STARTED, at, event_id, {"product_id": t.get("product_id"),
+                                           "expires_at": t.get("expires_at"),
+                                           "status": t.get("status")})
+        for t in after.trials
+        if (t.get("product_id"), t.get("expires_at")) not in known
+    ]
+
+
+def _topup(before: SubscriberState, after: SubscriberState, at: int,
+           event_id: str) -> list[Fact]:
+    if before.balance is None or after.balance is None or after.balance <= before.balance:
+        return []
+    amount = round(after.balance - before.balance, 6)
+    return [Fact(TOPUP, at, event_id, {"amount": amount, "balance": after.balance})]
+
+
+def matches(matcher: Matcher, fact: Fact) -> bool:
+    """The fact has the matcher's name and every ``where`` field equal to (one of) its values.
+
+    Enum values compare as their names (strings); booleans only equal booleans (``True`` is not
+    ``1``); numbers compare by value (``1 == 1.0``); a field the fact lacks never matches.
+    """
+    if fact.name != matcher.event:
+        return False
+    for name, wanted in matcher.where.items():
+        if name not in fact.fields:
+            return False
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if not any(_equal(option, fact.fields[name]) for option in options):
+            return False
+    return True
+
+
+def _equal(wanted: Scalar, actual: Any) -> bool:
+    if isinstance(actual, enum.Enum):
+        actual = actual.name
+    if isinstance(wanted, bool) or isinstance(actual, bool):
+        return type(wanted) is type(actual) and wanted == actual
+    if isinstance(wanted, str) or isinstance(actual, str):
+        return isinstance(wanted, str) and isinstance(actual, str) and wanted == actual
+    if isinstance(actual, int | float):
+        return wanted == actual
+    return False

@@ -1,0 +1,63 @@
+"""count: ``count`` matching facts within ``within``; fires on the count-th, then re-arms.
+
+The memory is the event times of the matching facts not yet used, newer than ``within`` before the
+newest seen: ``{"at": [...]}``, sorted. All of them lie within one window, so as soon as there are
+``count`` of them the moment fires; hence the memory never holds more than ``count - 1``. A late
+fact (older than the newest) counts if it is within ``within`` of the newest, and is dropped
+otherwise. The instance and the moment's time are the completing fact's event time.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from typing import Any
+
+from cjo.catalogue.attributes import sample_values
+from cjo.catalogue.model import CountParams, Trigger, Venue
+from cjo.state.model import SubscriberState
+from cjo.triggers import facts as fact_rules
+from cjo.triggers.kinds.base import Detection, Memory, Observation
+from cjo.triggers.moment import Moment
+from cjo.triggers.timefmt import format_duration
+
+
+class Count:
+    name = "count"
+
+    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
+        return {**sample_values(trigger.kind, trigger.params), **_attrs(_params(trigger))}
+
+    def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
+                 venues: Mapping[str, Venue]) -> Detection:
+        params = _params(trigger)
+        times: list[int] = list(memory.get("at", []))
+        found = Detection()
+        for fact in obs.facts:
+            if not fact_rules.matches(params.match, fact):
+                continue
+            if times and fact.at < times[-1] - params.within:
+                continue  # too late to share a window with what is remembered
+            bisect.insort(times, fact.at)
+            cutoff = times[-1] - params.within
+            times = [t for t in times if t >= cutoff]
+            if len(times) >= params.count:
+                found.moments.append(Moment(
+                    trigger_id=trigger.id, instance=str(fact.at), imsi=obs.after.imsi,
+                    event_id=fact.event_id, event_time=fact.at, attrs=_attrs(params)))
+                times = []
+            found.memory = {"at": times}
+        return found
+
+    def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
+                 memory: Memory, venues: Mapping[str, Venue]) -> Detection:
+        return Detection()  # counts never ask for timers
+
+
+def _params(trigger: Trigger) -> CountParams:
+    assert isinstance(trigger.params, CountParams)
+    return trigger.params
+
+
+def _attrs(params: CountParams) -> dict[str, Any]:
+    return {"count": params.count, "window": format_duration(params.within)}

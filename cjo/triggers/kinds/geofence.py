@@ -1,0 +1,99 @@
+"""geofence: entering a venue (and staying ``dwell``), or leaving one after at least ``dwell``.
+
+Only location records with lat and lon count. The memory holds the newest fix time (``last``) and,
+during a visit, the venue and the time of the first fix inside it: ``{"venue", "since", "last"}``.
+A fix older than ``last`` (a late record) is ignored: a visit is a run of fixes in event time.
+
+- ``on: enter``, ``dwell`` 0: fires on the first fix inside (after a fix outside, or none).
+  ``dwell`` > 0: asks for a timer at ``since + dwell`` (instance ``<venue_id>-<since>``), which
+  fires only if that visit is still open then (same ``since``, and the state's newest location is
+  still inside the venue). The moment's time is ``since + dwell``.
+- ``on: leave``: fires on the first fix outside a visit whose fixes inside spanned at least
+  ``dwell`` (``last - since``: the time she was seen there, not the gap until the fix outside,
+  which may follow hours of silence). The moment's time is that of the fix outside.
+
+A fix inside another selected venue ends the current visit and starts one there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cjo.catalogue.attributes import sample_values
+from cjo.catalogue.model import GeofenceParams, Trigger, Venue
+from cjo.state.model import SubscriberState
+from cjo.triggers.geo import inside, venue_at, venues_for
+from cjo.triggers.kinds.base import Detection, Memory, Observation, TimerRequest
+from cjo.triggers.moment import Moment
+
+
+class Geofence:
+    name = "geofence"
+
+    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
+        params = _params(trigger)
+        values = sample_values(trigger.kind, params)
+        chosen = venues_for(params, venues)
+        if chosen:
+            values.update(venue=chosen[0].name, venue_id=chosen[0].id)
+        return {**values, "dwell_min": params.dwell // 60_000}
+
+    def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
+                 venues: Mapping[str, Venue]) -> Detection:
+        lat, lon = obs.record.get("lat"), obs.record.get("lon")
+        if obs.stream != "location" or lat is None or lon is None:
+            return Detection()
+        at = obs.event_time
+        if at < memory.get("last", -1):
+            return Detection()
+        params = _params(trigger)
+        current = venues.get(memory["venue"]) if "venue" in memory else None
+        if current is not None and inside(current, lat, lon):
+            return Detection(memory={**memory, "last": at})
+        found = Detection(memory={"last": at})
+        if current is not None and params.on == "leave" and (
+                memory["last"] - memory["since"] >= params.dwell):
+            found.moments.append(_moment(trigger.id, params, current, memory["since"], at, obs))
+        entered = venue_at(venues_for(params, venues), lat, lon)
+        if entered is not None:
+            found.memory = {"venue": entered.id, "since": at, "last": at}
+            if params.on == "enter" and params.dwell == 0:
+                found.moments.append(_moment(trigger.id, params, entered, at, at, obs))
+            elif params.on == "enter":
+                found.timers.append(_timer(entered.id, at, params.dwell))
+        return found
+
+    def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
+                 memory: Memory, venues: Mapping[str, Venue]) -> Detection:
+        params = _params(trigger)
+        venue = venues.get(memory.get("venue", ""))
+        if venue is None or f"{venue.id}-{memory['since']}" != instance:
+            return Detection()  # that visit is over
+        where = state.location
+        if where is None or where.get("lat") is None or where.get("lon") is None:
+            return Detection()
+        if not inside(venue, where["lat"], where["lon"]):
+            return Detection()
+        moment = Moment(trigger_id=trigger.id, instance=instance, imsi=state.imsi,
+                        event_id=f"timer-{due}", event_time=due, attrs=_attrs(params, venue))
+        return Detection(moments=[moment])
+
+
+def _params(trigger: Trigger) -> GeofenceParams:
+    assert isinstance(trigger.params, GeofenceParams)
+    return trigger.params
+
+
+def _timer(venue_id: str, since: int, dwell: int) -> TimerRequest:
+    return TimerRequest(due=since + dwell, instance=f"{venue_id}-{since}")
+
+
+def _moment(trigger_id: str, params: GeofenceParams, venue: Venue, since: int, at: int,
+            obs: Observation) -> Moment:
+    return Moment(trigger_id=trigger_id, instance=f"{venue.id}-{since}", imsi=obs.after.imsi,
+                  event_id=obs.event_id, event_time=at, attrs=_attrs(params, venue))
+
+
+def _attrs(params: GeofenceParams, venue: Venue) -> dict[str, Any]:
+    return {"venue": venue.name, "venue_id": venue.id, "dwell_min": params.dwell // 60_000}

@@ -1,0 +1,104 @@
+"""sequence: ``steps`` in order, each ``count`` matching facts, all within ``within``.
+
+The steps flatten into N positions (a step of count 3 is three positions). The memory keeps, for
+each stage s (1..N-1 positions matched), the partial matches worth extending as ``[start, end]``
+pairs: the time of the first counted fact and of the last. A later start is better (more room
+left in the window) and an earlier end is better (a late fact can still extend it), so each stage
+keeps the pairs no other pair beats on both, at most ``MAX_FRONT`` (latest starts first). A new fact
+extends every partial of the stage before a position it matches if it is not older than the
+partial's end and within ``within`` of its start; each fact extends a partial once. Partials that
+started more than ``within`` before the newest fact are dropped.
+
+It fires on the fact completing position N (instance and moment time: that fact's event time) and
+then re-arms with an empty memory. In event-time order this is exact; a late fact is counted when
+it falls after the partial it extends (not when it belongs between two facts already matched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cjo.catalogue.attributes import sample_values
+from cjo.catalogue.model import SequenceParams, Step, Trigger, Venue
+from cjo.state.model import SubscriberState
+from cjo.triggers import facts as fact_rules
+from cjo.triggers.kinds.base import Detection, Fact, Memory, Observation
+from cjo.triggers.moment import Moment
+from cjo.triggers.timefmt import days
+
+MAX_FRONT = 4
+Partial = list[int]  # [start, end]
+
+
+class Sequence:
+    name = "sequence"
+
+    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
+        return {**sample_values(trigger.kind, trigger.params), **_attrs(_params(trigger))}
+
+    def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
+                 venues: Mapping[str, Venue]) -> Detection:
+        params = _params(trigger)
+        positions = _positions(params.steps)
+        stages: list[list[Partial]] = memory.get("stages") or [[] for _ in positions[:-1]]
+        newest: int = memory.get("newest", -1)
+        found = Detection()
+        for fact in obs.facts:
+            wanted = [p for p, step in enumerate(positions) if fact_rules.matches(step, fact)]
+            if not wanted:
+                continue
+            newest = max(newest, fact.at)
+            stages, done = _advance(stages, wanted, fact, params.within, len(positions))
+            stages = [[q for q in front if q[0] >= newest - params.within] for front in stages]
+            if done:
+                found.moments.append(Moment(
+                    trigger_id=trigger.id, instance=str(fact.at), imsi=obs.after.imsi,
+                    event_id=fact.event_id, event_time=fact.at, attrs=_attrs(params)))
+                stages = [[] for _ in positions[:-1]]
+            found.memory = {"stages": stages, "newest": newest}
+        return found
+
+    def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
+                 memory: Memory, venues: Mapping[str, Venue]) -> Detection:
+        return Detection()  # sequences never ask for timers
+
+
+def _params(trigger: Trigger) -> SequenceParams:
+    assert isinstance(trigger.params, SequenceParams)
+    return trigger.params
+
+
+def _positions(steps: list[Step]) -> list[Step]:
+    return [step for step in steps for _ in range(step.count)]
+
+
+def _advance(stages: list[list[Partial]], wanted: list[int], fact: Fact, within: int,
+             size: int) -> tuple[list[list[Partial]], bool]:
+    """Extend partials by ``fact`` at each position it matches; True when one completes."""
+    new = [list(front) for front in stages]
+    done = False
+    for position in wanted:  # extends the partials of stage ``position`` (0: none yet)
+        before = [[fact.at, fact.at]] if position == 0 else stages[position - 1]
+        for start, end in before:
+            if end > fact.at or fact.at - start > within:
+                continue
+            if position == size - 1:
+                done = True
+            else:
+                new[position] = _insert(new[position], [start, fact.at])
+    return new, done
+
+
+def _insert(front: list[Partial], candidate: Partial) -> list[Partial]:
+    start, end = candidate
+    if any(s >= start and e <= end for s, e in front):
+        return front
+    kept = [[s, e] for s, e in front if not (start >= s and end <= e)] + [candidate]
+    kept.sort(key=lambda q: (-q[0], q[1]))
+    return kept[:MAX_FRONT]
+
+
+def _attrs(params: SequenceParams) -> dict[str, Any]:
+    total = sum(step.count for step in params.steps)
+    return {"count": total, "window_days": days(params.within)}

@@ -1,0 +1,112 @@
+"""threshold: a measure crossed a bound, at most once per period.
+
+Measures, read from the state: ``bundle_used_pct`` = 100 * (total - remaining) / total,
+``bundle_remaining_pct``, ``balance``, and ``bundle_pace_pct`` = used fraction / elapsed fraction
+of the calendar month (UTC, at the bundle's update time) * 100, unknown until ``min_cycle_elapsed``
+of the month has passed. A measure is unknown without a bundle, without totals, or with a zero
+total.
+
+A crossing: before the record the measure was on the other side of the bound (or unknown) and
+after it is on the bound or past it (``below``: <=, ``above``: >=). The instance is the period of
+the crossing (``d-2026-01-02``, ``w-2026-W01``, ``m-2026-01``, ``b-<bundle_id>-<total>``), and the
+memory keeps the last period that fired, so a second crossing in the same period (a new bundle,
+say) stays silent even where the decider keeps no once-per-instance marker.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from typing import Any
+
+from cjo.catalogue.attributes import sample_values
+from cjo.catalogue.model import ThresholdParams, Trigger, Venue
+from cjo.state.model import SubscriberState
+from cjo.triggers.kinds.base import Detection, Memory, Observation
+from cjo.triggers.moment import Moment
+from cjo.triggers.timefmt import utc
+
+
+class Threshold:
+    name = "threshold"
+
+    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
+        return sample_values(trigger.kind, trigger.params)
+
+    def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
+                 venues: Mapping[str, Venue]) -> Detection:
+        params = trigger.params
+        assert isinstance(params, ThresholdParams)
+        old, new = measure(params, obs.before), measure(params, obs.after)
+        if new is None or not crossed(params, old, new):
+            return Detection()
+        at = measured_at(params, obs.after)
+        key = period_key(params.period, at, obs.after.bundle)
+        if memory.get("period") == key:
+            return Detection()
+        moment = Moment(trigger_id=trigger.id, instance=key, imsi=obs.after.imsi,
+                        event_id=obs.event_id, event_time=at,
+                        attrs=_attrs(params, new, obs.after))
+        return Detection(moments=[moment], memory={"period": key})
+
+    def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
+                 memory: Memory, venues: Mapping[str, Venue]) -> Detection:
+        return Detection()  # thresholds never ask for timers
+
+
+def measure(params: ThresholdParams, state: SubscriberState) -> float | None:
+    if params.measure == "balance":
+        return state.balance
+    bundle = state.bundle
+    if bundle is None or not bundle.get("total") or bundle.get("remaining") is None:
+        return None
+    total, remaining = float(bundle["total"]), float(bundle["remaining"])
+    if params.measure == "bundle_remaining_pct":
+        return 100 * remaining / total
+    used = 100 * (total - remaining) / total
+    if params.measure == "bundle_used_pct":
+        return used
+    return _pace(used, int(bundle["at"]), params.min_cycle_elapsed)
+
+
+def _pace(used_pct: float, at: int, min_elapsed: int) -> float | None:
+    moment = utc(at)
+    start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    elapsed = at - int(start.timestamp() * 1000)
+    if elapsed < max(min_elapsed, 1):
+        return None
+    month_ms = calendar.monthrange(moment.year, moment.month)[1] * 86_400_000
+    return used_pct / (elapsed / month_ms)
+
+
+def crossed(params: ThresholdParams, old: float | None, new: float) -> bool:
+    if params.below is not None:
+        return new <= params.below and (old is None or old > params.below)
+    assert params.above is not None
+    return new >= params.above and (old is None or old < params.above)
+
+
+def measured_at(params: ThresholdParams, state: SubscriberState) -> int:
+    if params.measure == "balance" or state.bundle is None:
+        return state.balance_at
+    return int(state.bundle["at"])
+
+
+def period_key(period: str, at: int, bundle: Mapping[str, Any] | None) -> str:
+    when = utc(at)
+    if period == "day":
+        return f"d-{when:%Y-%m-%d}"
+    if period == "week":
+        year, week, _ = when.isocalendar()
+        return f"w-{year}-W{week:02d}"
+    if period == "month":
+        return f"m-{when:%Y-%m}"
+    bundle = bundle or {}
+    return f"b-{bundle.get('id')}-{bundle.get('total')}"
+
+
+def _attrs(params: ThresholdParams, value: float, state: SubscriberState) -> dict[str, Any]:
+    bound = params.below if params.below is not None else params.above
+    shown = f"{value:.2f}" if params.measure == "balance" else f"{value:.0f}"
+    return {"measure": params.measure, "value": shown, "bound": f"{bound:g}",
+            "bundle_id": (state.bundle or {}).get("id") or "", "currency": state.currency or ""}

@@ -1,0 +1,90 @@
+"""transition: an attribute of the subscriber changed class, ``from`` -> ``to``.
+
+``network``: the serving network's class, ``home`` or ``foreign`` (serving MCC vs home MCC), read
+from the state's trip (``cjo.state.update``): a new trip is home -> foreign (instance
+``trip-<started_at>``, the roaming welcome's), the end of a trip is foreign -> home (instance
+``trip-<started_at>-end``, at the event that showed the home network). A change of country within
+a trip keeps the class (foreign) and is no transition. A subscriber never seen is at home.
+
+``device``: the handset's TAC (first 8 digits of the IMEISV) changed from one known TAC to another;
+the first sighting (none -> X) is no change. ``from``/``to`` are TAC globs (``any``: every TAC).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+
+from cjo.catalogue.attributes import sample_values
+from cjo.catalogue.model import TransitionParams, Trigger, Venue
+from cjo.offers.countries import country_name
+from cjo.state.model import SubscriberState
+from cjo.triggers.kinds.base import Detection, Memory, Observation
+from cjo.triggers.moment import Moment
+
+HOME, FOREIGN, ANY = "home", "foreign", "any"
+
+
+class Transition:
+    name = "transition"
+
+    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
+        return sample_values(trigger.kind, trigger.params)
+
+    def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
+                 venues: Mapping[str, Venue]) -> Detection:
+        params = trigger.params
+        assert isinstance(params, TransitionParams)
+        if params.attribute == "network":
+            moment = _network(trigger.id, params, obs)
+        else:
+            moment = _device(trigger.id, params, obs)
+        return Detection(moments=[moment]) if moment is not None else Detection()
+
+    def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
+                 memory: Memory, venues: Mapping[str, Venue]) -> Detection:
+        return Detection()  # transitions never ask for timers
+
+
+def _wanted(params: TransitionParams, old: str, new: str) -> bool:
+    return params.from_ in (ANY, old) and params.to in (ANY, new)
+
+
+def _network(trigger_id: str, params: TransitionParams, obs: Observation) -> Moment | None:
+    before, after = obs.before.trip, obs.after.trip
+    if after is not None and (before is None or before["started_at"] != after["started_at"]):
+        if not _wanted(params, HOME, FOREIGN):
+            return None
+        return _network_moment(trigger_id, obs, f"trip-{after['started_at']}",
+                               int(after["started_at"]), after["plmn"])
+    if before is not None and after is None:
+        if not _wanted(params, FOREIGN, HOME):
+            return None
+        serving = obs.after.serving_plmn or obs.after.home_plmn or ""
+        return _network_moment(trigger_id, obs, f"trip-{before['started_at']}-end",
+                               obs.after.serving_at, serving)
+    return None
+
+
+def _network_moment(trigger_id: str, obs: Observation, instance: str, at: int,
+                    plmn: str) -> Moment:
+    mcc = plmn[:3]
+    return Moment(trigger_id=trigger_id, instance=instance, imsi=obs.after.imsi,
+                  event_id=obs.event_id, event_time=at,
+                  attrs={"country": country_name(mcc), "mcc": mcc, "serving_plmn": plmn})
+
+
+def _device(trigger_id: str, params: TransitionParams, obs: Observation) -> Moment | None:
+    old, new = obs.before.device_tac, obs.after.device_tac
+    if old is None or new is None or old == new:
+        return None
+    if not (_tac_matches(params.from_, old) and _tac_matches(params.to, new)):
+        return None
+    return Moment(trigger_id=trigger_id, instance=f"tac-{new}-{obs.event_time}",
+                  imsi=obs.after.imsi, event_id=obs.event_id, event_time=obs.event_time,
+                  attrs={"tac": new, "previous_tac": old})
+
+
+def _tac_matches(pattern: str, tac: str) -> bool:
+    return pattern == ANY or fnmatchcase(tac, pattern)
