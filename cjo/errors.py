@@ -7,6 +7,7 @@
     ├── InvalidRecord             an input record does not fit the data contract (field, reason)
     │   └── DecodeError           bytes that are not a decodable record (bad header, unknown schema)
     ├── CatalogueError            a trigger catalogue entry is wrong (file, line, field)
+    ├── CatalogueRejected         a catalogue was refused: every problem found (.problems)
     └── BrokerError               the embedded broker cannot start, answer or stop
 """
 
@@ -46,7 +47,20 @@ class CatalogueError(CjoError):
         self.line = line
         self.field = field
         self.reason = reason
-        super().__init__(f"{file}:{line}: {field}: {reason}")
+        where = f"{file}:{line}"
+        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
+
+
+class CatalogueRejected(CjoError):
+    """A catalogue was refused as a whole; ``problems`` lists every entry that is wrong.
+
+    ``str()`` is one problem per line, ``file:line: field: reason`` (the validator orders them
+    by file, then line).
+    """
+
+    def __init__(self, problems: list[CatalogueError]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
 class BrokerError(CjoError):

@@ -33,7 +33,7 @@ BY_KIND: dict[str, dict[str, Any]] = {
 
 
 def attributes_key(kind: str, params: Any) -> str:
-    """``BY_KIND`` key of a trigger: the kind, refined by transition attribute or deadline anchor."""
+    """``BY_KIND`` key: the kind, refined by transition attribute or deadline anchor."""
     if kind == "transition":
         return f"transition.{params.attribute}"
     if kind == "deadline":

@@ -120,8 +120,8 @@ class GeofenceParams(Strict):
 class DeadlineParams(Strict):
     """A timer at ``anchor`` + ``offset`` (negative: before).
 
-    anchor ``trial_expiry``: each ACTIVE trial whose product matches ``products`` (globs); fires only
-    if the trial is still ACTIVE then. ``contract_end``: fires if the end date is unchanged.
+    anchor ``trial_expiry``: each ACTIVE trial whose product matches ``products`` (globs); fires
+    only if the trial is still ACTIVE then. ``contract_end``: fires if the end date is unchanged.
     ``moment``: ``offset`` after a moment of ``trigger``; ``unless: topup`` cancels it when the
     balance went up meanwhile. ``catch_up``: a due time already past when the anchor is first
     seen fires at once (contract ends in 30 days, the renewal window opened 30 days ago).
@@ -170,11 +170,14 @@ class Eligibility(Strict):
     consent: list[Consent] = Field(default_factory=list)
 
 
+def _all_channels() -> list[Channel]:
+    return ["push", "sms", "email"]
+
+
 class OfferDef(Strict):
     code: str = Field(pattern=r"^[A-Z0-9_]+$")
     value: float = Field(1.0, ge=0)
-    channels: list[Channel] = Field(default_factory=lambda: ["push", "sms", "email"],
-                                    min_length=1)
+    channels: list[Channel] = Field(default_factory=_all_channels, min_length=1)
     validity: Duration = Field(7 * 86_400_000, gt=0)
     reason: str = ""
     templates: dict[str, str] = Field(min_length=1)

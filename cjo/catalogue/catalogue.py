@@ -1,0 +1,141 @@
+"""A validated trigger catalogue: the triggers and venues of one or more YAML files.
+
+A :class:`Catalogue` is only ever made by :func:`cjo.catalogue.validate.load_catalogue`, so holding
+one means every check passed. It keeps its sources (file name, YAML text): they are what travels on
+the control topic (:meth:`Catalogue.to_payload`), and a worker re-validates them on receipt
+(:meth:`Catalogue.from_payload`) rather than trusting the sender.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cjo.catalogue.model import Trigger, Venue
+from cjo.errors import CatalogueError, CatalogueRejected
+
+PAYLOAD_FORMAT = "cjo.catalogue/1"
+
+
+def digest_of(sources: Sequence[tuple[str, str]]) -> str:
+    """The catalogue's version id: the first 12 hex digits of the sha256 of the sources' texts in
+    order (file names are labels and do not count)."""
+    sha = hashlib.sha256()
+    for _name, text in sources:
+        data = text.encode("utf-8")
+        sha.update(len(data).to_bytes(8, "big"))
+        sha.update(data)
+    return sha.hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    triggers: tuple[Trigger, ...]  # in file order
+    venues: Mapping[str, Venue]
+    sources: tuple[tuple[str, str], ...]
+    digest: str  # version id: 12 hex digits of the sources' sha256 (:func:`digest_of`)
+
+    def enabled(self) -> tuple[Trigger, ...]:
+        return tuple(trigger for trigger in self.triggers if trigger.enabled)
+
+    def get(self, trigger_id: str) -> Trigger | None:
+        return next((t for t in self.triggers if t.id == trigger_id), None)
+
+    def to_payload(self) -> bytes:
+        """JSON of the sources and the digest: the value published on the control topic."""
+        return json.dumps({
+            "format": PAYLOAD_FORMAT,
+            "digest": self.digest,
+            "sources": [{"name": name, "text": text} for name, text in self.sources],
+        }, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_payload(cls, data: bytes) -> Catalogue:
+        """Re-validate a published catalogue; raise :class:`CatalogueRejected` if it is not one."""
+        from cjo.catalogue.validate import load_catalogue  # noqa: PLC0415 (validate imports us)
+
+        sources = _payload_sources(data)
+        catalogue = load_catalogue(sources)
+        return catalogue
+
+
+def _payload_sources(data: bytes) -> list[tuple[str, str]]:
+    def refuse(reason: str) -> CatalogueRejected:
+        return CatalogueRejected([CatalogueError("<payload>", 1, "", reason)])
+
+    try:
+        document: Any = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise refuse(f"not JSON: {error}") from None
+    if not isinstance(document, dict) or document.get("format") != PAYLOAD_FORMAT:
+        raise refuse(f"expected a JSON object with format {PAYLOAD_FORMAT!r}")
+    raw = document.get("sources")
+    if not isinstance(raw, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("name"), str)
+        and isinstance(item.get("text"), str) for item in raw
+    ):
+        raise refuse("expected sources: a list of {name, text} objects")
+    sources = [(item["name"], item["text"]) for item in raw]
+    if document.get("digest") != digest_of(sources):
+        raise refuse(f"digest {document.get('digest')!r} does not match the sources "
+                     f"({digest_of(sources)})")
+    return sources
+
+
+def diff(old: Catalogue | None, new: Catalogue) -> list[str]:
+    """What changes from ``old`` to ``new``, one human line per trigger or venue; [] if equal.
+
+    ``+ trigger bill_shock (threshold, v1)``, ``- trigger stadium_leaving``,
+    ``~ trigger roaming_welcome v1 -> v2: max_delay, offers[0].templates.de``, ``+ venue wembley``.
+    """
+    lines: list[str] = []
+    old_triggers = {t.id: t for t in old.triggers} if old else {}
+    new_triggers = {t.id: t for t in new.triggers}
+    for trigger in new.triggers:
+        before = old_triggers.get(trigger.id)
+        if before is None:
+            lines.append(f"+ trigger {trigger.id} ({trigger.kind}, v{trigger.version})")
+            continue
+        changed = _changed_paths(_dump(before), _dump(trigger))
+        changed = [path for path in changed if path != "version"]
+        if changed or before.version != trigger.version:
+            versions = (f"v{trigger.version}" if before.version == trigger.version
+                        else f"v{before.version} -> v{trigger.version}")
+            what = ", ".join(changed) if changed else "version only"
+            lines.append(f"~ trigger {trigger.id} {versions}: {what}")
+    lines += [f"- trigger {tid}" for tid in old_triggers if tid not in new_triggers]
+    old_venues: Mapping[str, Venue] = old.venues if old else {}
+    for vid, venue in new.venues.items():
+        if vid not in old_venues:
+            lines.append(f"+ venue {vid}")
+        else:
+            changed = _changed_paths(_dump(old_venues[vid]), _dump(venue))
+            if changed:
+                lines.append(f"~ venue {vid}: {', '.join(changed)}")
+    lines += [f"- venue {vid}" for vid in old_venues if vid not in new.venues]
+    return lines
+
+
+def _dump(model: Trigger | Venue) -> Any:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        out: list[str] = []
+        for key in [*before, *(k for k in after if k not in before)]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in before or key not in after:
+                out.append(sub)
+            else:
+                out += _changed_paths(before[key], after[key], sub)
+        return out
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        out = []
+        for index, (b, a) in enumerate(zip(before, after, strict=True)):
+            out += _changed_paths(b, a, f"{path}[{index}]")
+        return out
+    return [] if before == after else [path]

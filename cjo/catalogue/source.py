@@ -1,0 +1,181 @@
+"""Reading one catalogue YAML text into plain values, keeping the line of every entry.
+
+:func:`parse` returns the document (dicts, lists, str, int, float, bool, None) and a map from
+paths such as ``("triggers", 3, "params", "below")`` to 1-based line numbers: the line of the
+key for a mapping entry, the line of the item for a list entry, 1 for the document itself.
+
+Plain scalars are read by the YAML 1.2 core rules, not PyYAML's YAML 1.1 ones: only
+``true``/``false`` are booleans (``on: enter`` stays the key ``"on"``, the language ``no`` stays
+Norwegian), there are no sexagesimal numbers (``1:30``) and no implicit dates. Mapping keys are
+always strings. A duplicate key is refused at its second line; a syntax error is refused at the
+line PyYAML reports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from cjo.errors import CatalogueError
+
+Path = tuple[str | int, ...]
+
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader composing nodes with the YAML 1.2 core schema's implicit types."""
+
+    yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
+
+
+_Loader.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"),
+                              ["~", "n", "N", ""])
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+_Loader.add_implicit_resolver(_INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+                              list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A parsed catalogue text: its plain value and the line of every path in it."""
+
+    value: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+    #: first content line of each literal block scalar (``key: |``), so a problem on the n-th line
+    #: of a multi-line text can be placed on its own line
+    blocks: dict[Path, int] = field(default_factory=dict)
+
+    def line_in(self, path: Path, text_line: int) -> int:
+        """Line of the ``text_line``-th (0-based) line of the text at ``path``."""
+        if path in self.blocks:
+            return self.blocks[path] + text_line
+        return self.line_of(path)
+
+    def line_of(self, path: Path) -> int:
+        """Line of the longest prefix of ``path`` that has one (at least the document's, 1)."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return 1
+
+
+def parse(file: str, text: str) -> Parsed:
+    """Parse one YAML text; raise :class:`CatalogueError` (file, line) if it is not valid YAML."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        reason = " ".join(part for part in (error.context, error.problem) if part)
+        raise CatalogueError(file, line, "", f"not valid YAML: {reason}") from None
+    except yaml.YAMLError as error:
+        raise CatalogueError(file, 1, "", f"not valid YAML: {error}") from None
+    walker = _Walker(file)
+    if root is None:
+        return Parsed(None, walker.lines)
+    return Parsed(walker.value(root, ()), walker.lines, walker.blocks)
+
+
+class _Walker:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[Path, int] = {(): 1}
+        self.blocks: dict[Path, int] = {}
+        self.depth = 0
+
+    def value(self, node: yaml.Node, path: Path) -> Any:
+        self.depth += 1
+        if self.depth > 100:
+            raise CatalogueError(self.file, _line(node), _show(path),
+                                 "nested too deep (a recursive alias?)")
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                if node.tag != _SEQ:
+                    raise self._tag_error(node, path)
+                items: list[Any] = []
+                for index, item in enumerate(node.value):
+                    self.lines[(*path, index)] = _line(item)
+                    items.append(self.value(item, (*path, index)))
+                return items
+            assert isinstance(node, yaml.ScalarNode)
+            return self._scalar(node, path)
+        finally:
+            self.depth -= 1
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        if node.tag != _MAP:
+            raise self._tag_error(node, path)
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise CatalogueError(self.file, _line(key_node), _show(path),
+                                     "a key must be a plain name, not a list or mapping")
+            key = str(key_node.value)
+            if key in result:
+                raise CatalogueError(
+                    self.file, _line(key_node), _show((*path, key)),
+                    f"duplicate key {key!r} (first at line {self.lines[(*path, key)]})")
+            self.lines[(*path, key)] = _line(key_node)
+            result[key] = self.value(value_node, (*path, key))
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:  # noqa: PLR0911 (one per tag)
+        text = str(node.value)
+        tag = node.tag
+        if tag == _STR:
+            if node.style == "|":
+                self.blocks[path] = _line(node) + 1  # the line after the ``|`` indicator
+            return text
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return text.lower() == "true"
+        if tag == _INT:
+            if text.startswith(("0o", "0x")):
+                return int(text, 0)
+            return int(text)
+        if tag == _FLOAT:
+            lowered = text.lower().lstrip("+")
+            if lowered in (".inf", "-.inf", ".nan"):
+                return float(lowered.replace(".", ""))
+            return float(text)
+        raise self._tag_error(node, path)
+
+    def _tag_error(self, node: yaml.Node, path: Path) -> CatalogueError:
+        return CatalogueError(self.file, _line(node), _show(path),
+                              f"unsupported YAML tag {node.tag!r}")
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _show(path: Path) -> str:
+    """``("triggers", 3, "params")`` -> ``triggers[3].params``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out

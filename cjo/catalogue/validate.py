@@ -1,0 +1,531 @@
+"""Loading and validating a trigger catalogue: every problem, each at its file, line and field.
+
+A catalogue is one or more YAML files (``venues`` and ``triggers``). Each file is parsed keeping
+line numbers (:mod:`cjo.catalogue.source`) and checked against the schema
+(:class:`cjo.catalogue.model.CatalogueFile`); then the whole is cross-checked: ids unique across
+files, geofence venues exist, a deadline's anchor trigger exists, count and sequence matchers name
+an input stream or derived fact and fields its records have, thresholds are in range, template
+languages look like BCP-47 tags, and every template renders with its kind's placeholders. All
+problems are collected and raised together as :class:`CatalogueRejected`; nothing partial is
+ever returned.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
+
+from cjo.catalogue.attributes import sample_values
+from cjo.catalogue.catalogue import Catalogue, digest_of
+from cjo.catalogue.model import (
+    CatalogueFile,
+    CountTrigger,
+    DeadlineTrigger,
+    GeofenceTrigger,
+    Matcher,
+    SequenceTrigger,
+    ThresholdTrigger,
+    Trigger,
+    Venue,
+)
+from cjo.catalogue.source import Parsed, parse
+from cjo.catalogue.source import Path as KeyPath
+from cjo.codec import RECORD_OF_STREAM, schema
+from cjo.errors import CatalogueError, CatalogueRejected
+
+DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
+DEFAULT_FILES = ("venues.yaml", "triggers.yaml")
+
+#: Derived facts count and sequence steps may match (cjo.triggers.facts), with their fields.
+DERIVED_FACTS: dict[str, dict[str, Any]] = {
+    "trial_started": {"product_id": "string", "expires_at": "long"},
+    "topup": {"amount": "double", "balance": "double"},
+}
+#: Highest bound of a threshold on a percentage measure.
+PCT_MAX = {"bundle_used_pct": 100.0, "bundle_remaining_pct": 100.0, "bundle_pace_pct": 1000.0}
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
+_TRIGGER_ADAPTER: TypeAdapter[Trigger] = TypeAdapter(Trigger)
+
+
+def load_files(paths: Iterable[str | Path]) -> Catalogue:
+    """Read and validate catalogue files; a file that cannot be read is one more problem."""
+    sources: list[tuple[str, str]] = []
+    unreadable: list[CatalogueError] = []
+    for path in paths:
+        try:
+            sources.append((str(path), Path(path).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            unreadable.append(CatalogueError(str(path), 1, "", f"cannot read the file: {reason}"))
+    return load_catalogue(sources, unreadable)
+
+
+def default_catalogue() -> Catalogue:
+    """The catalogue bundled with cjo (``cjo/catalogue/defaults/*.yaml``)."""
+    return load_catalogue([
+        (f"defaults/{name}", (DEFAULTS_DIR / name).read_text(encoding="utf-8"))
+        for name in DEFAULT_FILES
+    ])
+
+
+def load_catalogue(sources: Sequence[tuple[str, str]],
+                   also: Sequence[CatalogueError] = ()) -> Catalogue:
+    """Validate (name, YAML text) pairs as one catalogue; raise :class:`CatalogueRejected` with
+    every problem found (and ``also``, problems the caller found first)."""
+    checker = _Checker()
+    checker.problems += also
+    for name, text in sources:
+        checker.add_file(name, text)
+    checker.cross_check()
+    if checker.problems:
+        order = {name: index for index, (name, _text) in enumerate(sources)}
+        checker.problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line))
+        raise CatalogueRejected(checker.problems)
+    return Catalogue(
+        triggers=tuple(entry.item for entry in checker.triggers),
+        venues=types.MappingProxyType({e.item.id: e.item for e in checker.venues}),
+        sources=tuple((name, text) for name, text in sources),
+        digest=digest_of(sources),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A valid venue or trigger and where it was written."""
+
+    item: Any  # Venue | Trigger
+    file: str
+    parsed: Parsed
+    path: KeyPath  # ("triggers", 3)
+
+    def line(self, *sub: str | int) -> int:
+        return self.parsed.line_of((*self.path, *sub))
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line()}"
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[CatalogueError] = []
+        self.venues: list[_Entry] = []
+        self.triggers: list[_Entry] = []
+        self.broken_venues: set[str] = set()  # ids of venues refused by the schema
+        self.broken_triggers: set[str] = set()
+
+    def add_file(self, name: str, text: str) -> None:
+        try:
+            parsed = parse(name, text)
+        except CatalogueError as error:
+            self.problems.append(error)
+            return
+        value = {} if parsed.value is None else parsed.value
+        try:
+            model = CatalogueFile.model_validate(value)
+        except ValidationError as error:
+            self._schema_problems(name, parsed, error.errors())
+            self._salvage(name, parsed, value)
+            return
+        self.venues += [_Entry(v, name, parsed, ("venues", i)) for i, v in enumerate(model.venues)]
+        self.triggers += [_Entry(t, name, parsed, ("triggers", i))
+                          for i, t in enumerate(model.triggers)]
+
+    def _salvage(self, name: str, parsed: Parsed, value: Any) -> None:
+        """Keep the valid entries of a refused file so cross checks still report on them."""
+        if not isinstance(value, dict):
+            return
+        for key, adapter, good, broken in (
+            ("venues", TypeAdapter(Venue), self.venues, self.broken_venues),
+            ("triggers", _TRIGGER_ADAPTER, self.triggers, self.broken_triggers),
+        ):
+            items = value.get(key)
+            if not isinstance(items, list):
+                continue
+            for index, raw in enumerate(items):
+                try:
+                    good.append(_Entry(adapter.validate_python(raw), name, parsed, (key, index)))
+                except ValidationError:
+                    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                        broken.add(raw["id"])
+
+    # -- schema errors -------------------------------------------------------------------------
+
+    def _schema_problems(self, name: str, parsed: Parsed, errors: list[ErrorDetails]) -> None:
+        seen: set[tuple[KeyPath, str]] = set()
+        for error in errors:
+            path, reason = _explain(error)
+            if (path, reason) in seen:  # one problem per union, not one per member
+                continue
+            seen.add((path, reason))
+            self.add(name, parsed, path, reason)
+
+    def add(self, name: str, parsed: Parsed, path: KeyPath, reason: str) -> None:
+        self.problems.append(
+            CatalogueError(name, parsed.line_of(path), _field(parsed.value, path), reason))
+
+    def at(self, entry: _Entry, sub: KeyPath, reason: str) -> None:
+        self.add(entry.file, entry.parsed, (*entry.path, *sub), reason)
+
+    # -- cross checks --------------------------------------------------------------------------
+
+    def cross_check(self) -> None:
+        venues = self._unique(self.venues, "venue")
+        triggers = self._unique(self.triggers, "trigger")
+        for entry in self.triggers:
+            trigger = entry.item
+            if isinstance(trigger, GeofenceTrigger):
+                self._geofence(entry, trigger, venues)
+            elif isinstance(trigger, DeadlineTrigger):
+                self._deadline(entry, trigger, triggers)
+            elif isinstance(trigger, CountTrigger):
+                self._matcher(entry, ("params", "match"), trigger.params.match)
+            elif isinstance(trigger, SequenceTrigger):
+                for index, step in enumerate(trigger.params.steps):
+                    self._matcher(entry, ("params", "steps", index), step)
+            elif isinstance(trigger, ThresholdTrigger):
+                self._threshold(entry, trigger)
+            self._templates(entry, trigger)
+
+    def _unique(self, entries: list[_Entry], what: str) -> dict[str, _Entry]:
+        first: dict[str, _Entry] = {}
+        for entry in entries:
+            ident = entry.item.id
+            if ident in first:
+                self.at(entry, ("id",), f"duplicate {what} id {ident!r} "
+                                       f"(also at {first[ident].where()})")
+            else:
+                first[ident] = entry
+        return first
+
+    def _geofence(self, entry: _Entry, trigger: GeofenceTrigger,
+                  venues: Mapping[str, _Entry]) -> None:
+        for index, venue_id in enumerate(trigger.params.venues):
+            if venue_id not in venues and venue_id not in self.broken_venues:
+                self.at(entry, ("params", "venues", index),
+                        f"unknown venue {venue_id!r}{_suggest(venue_id, venues)}")
+        kind = trigger.params.venue_kind
+        if kind is not None and not self.broken_venues and not any(
+                v.item.kind == kind for v in venues.values()):
+            kinds = ", ".join(sorted({v.item.kind for v in venues.values()})) or "none"
+            self.at(entry, ("params", "venue_kind"),
+                    f"venue_kind {kind!r} selects no venue (kinds: {kinds})")
+
+    def _deadline(self, entry: _Entry, trigger: DeadlineTrigger,
+                  triggers: Mapping[str, _Entry]) -> None:
+        anchor = trigger.params.trigger
+        if trigger.params.anchor != "moment" or anchor is None:
+            return
+        if anchor == trigger.id:
+            self.at(entry, ("params", "trigger"), "a deadline cannot anchor on its own moments")
+        elif anchor not in triggers and anchor not in self.broken_triggers:
+            self.at(entry, ("params", "trigger"),
+                    f"unknown trigger {anchor!r}{_suggest(anchor, triggers)}")
+
+    def _matcher(self, entry: _Entry, path: KeyPath, matcher: Matcher) -> None:
+        fields = _fields_of(matcher.event)
+        if fields is None:
+            known = ", ".join([*RECORD_OF_STREAM, *DERIVED_FACTS])
+            self.at(entry, (*path, "event"),
+                    f"unknown event {matcher.event!r} (expected one of: {known})")
+            return
+        for name, expected in matcher.where.items():
+            where = (*path, "where", name)
+            if name not in fields:
+                self.at(entry, where, f"{matcher.event} records have no field {name!r} "
+                                      f"(fields: {', '.join(fields)})")
+                continue
+            values = expected if isinstance(expected, list) else [expected]
+            reason = _check_values(fields[name], values)
+            if reason:
+                self.at(entry, where, reason)
+
+    def _threshold(self, entry: _Entry, trigger: ThresholdTrigger) -> None:
+        params = trigger.params
+        top = PCT_MAX.get(params.measure)
+        for name, bound in (("below", params.below), ("above", params.above)):
+            if top is not None and bound is not None and not 0 <= bound <= top:
+                self.at(entry, ("params", name),
+                        f"{params.measure} is a percentage: expected 0..{top:g}, got {bound:g}")
+
+    def _templates(self, entry: _Entry, trigger: Any) -> None:
+        values = sample_values(trigger.kind, trigger.params)
+        allowed = ", ".join(f"${name}" for name in sorted(values))
+        for index, offer in enumerate(trigger.offers):
+            for language, text in offer.templates.items():
+                path = ("offers", index, "templates", language)
+                if not _LANGUAGE.match(language):
+                    self.at(entry, path, f"language {language!r} is not a BCP-47 tag such as "
+                                         "en, de or pt-BR")
+                problem = _render_problem(text, values)
+                if problem:
+                    reason, text_line = problem
+                    self.problems.append(CatalogueError(
+                        entry.file, entry.parsed.line_in((*entry.path, *path), text_line),
+                        _field(entry.parsed.value, (*entry.path, *path)),
+                        f"{reason} (allowed: {allowed})"))
+
+
+def _render_problem(text: str, values: Mapping[str, Any]) -> tuple[str, int] | None:
+    """Why ``text`` does not render with ``values``, and on which of its lines (0-based)."""
+    template = string.Template(text)
+    try:
+        template.substitute(values)
+    except KeyError as error:
+        name = str(error.args[0])
+        found = re.search(r"\$(?:\{)?" + re.escape(name) + r"\b", text)
+        return f"unknown placeholder ${name}", text[:found.start() if found else 0].count("\n")
+    except ValueError:
+        for match in template.pattern.finditer(text):
+            if match.group("invalid") is not None:
+                line = text[:match.start()].count("\n")
+                return "a $ must start a placeholder name; write $$ for a literal $", line
+        return "a $ must start a placeholder name; write $$ for a literal $", 0
+    return None
+
+
+# -- explaining pydantic errors ------------------------------------------------------------------
+
+
+_PLAIN: dict[str, str] = {
+    "float_parsing": "a number", "float_type": "a number",
+    "int_parsing": "a whole number", "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_parsing": "true or false", "bool_type": "true or false",
+    "string_type": "text", "list_type": "a list", "tuple_type": "a list",
+    "dict_type": "a mapping (name: value lines)", "model_type": "a mapping (name: value lines)",
+    "model_attributes_type": "a mapping (name: value lines)",
+}
+_PATTERNS = {"^[a-z0-9_]+$": "lower-case letters, digits and _ only",
+             "^[A-Z0-9_]+$": "upper-case letters, digits and _ only"}
+
+
+def _explain(error: ErrorDetails) -> tuple[KeyPath, str]:
+    """The path of an error (union tags dropped) and a plain reason."""
+    path, at, parent, union = _resolve(error["loc"])
+    kind = error["type"]
+    value = error.get("input")
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    if union:
+        return path, f"expected {_describe(at)}, got {_show(value)}"
+    if kind in _PLAIN:
+        return path, f"expected {_PLAIN[kind]}, got {_show(value)}"
+    if kind == "union_tag_invalid":
+        kinds = _plain_list(str(ctx.get("expected_tags", "")))
+        return (*path, "kind"), f"expected one of: {kinds}, got {_show(ctx.get('tag'))}"
+    return path, _special_reason(kind, path, parent, value, ctx) or _generic_reason(error)
+
+
+def _special_reason(kind: str, path: KeyPath, parent: Any, value: Any,
+                    ctx: dict[str, Any]) -> str:
+    name = str(path[-1]) if path else "?"
+    reasons = {
+        "extra_forbidden": lambda: f"unknown field {name!r}{_suggest(name, _known_fields(parent))}",
+        "missing": lambda: f"missing required field {name!r}",
+        "union_tag_not_found":
+            lambda: f"missing required field 'kind' (one of: {', '.join(_trigger_kinds())})",
+        "literal_error": lambda: (f"expected one of: {_plain_list(str(ctx.get('expected', '')))}"
+                                  f", got {_show(value)}"),
+        "string_pattern_mismatch": lambda: (
+            f"expected {_PATTERNS.get(str(ctx.get('pattern')), ctx.get('pattern'))}, "
+            f"got {_show(value)}"),
+        "too_short": lambda: f"expected at least {_items(ctx.get('min_length'))}, "
+                             f"got {ctx.get('actual_length')}",
+        "too_long": lambda: f"expected at most {_items(ctx.get('max_length'))}, "
+                            f"got {ctx.get('actual_length')}",
+    }
+    explain = reasons.get(kind)
+    return explain() if explain is not None else ""
+
+
+def _generic_reason(error: ErrorDetails) -> str:
+    message = str(error["msg"])
+    if error["type"] == "value_error":
+        return message.removeprefix("Value error, ")
+    if message.startswith("Input should be "):
+        wanted = message.removeprefix("Input should be ")
+        return f"expected {wanted}, got {_show(error.get('input'))}"
+    return message
+
+
+def _items(count: Any) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
+
+
+def _resolve(loc: tuple[int | str, ...]) -> tuple[KeyPath, Any, Any, bool]:
+    """Walk the model along ``loc``: (path without union tags, type at the end, the model holding
+    the last field, whether the walk stopped at a plain union whose member pydantic named)."""
+    tp: Any = CatalogueFile
+    parent: Any = None
+    path: list[str | int] = []
+    for part in loc:
+        tp = _unwrap(tp)
+        members = _union_members(tp)
+        if members and isinstance(part, str):
+            tagged = _tag_map(members)
+            if part in tagged:
+                tp = tagged[part]
+                continue
+            return tuple(path), tp, parent, True
+        path.append(part)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            parent = tp
+            info = _model_field(tp, str(part))
+            tp = info.annotation if info is not None else None
+        elif typing.get_origin(tp) in (list, tuple) and isinstance(part, int):
+            args = typing.get_args(tp)
+            tp = args[min(part, len(args) - 1)] if args else None
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        else:
+            tp = None
+    return tuple(path), _unwrap(tp), parent, False
+
+
+def _unwrap(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    members = _union_members(tp)
+    if members and type(None) in members:
+        rest = [m for m in members if m is not type(None)]
+        if len(rest) == 1:
+            return _unwrap(rest[0])
+    return tp
+
+
+def _union_members(tp: Any) -> tuple[Any, ...]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return typing.get_args(tp)
+    return ()
+
+
+def _tag_map(members: tuple[Any, ...]) -> dict[str, Any]:
+    tags: dict[str, Any] = {}
+    for member in members:
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            info = member.model_fields.get("kind")
+            if info is not None and typing.get_origin(info.annotation) is typing.Literal:
+                for tag in typing.get_args(info.annotation):
+                    tags[str(tag)] = member
+    return tags
+
+
+def _model_field(model: type[BaseModel], key: str) -> Any:
+    for name, info in model.model_fields.items():
+        if key in (name, info.alias):
+            return info
+    return None
+
+
+def _known_fields(model: Any) -> list[str]:
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    return sorted(info.alias or name for name, info in model.model_fields.items())
+
+
+@cache
+def _trigger_kinds() -> tuple[str, ...]:
+    return tuple(_tag_map(_union_members(_unwrap(Trigger))))
+
+
+def _describe(tp: Any) -> str:
+    words = {str: "text", int: "a number", float: "a number", bool: "true/false"}
+    out: list[str] = []
+    for member in _union_members(tp) or (tp,):
+        word = words.get(member, "a list of them" if typing.get_origin(member) is list
+                         else str(member))
+        if word not in out:
+            out.append(word)
+    return ", ".join(out[:-1]) + f" or {out[-1]}" if len(out) > 1 else out[0]
+
+
+def _plain_list(expected: str) -> str:
+    """``"'enter' or 'leave'"`` -> ``"enter, leave"``."""
+    return ", ".join(part.strip().strip("'") for part in re.split(r",| or ", expected)
+                     if part.strip())
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for a near miss, else the known names."""
+    options = sorted(known)
+    close = difflib.get_close_matches(name, options, n=1)
+    if close:
+        return f" (did you mean {close[0]!r}? known: {', '.join(options)})"
+    return f" (known: {', '.join(options)})" if options else ""
+
+
+def _field(raw: Any, path: KeyPath) -> str:
+    """``("triggers", 3, "params", "below")`` -> ``triggers[3] (bill_shock).params.below``."""
+    out = ""
+    node = raw
+    for depth, part in enumerate(path):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+        node = _child(node, part)
+        if depth == 1 and isinstance(node, dict) and isinstance(node.get("id"), str):
+            out += f" ({node['id']})"
+    return out
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+        return node[part]
+    if isinstance(part, str) and isinstance(node, dict):
+        return node.get(part)
+    return None
+
+
+# -- the fields count and sequence steps may compare --------------------------------------------
+
+
+def _fields_of(event: str) -> dict[str, Any] | None:
+    if event in DERIVED_FACTS:
+        return DERIVED_FACTS[event]
+    record = RECORD_OF_STREAM.get(event)
+    if record is None:
+        return None
+    return {f["name"]: f["type"] for f in schema(record)["fields"]}
+
+
+def _check_values(avro_type: Any, values: list[Any]) -> str:
+    """A reason if a ``where`` value cannot equal the field (enum symbols, booleans), else ''."""
+    branches = avro_type if isinstance(avro_type, list) else [avro_type]
+    branches = [b for b in branches if b != "null"]
+    if len(branches) != 1:
+        return ""
+    branch = branches[0]
+    if isinstance(branch, dict) and branch.get("type") == "enum":
+        symbols = list(branch["symbols"])
+        bad = [v for v in values if v not in symbols]
+        if bad:
+            return f"expected one of: {', '.join(symbols)}, got {_show(bad[0])}"
+    if branch == "boolean":
+        bad = [v for v in values if not isinstance(v, bool)]
+        if bad:
+            return f"expected true or false, got {_show(bad[0])}"
+    return ""
