@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from cjo.errors import CjoError
+from cjo.errors import CatalogueRejected, CjoError
 
 
 def _speed(text: str) -> float | None:
@@ -56,7 +56,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--days", type=int, default=2)
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--out", type=Path, required=True)
+
+    _catalogue_parser(sub.add_parser("catalogue", help="check and show trigger catalogues"))
     return p
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _catalogue_parser(group: argparse.ArgumentParser) -> None:
+    """``cjo catalogue SUBCOMMAND``: each subcommand is a parser here plus one ``_catalogue_*``
+    function, attached with ``set_defaults(run=...)``."""
+    sub = group.add_subparsers(dest="catalogue_command", required=True)
+
+    v = sub.add_parser("validate", help="check catalogue files; every problem at file:line")
+    v.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
+    v.set_defaults(run=_catalogue_validate)
+
+    sh = sub.add_parser("show", help="the triggers of catalogue files (default: the bundled one)")
+    sh.add_argument("files", type=Path, nargs="*", help="YAML files (default: bundled)")
+    sh.set_defaults(run=_catalogue_show)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as err:
         print(f"cjo: invalid setting: {err.errors()[0]['loc']}: {err.errors()[0]['msg']}",
               file=sys.stderr)
+    except CatalogueRejected as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return 1
     except CjoError as err:
         print(f"cjo: {err}", file=sys.stderr)
     except KeyboardInterrupt:
@@ -102,4 +125,34 @@ def _dispatch(args: argparse.Namespace) -> int:
         from cjo.sim import run_simulate
 
         return run_simulate(args.subscribers, args.days, args.seed, args.out)
+    if args.command == "catalogue":
+        run: Command = args.run
+        return run(args)
     raise AssertionError(args.command)
+
+
+def _catalogue_validate(args: argparse.Namespace) -> int:
+    """Prints ``OK: ...`` and returns 0; a refused catalogue raises (main prints every problem
+    on stderr and exits 1)."""
+    from cjo.catalogue.validate import load_files
+
+    catalogue = load_files(args.files)
+    print(f"OK: {len(catalogue.triggers)} triggers ({len(catalogue.enabled())} enabled), "
+          f"{len(catalogue.venues)} venues, digest {catalogue.digest}")
+    return 0
+
+
+def _catalogue_show(args: argparse.Namespace) -> int:
+    from cjo.catalogue.validate import default_catalogue, load_files
+
+    catalogue = load_files(args.files) if args.files else default_catalogue()
+    rows = [("id", "kind", "enabled", "version", "priority", "offers")]
+    rows += [(t.id, t.kind, "yes" if t.enabled else "no", f"v{t.version}", str(t.priority),
+              ", ".join(offer.code for offer in t.offers)) for t in catalogue.triggers]
+    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+              + "  " + row[-1])
+    print(f"{len(catalogue.venues)} venues: {', '.join(catalogue.venues)}; "
+          f"digest {catalogue.digest}")
+    return 0

@@ -21,13 +21,15 @@ PAYLOAD_FORMAT = "cjo.catalogue/1"
 
 
 def digest_of(sources: Sequence[tuple[str, str]]) -> str:
-    """The catalogue's version id: the first 12 hex digits of the sha256 of the sources' texts in
-    order (file names are labels and do not count)."""
+    """The catalogue's version id: 12 hex digits of a sha256 over the sources' texts.
+
+    File names and the order of the files do not count (``venues.yaml triggers.yaml`` and the
+    reverse are the same catalogue); the texts, comments included, do.
+    """
     sha = hashlib.sha256()
-    for _name, text in sources:
-        data = text.encode("utf-8")
-        sha.update(len(data).to_bytes(8, "big"))
-        sha.update(data)
+    for text_digest in sorted(hashlib.sha256(text.encode("utf-8")).digest()
+                              for _name, text in sources):
+        sha.update(text_digest)
     return sha.hexdigest()[:12]
 
 
