@@ -1,4 +1,5 @@
 import enum
+from typing import Any
 
 import pytest
 
@@ -83,7 +84,8 @@ class Category(enum.Enum):
     ({"a": 1, "b": "x"}, {"a": 1, "b": "y"}, False),  # every field
     ({"a": 1, "b": "x"}, {"a": 1, "b": "x"}, True),
 ])
-def test_matches_compares_where_fields(where: dict, fields: dict, expected: bool) -> None:
+def test_matches_compares_where_fields(where: dict[str, Any], fields: dict[str, Any],
+                                       expected: bool) -> None:
     assert matches(Matcher(event="usage", where=where), fact(**fields)) is expected
 
 

@@ -1,4 +1,5 @@
 import math
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -6,12 +7,21 @@ from hypothesis import strategies as st
 from cjo.catalogue.model import GeofenceParams, Venue
 from cjo.triggers.geo import EARTH_RADIUS_M, distance_m, inside, venue_at, venues_for
 
-WEMBLEY = Venue(id="wembley", name="Wembley Stadium", kind="stadium",
+
+def venue(**fields: Any) -> Venue:
+    return Venue.model_validate(fields)
+
+
+def circle(lat: float, lon: float, radius: float) -> Venue:
+    return venue(id="v", name="V", center={"lat": lat, "lon": lon}, radius_m=radius)
+
+
+WEMBLEY = venue(id="wembley", name="Wembley Stadium", kind="stadium",
                 center={"lat": 51.556, "lon": -0.2796}, radius_m=300)
-SQUARE = Venue(id="square", name="Square", kind="mall",
+SQUARE = venue(id="square", name="Square", kind="mall",
                polygon=[(51.0, -0.1), (51.0, 0.1), (51.2, 0.1), (51.2, -0.1)])
 # a U: its notch (lat 51.1-51.2, lon -0.05..0.05) is outside
-U_SHAPE = Venue(id="u", name="U", polygon=[
+U_SHAPE = venue(id="u", name="U", polygon=[
     (51.0, -0.1), (51.0, 0.1), (51.2, 0.1), (51.2, 0.05), (51.1, 0.05), (51.1, -0.05),
     (51.2, -0.05), (51.2, -0.1)])
 VENUES = {v.id: v for v in (WEMBLEY, SQUARE, U_SHAPE)}
@@ -30,17 +40,17 @@ def test_one_degree_of_latitude_is_about_111_km() -> None:
 
 @given(st.floats(-60, 60), st.floats(-179, 179), st.floats(1, 20_000), st.floats(0.5, 50))
 def test_circle_edge_along_a_meridian(lat: float, lon: float, radius: float, margin: float) -> None:
-    venue = Venue(id="v", name="V", center={"lat": lat, "lon": lon}, radius_m=radius)
-    assert inside(venue, north_of(lat, radius - min(margin, radius)), lon)
-    assert not inside(venue, north_of(lat, radius + margin), lon)
+    place = circle(lat, lon, radius)
+    assert inside(place, north_of(lat, radius - min(margin, radius)), lon)
+    assert not inside(place, north_of(lat, radius + margin), lon)
 
 
 @given(st.floats(-179, 179), st.floats(10, 20_000))
 def test_circle_edge_along_the_equator(lon: float, radius: float) -> None:
-    venue = Venue(id="v", name="V", center={"lat": 0, "lon": lon}, radius_m=radius)
+    place = circle(0, lon, radius)
     step = math.degrees(radius / EARTH_RADIUS_M)
-    assert inside(venue, 0, lon + step * 0.99)
-    assert not inside(venue, 0, lon + step * 1.01)
+    assert inside(place, 0, lon + step * 0.99)
+    assert not inside(place, 0, lon + step * 1.01)
 
 
 def test_polygon_by_ray_casting() -> None:
@@ -62,10 +72,14 @@ def test_polygon_square_agrees_with_its_bounds(lat: float, lon: float) -> None:
         assert not inside(SQUARE, lat, lon)
 
 
+def params(**fields: Any) -> GeofenceParams:
+    return GeofenceParams.model_validate(fields)
+
+
 def test_venues_for_by_ids_or_kind_each_once() -> None:
-    assert venues_for(GeofenceParams(venues=["square", "nowhere"]), VENUES) == [SQUARE]
-    assert venues_for(GeofenceParams(venue_kind="stadium"), VENUES) == [WEMBLEY]
-    both = venues_for(GeofenceParams(venues=["wembley", "u"], venue_kind="stadium"), VENUES)
+    assert venues_for(params(venues=["square", "nowhere"]), VENUES) == [SQUARE]
+    assert venues_for(params(venue_kind="stadium"), VENUES) == [WEMBLEY]
+    both = venues_for(params(venues=["wembley", "u"], venue_kind="stadium"), VENUES)
     assert both == [WEMBLEY, U_SHAPE]
 
 

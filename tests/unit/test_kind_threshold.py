@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,12 +19,12 @@ def ms(year: int, month: int, day: int, hour: int = 0) -> int:
 
 
 def bundle(at: int, remaining: int | None, total: int | None = 10 * GB,
-           bundle_id: str = "ADDON_10GB") -> tuple[str, dict]:
+           bundle_id: str = "ADDON_10GB") -> tuple[str, dict[str, Any]]:
     return ("charging", charging("23415", at, bundle_id=bundle_id, bundle_total_octets=total,
                                  bundle_remaining_octets=remaining))
 
 
-def balance(at: int, value: float) -> tuple[str, dict]:
+def balance(at: int, value: float) -> tuple[str, dict[str, Any]]:
     return ("charging", charging("23415", at, balance=value, currency="GBP"))
 
 
@@ -101,8 +102,10 @@ def test_pace_waits_for_min_cycle_elapsed_then_compares_used_to_elapsed() -> Non
 
 def test_measure_and_period_key_directly() -> None:
     state = SubscriberState(imsi="1", bundle={"id": "B", "total": 200, "remaining": 50, "at": 0})
-    assert measure(ThresholdParams(measure="bundle_used_pct", above=1), state) == 75
-    assert measure(ThresholdParams(measure="bundle_remaining_pct", above=1), state) == 25
+    used = ThresholdParams.model_validate({"measure": "bundle_used_pct", "above": 1})
+    left = ThresholdParams.model_validate({"measure": "bundle_remaining_pct", "above": 1})
+    assert measure(used, state) == 75
+    assert measure(left, state) == 25
     assert period_key("week", ms(2026, 1, 1), None) == "w-2026-W01"
     assert period_key("week", ms(2027, 1, 1), None) == "w-2026-W53"
     assert period_key("day", ms(2026, 2, 28, 23), None) == "d-2026-02-28"
@@ -126,7 +129,10 @@ def test_at_most_one_moment_per_period_and_only_on_a_crossing(
     moments = drive(trg, records)
     instances = [m.instance for m in moments]
     assert len(instances) == len(set(instances))
-    past = (lambda v: v >= 80) if above else (lambda v: v <= 20)
+
+    def past(value: int) -> bool:
+        return value >= 80 if above else value <= 20
+
     for moment in moments:
         before, after = used_at[moment.event_time]
         assert past(after) and (before is None or not past(before))
