@@ -8,6 +8,7 @@ from typing import Any
 from cjo.sim.population import Subscriber
 from cjo.sim.sink import Sink
 from cjo.sim.timeline import Segment, activity_bins, local_hour, sample_times
+from cjo.sim.venues import venue_at, visit_at
 
 MIN_PER_DAY = 32
 KEPT_PERIODIC = 0.7  # periodic updates not needed while the phone is busy anyway
@@ -22,8 +23,30 @@ def location_day(sub: Subscriber, sink: Sink, day_start: int, day_end: int) -> N
     events += [(t, "HANDOVER", seg) for t, seg in sample_times(rng, bins, handovers)]
     events += [(t, "LOCATION_REPORT", seg) for t, seg in sample_times(rng, bins, reports)]
     events.sort(key=lambda e: e[0])
+    fixes = _venue_fixes(sub, day_start, day_end)
     for when, kind, seg in events:
+        while fixes and fixes[0][0] <= when:
+            _add_fix(sub, sink, *fixes.pop(0))
         sink.add("location", when, _event(sub, when, kind, seg))
+    for fix in fixes:
+        _add_fix(sub, sink, *fix)
+
+
+def _venue_fixes(
+    sub: Subscriber, day_start: int, day_end: int
+) -> list[tuple[int, float, float, Segment]]:
+    """The planned fixes of venue visits in this day, with the segment they fall in."""
+    out = []
+    for visit in sub.visits:
+        for when, lat, lon in visit.fixes:
+            if day_start <= when < day_end:
+                seg = next(s for s in sub.segments if s.start <= when < s.end)
+                out.append((when, lat, lon, seg))
+    return out
+
+
+def _add_fix(sub: Subscriber, sink: Sink, when: int, lat: float, lon: float, seg: Segment) -> None:
+    sink.add("location", when, _event(sub, when, "LOCATION_REPORT", seg, (lat, lon)))
 
 
 def _procedures(sub: Subscriber, day_start: int, day_end: int) -> list[tuple[int, str, Segment]]:
@@ -54,7 +77,13 @@ def _procedures(sub: Subscriber, day_start: int, day_end: int) -> list[tuple[int
     return out
 
 
-def _event(sub: Subscriber, when: int, kind: str, seg: Segment) -> dict[str, Any]:
+def _event(
+    sub: Subscriber,
+    when: int,
+    kind: str,
+    seg: Segment,
+    at: tuple[float, float] | None = None,
+) -> dict[str, Any]:
     value: dict[str, Any] = {"event_id": sub.next_id("l"), "event_time": when, "imsi": sub.imsi}
     if kind == "ATTACH":
         value["msisdn"] = sub.msisdn
@@ -62,7 +91,7 @@ def _event(sub: Subscriber, when: int, kind: str, seg: Segment) -> dict[str, Any
     value.update(event_type=kind, home_plmn=sub.home.plmn, serving_plmn=plmn)
     if kind == "DETACH":
         return value
-    lat, lon = _position(sub, seg, when, kind)
+    lat, lon = at if at is not None else _position(sub, seg, when, kind)
     value["tac"] = tracking_area(lat, lon)
     value["cell_id"] = cell_id(plmn, lat, lon)
     if kind in ("HANDOVER", "LOCATION_REPORT"):
@@ -73,6 +102,19 @@ def _event(sub: Subscriber, when: int, kind: str, seg: Segment) -> dict[str, Any
 
 
 def _position(sub: Subscriber, seg: Segment, when: int, kind: str) -> tuple[float, float]:
+    """Inside the venue during a visit; elsewhere, never inside one by chance."""
+    visit = visit_at(sub.visits, when)
+    if visit is not None:
+        return visit.venue.point_inside(sub.rng)
+    lat, lon = _usual_position(sub, seg, when, kind)
+    while venue_at(lat, lon) is not None:
+        lat += 0.01  # a kilometre north: out of it
+    return lat, lon
+
+
+def _usual_position(
+    sub: Subscriber, seg: Segment, when: int, kind: str
+) -> tuple[float, float]:
     rng, place = sub.rng, seg.place
     moving = kind == "HANDOVER"
     if place.abroad:

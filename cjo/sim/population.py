@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cjo.sim import catalog as cat
+from cjo.sim.gaming import PASS, GamingPasses, plan_passes
 from cjo.sim.profiles import (
+    CONSENT,
     CONSENT_RATES,
+    NEW_TRIAL,
+    Change,
     Wallet,
     changed_profiles,
     new_profile,
@@ -27,11 +31,13 @@ from cjo.sim.timeline import (
     presence,
     segments,
 )
+from cjo.sim.venues import Visit, plan_visits
 
 MEAN_DAILY_BYTES = 0.7 * cat.GB
 DAILY_SIGMA = 1.0  # spread of the lognormal per-subscriber daily volume
 DEVICE_CHANGE = 0.03
 NIGHT_OFF = 0.5  # share of subscribers whose phone is off (DETACH) at night
+YOUNG_CITY_SKEW = 1.5  # the young live in the largest cities even more: weight ** this
 
 
 @dataclass
@@ -39,6 +45,7 @@ class Subscriber:
     serial: int
     imsi: str
     msisdn: str
+    city: str
     home: Place
     rng: random.Random  # this subscriber's own stream: used in a fixed order, day after day
     profile: dict[str, Any]  # the latest one
@@ -56,7 +63,9 @@ class Subscriber:
     app_weights: list[float]
     wallet: Wallet
     burst_day: int | None
-    trial_changes: list[tuple[int, int, str]]
+    trial_changes: list[Change]
+    visits: list[Visit]
+    gaming: GamingPasses | None
     counters: dict[str, int] = field(default_factory=dict)
 
     def next_id(self, letter: str) -> str:
@@ -78,14 +87,22 @@ def make_subscriber(seed: int, serial: int, start: int, days: int) -> Subscriber
     msisdn = "447" + str(700_000_000 + (serial * 48_271 + seed * 7_919) % 300_000_000)
     profile, wallet = new_profile(rng, imsi, msisdn, plmn, start, days)
     changes = trial_changes(rng, profile["trials"], start)
-    home, work, trips, segs = _whereabouts(rng, plmn, profile["language"], start, days)
-    imeisv, device_change = _device(rng, segs)
     young = profile.get("age_band") in ("UNDER_18", "A18_24")
+    city, home, work, trips, segs = _whereabouts(rng, plmn, profile["language"], young, start, days)
+    imeisv, device_change = _device(rng, segs)
+    # Streams of their own: the rest of the simulation does not shift with these, nor one with
+    # the other.
+    venues_rng = random.Random(f"cjo.sim/{seed}/{serial}/venues")
+    visits = plan_visits(venues_rng, city, profile.get("age_band"), segs, start, days)
+    gaming = plan_passes(random.Random(f"cjo.sim/{seed}/{serial}/gaming"), young, segs, start, days)
+    if gaming is not None:
+        changes = _with_passes(profile, changes, gaming)
     daily = MEAN_DAILY_BYTES * rng.lognormvariate(-(DAILY_SIGMA**2) / 2, DAILY_SIGMA)
     return Subscriber(
         serial=serial,
         imsi=imsi,
         msisdn=msisdn,
+        city=city,
         home=home,
         rng=rng,
         profile=profile,
@@ -104,15 +121,31 @@ def make_subscriber(seed: int, serial: int, start: int, days: int) -> Subscriber
         wallet=wallet,
         burst_day=rng.randrange(days) if days and rng.random() < 0.03 else None,
         trial_changes=changes,
+        visits=visits,
+        gaming=gaming,
     )
 
 
+def _with_passes(
+    profile: dict[str, Any], changes: list[Change], gaming: GamingPasses
+) -> list[Change]:
+    """The first pass in the profile (replacing one drawn before: it stays ACTIVE until it
+    expires), the second added by a profile update."""
+    trials: list[dict[str, Any]] = profile["trials"]
+    first = {"product_id": PASS, "expires_at": gaming.first_expires, "status": "ACTIVE"}
+    index = next((i for i, t in enumerate(trials) if t["product_id"] == PASS), len(trials))
+    profile["trials"] = [*trials[:index], first, *trials[index + 1 :]]
+    added = Change(gaming.second_at, NEW_TRIAL, PASS, gaming.second_expires)
+    return [*(c for c in changes if c.trial != index), added]
+
+
 def _whereabouts(
-    rng: random.Random, plmn: str, language: str, start: int, days: int
-) -> tuple[Place, tuple[float, float] | None, list[Trip], list[Segment]]:
+    rng: random.Random, plmn: str, language: str, young: bool, start: int, days: int
+) -> tuple[str, Place, tuple[float, float] | None, list[Trip], list[Segment]]:
     """Home in a UK city, work nearby for most, trips abroad, and the attached segments."""
     end = start + days * DAY
-    city = rng.choices(cat.UK_CITIES, weights=[c[3] for c in cat.UK_CITIES])[0]
+    skew = YOUNG_CITY_SKEW if young else 1.0
+    city = rng.choices(cat.UK_CITIES, weights=[c[3] ** skew for c in cat.UK_CITIES])[0]
     home = Place(plmn, city[1] + rng.gauss(0.0, 0.05), city[2] + rng.gauss(0.0, 0.08))
     work = None
     if rng.random() < 0.6:
@@ -120,7 +153,7 @@ def _whereabouts(
     trips = plan_trips(rng, language, start, end)
     spans = presence(home, trips, start + rng.randrange(20 * MINUTE), end)
     gaps = night_gaps(rng, spans, start, end) if rng.random() < NIGHT_OFF else []
-    return home, work, trips, segments(spans, gaps, end)
+    return city[0], home, work, trips, segments(spans, gaps, end)
 
 
 def _device(rng: random.Random, segs: list[Segment]) -> tuple[str, tuple[int, str] | None]:
@@ -155,7 +188,7 @@ def profile_updates(
     changes = [c for c in sub.trial_changes if day_start <= c[0] < day_end]
     if sub.rng.random() < 0.04:
         when = day_start + sub.rng.randrange(8 * HOUR, 22 * HOUR)
-        changes.append((when, -1, sub.rng.choice([c for c, _ in CONSENT_RATES])))
+        changes.append(Change(when, CONSENT, sub.rng.choice([c for c, _ in CONSENT_RATES])))
     updated = changed_profiles(sub.profile, changes)
     if updated:
         sub.profile = updated[-1]

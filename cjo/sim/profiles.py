@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cjo.sim import catalog as cat
 from cjo.sim.timeline import DAY, HOUR
@@ -16,6 +16,17 @@ CONSENT_RATES: tuple[tuple[str, float], ...] = (
     ("location", 0.35),
 )
 NO_CONSENT_SHARE = 0.10
+CONSENT = -1  # Change.trial: flip the consent channel ``what``
+NEW_TRIAL = -2  # Change.trial: a new ACTIVE trial of product ``what`` expiring at ``expires_at``
+
+
+class Change(NamedTuple):
+    """A profile change: trial number ``trial`` gets status ``what``, or CONSENT, or NEW_TRIAL."""
+
+    when: int
+    trial: int
+    what: str
+    expires_at: int = 0
 
 
 @dataclass
@@ -125,32 +136,32 @@ def _trials(rng: random.Random, start: int, days: int) -> list[dict[str, Any]]:
     ]
 
 
-def trial_changes(
-    rng: random.Random, trials: list[dict[str, Any]], start: int
-) -> list[tuple[int, int, str]]:
+def trial_changes(rng: random.Random, trials: list[dict[str, Any]], start: int) -> list[Change]:
     """Some trials convert shortly before they expire, some are cancelled before."""
     changes = []
     for i, trial in enumerate(trials):
         expires: int = trial["expires_at"]
         draw = rng.random()
         if draw < 0.4:
-            changes.append((max(start + HOUR, expires - rng.randrange(12 * HOUR)), i, "CONVERTED"))
+            changes.append(
+                Change(max(start + HOUR, expires - rng.randrange(12 * HOUR)), i, "CONVERTED")
+            )
         elif draw < 0.55:
-            changes.append((rng.randrange(start + HOUR, expires), i, "CANCELLED"))
+            changes.append(Change(rng.randrange(start + HOUR, expires), i, "CANCELLED"))
     return changes
 
 
-def changed_profiles(
-    profile: dict[str, Any], changes: list[tuple[int, int, str]]
-) -> list[dict[str, Any]]:
-    """Full new profiles after each change (trial index and new status, or -1 and a consent
-    channel to flip), in time order."""
+def changed_profiles(profile: dict[str, Any], changes: list[Change]) -> list[dict[str, Any]]:
+    """Full new profiles after each change, in time order."""
     out = []
-    for when, index, what in sorted(changes):
+    for when, index, what, expires_at in sorted(changes):
         profile = dict(profile, updated_at=when)
         if index >= 0:
             profile["trials"] = [dict(t) for t in profile["trials"]]
             profile["trials"][index]["status"] = what
+        elif index == NEW_TRIAL:
+            added = {"product_id": what, "expires_at": expires_at, "status": "ACTIVE"}
+            profile["trials"] = [dict(t) for t in profile["trials"]] + [added]
         else:
             profile["consent"] = dict(profile["consent"], **{what: not profile["consent"][what]})
         out.append(profile)

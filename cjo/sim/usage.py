@@ -13,6 +13,7 @@ from cjo.sim.timeline import HOUR, MINUTE, Segment, activity_bins, sample_times
 MIN_PER_DAY, MAX_PER_DAY = 22, 60
 DROP_RATE = 0.02
 BURST_APPS: tuple[App, ...] = tuple(a for a in APPS if a.category in ("VIDEO", "GAMING", "VOIP"))
+GAMES: tuple[App, ...] = tuple(a for a in APPS if a.category == "GAMING")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,22 @@ def usage_day(
         sessions.append(_emit(sub, sink, app, end, duration, octets, seg, dropped))
     if sub.burst_day == day and bins:
         sessions += _burst(sub, sink, bins, day_end)
-    return sessions
+    return sessions + _plays(sub, sink, day_start, day_end)
+
+
+def _plays(sub: Subscriber, sink: Sink, day_start: int, day_end: int) -> list[AppSession]:
+    """Games played on a second gaming day pass, each started after the pass was taken."""
+    if sub.gaming is None:
+        return []
+    rng, out = sub.rng, []
+    for end, seg in sub.gaming.plays:
+        if day_start <= end < day_end:
+            app = rng.choice(GAMES)
+            longest = end - max(seg.start, sub.gaming.second_at)
+            duration = min(longest, int(app.mean_duration_s * 1000 * rng.lognormvariate(0.0, 0.5)))
+            octets = max(200_000, int(app.mean_bytes * rng.lognormvariate(0.0, 0.5)))
+            out.append(_emit(sub, sink, app, end, max(5_000, duration), octets, seg, False))
+    return out
 
 
 def _burst(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import random
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -240,14 +243,18 @@ def test_profiles_look_like_a_uk_operators_base(log: Log) -> None:
             firsts.setdefault(line["key"], line["value"])
     profiles = list(firsts.values())
     assert len(profiles) == 150
-    share = lambda test: sum(map(test, profiles)) / len(profiles)  # noqa: E731
+
+    def share(test: Callable[[dict[str, Any]], bool]) -> float:
+        return sum(map(test, profiles)) / len(profiles)
+
     assert 0.75 <= share(lambda p: p["home_plmn"] == "23415") <= 0.95
     assert share(lambda p: p["msisdn"].startswith("447") and len(p["msisdn"]) == 12) == 1
     assert 0.55 <= share(lambda p: "email" in p) <= 0.85
     assert 0.45 <= share(lambda p: "app_user_id" in p) <= 0.75
     assert 0.03 <= share(lambda p: not any(p["consent"].values())) <= 0.2
     for channel, rate in (("push", 0.5), ("sms", 0.6), ("email", 0.4), ("location", 0.35)):
-        assert abs(share(lambda p, c=channel: p["consent"][c]) - rate) < 0.13, channel
+        given = sum(bool(p["consent"][channel]) for p in profiles) / len(profiles)
+        assert abs(given - rate) < 0.13, channel
     assert {p["payment_type"] for p in profiles} == {"PREPAID", "POSTPAID", "HYBRID"}
     assert "A18_24" in {p.get("age_band") for p in profiles}
     assert 0.75 <= share(lambda p: p["language"] == "en") < 1
@@ -285,7 +292,10 @@ def test_devices_drops_bundles_and_balances_change_as_in_life(log: Log) -> None:
     changed = sum(len(t) > 1 for t in tacs.values())
     assert 1 <= changed <= 15  # about 3%
     assert 0.01 <= sum(map(len, drops.values())) / usage <= 0.04
-    within_hour = lambda ts, t: sum(t <= u < t + 3_600_000 for u in ts)  # noqa: E731
+
+    def within_hour(ts: list[int], t: int) -> int:
+        return sum(t <= u < t + 3_600_000 for u in ts)
+
     assert any(within_hour(ts, t) >= 3 for ts in drops.values() for t in ts)  # a burst
     lefts = [[x for _, x in sorted(pairs)] for pairs in bundle.values()]  # in event-time order
     assert all(a >= b for xs in lefts for a, b in pairwise(xs))
@@ -337,3 +347,168 @@ def test_bundled_sample_is_current_and_holds_what_its_readme_says() -> None:
     assert started >= 8 and done
     readme = (SAMPLE.parent / "README.md").read_text()
     assert f"{summary.lines:,}" in readme and f"{summary.bad}" in readme
+
+
+# The venues of the default catalogue, written out here (not imported from the simulator).
+CIRCLES = {
+    "westfield_stratford": (51.5430, -0.0065, 350.0),
+    "bullring": (52.4775, -1.8936, 300.0),
+    "trafford_centre": (53.4668, -2.3475, 450.0),
+    "old_trafford": (53.4631, -2.2913, 300.0),
+}
+WEMBLEY = (51.5545, 51.5575, -0.2830, -0.2762)
+MALLS = ("westfield_stratford", "bullring", "trafford_centre")
+MINUTE = 60_000
+
+
+def _metres(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
+    p0, p1 = math.radians(lat0), math.radians(lat1)
+    h = math.sin((p1 - p0) / 2) ** 2 + math.cos(p0) * math.cos(p1) * math.sin(
+        math.radians(lon1 - lon0) / 2
+    ) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def venue_of(lat: float, lon: float) -> str | None:
+    if WEMBLEY[0] <= lat <= WEMBLEY[1] and WEMBLEY[2] <= lon <= WEMBLEY[3]:
+        return "wembley"
+    for venue, (c_lat, c_lon, radius) in CIRCLES.items():
+        if _metres(c_lat, c_lon, lat, lon) <= radius:
+            return venue
+    return None
+
+
+@dataclass
+class Stay:
+    imsi: str
+    venue: str
+    inside: list[int]  # times of the fixes inside, in order
+    before: int | None  # the fix just before, outside
+    after: int | None  # the fix just after, outside
+
+
+def stays(log: Log) -> list[Stay]:
+    fixes: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+    for line in log.good:
+        v = line["value"]
+        if line["topic"] == "location" and v.get("lat") is not None:
+            fixes[line["key"]].append((v["event_time"], v["lat"], v["lon"]))
+    out: list[Stay] = []
+    for imsi, points in sorted(fixes.items()):
+        points.sort()
+        current: Stay | None = None
+        previous: int | None = None
+        for when, lat, lon in points:
+            venue = venue_of(lat, lon)
+            if current is not None and venue == current.venue:
+                current.inside.append(when)
+            else:
+                if current is not None:
+                    current.after = when
+                    out.append(current)
+                current = Stay(imsi, venue, [when], previous, None) if venue else None
+            previous = when
+        if current is not None:
+            out.append(current)
+    return out
+
+
+def first_profiles(log: Log) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for line in log.good:
+        if line["topic"] == "subscribers":
+            out.setdefault(line["key"], line["value"])
+    return out
+
+
+def test_venue_fixes_fall_inside_the_venue_as_planned() -> None:
+    from cjo.sim.population import make_subscriber
+
+    text, summary = render(120, 2, 11, bad_lines=0)
+    reports = {
+        (line["key"], line["value"]["event_time"]): line["value"]
+        for line in load(text, summary).good
+        if line["topic"] == "location" and line["value"]["event_type"] == "LOCATION_REPORT"
+    }
+    checked = 0
+    for serial in range(1, 121):
+        sub = make_subscriber(11, serial, DEFAULT_START_MS, 2)
+        for visit in sub.visits:
+            inside = visit.fixes[1:-1]
+            assert len(inside) >= 5
+            for when, *_ in inside:
+                v = reports[sub.imsi, when]
+                assert venue_of(v["lat"], v["lon"]) == visit.venue.venue_id
+                assert visit.venue.contains(v["lat"], v["lon"])
+                checked += 1
+            for when, *_ in (visit.fixes[0], visit.fixes[-1]):
+                v = reports[sub.imsi, when]
+                assert venue_of(v["lat"], v["lon"]) is None
+    assert checked > 50
+
+
+def test_young_subscribers_visit_their_citys_mall_some_without_location_consent(log: Log) -> None:
+    profiles = first_profiles(log)
+    mall = [s for s in stays(log) if s.venue in MALLS]
+    visitors = {s.imsi for s in mall}
+    assert len(visitors) >= 5
+    assert all(profiles[i].get("age_band") in ("UNDER_18", "A18_24") for i in visitors)
+    consent = Counter(profiles[i]["consent"]["location"] for i in visitors)
+    assert consent[True] and consent[False]
+    for stay in mall:
+        hours = (stay.inside[-1] - stay.inside[0]) / 3_600_000
+        assert 0.7 <= hours <= 3.0
+        assert all(b - a <= 10 * MINUTE for a, b in pairwise(stay.inside))
+        assert 8 <= (stay.inside[0] - DEFAULT_START_MS) % DAY / 3_600_000 <= 19  # daytime
+
+
+def test_match_goers_arrive_stay_and_are_seen_leaving(log: Log) -> None:
+    stadium = [s for s in stays(log) if s.venue in ("wembley", "old_trafford")]
+    assert len([s for s in stadium if s.venue == "wembley"]) >= 3
+    for venue in ("wembley", "old_trafford"):
+        days = {(s.inside[0] - DEFAULT_START_MS) // DAY for s in stadium if s.venue == venue}
+        assert len(days) <= 1  # one match day
+    for stay in stadium:
+        assert stay.before is not None and stay.inside[0] - stay.before <= 30 * MINUTE  # arriving
+        assert len(stay.inside) >= 12
+        assert 2.0 <= (stay.inside[-1] - stay.inside[0]) / 3_600_000 <= 3.0
+        assert all(b - a <= 10 * MINUTE for a, b in pairwise(stay.inside))  # every 5-10 min
+        assert stay.after is not None and stay.after - stay.inside[-1] <= 25 * MINUTE  # left
+
+
+def test_gamers_take_two_day_passes_then_play(log: Log) -> None:
+    passes: dict[str, dict[tuple[str, int], int]] = defaultdict(dict)
+    games: dict[str, list[int]] = defaultdict(list)
+    for line in log.good:
+        v = line["value"]
+        if line["topic"] == "subscribers":
+            for t in v["trials"]:
+                if t["product_id"] == "gaming_pass_1d":
+                    key = (t["product_id"], t["expires_at"])
+                    passes[line["key"]].setdefault(key, v["updated_at"])
+        elif line["topic"] == "usage" and v["app_category"] == "GAMING":
+            games[line["key"]].append(v["event_time"])
+    twice = {imsi: sorted(seen.values()) for imsi, seen in passes.items() if len(seen) >= 2}
+    assert 3 <= len(twice) <= 15  # about 4% of 150
+    for imsi, (first, second, *_) in twice.items():
+        assert DEFAULT_START_MS == first < second <= first + 14 * DAY
+        assert any(t > second for t in games[imsi])
+
+
+def test_a_citys_fans_go_to_its_match_and_only_theirs() -> None:
+    from cjo.sim.timeline import Place, Segment
+    from cjo.sim.venues import plan_visits
+
+    home = Place("23415", 53.5, -2.2)
+    at_home = [Segment(DEFAULT_START_MS, DEFAULT_START_MS + 2 * DAY, home, False, 0)]
+    went: Counter[tuple[str, str, int]] = Counter()
+    for n in range(400):
+        for city, age in (("Manchester", "A45_54"), ("London", "A35_44"), ("Leeds", "A18_24")):
+            rng = random.Random(n)
+            for visit in plan_visits(rng, city, age, at_home, DEFAULT_START_MS, 2):
+                day = (visit.arrive - DEFAULT_START_MS) // DAY
+                went[city, visit.venue.venue_id, day] += 1
+                kick_off = visit.arrive + 60 * MINUTE - (DEFAULT_START_MS + day * DAY)
+                assert 14 * 60 <= kick_off // MINUTE <= 21 * 60
+    assert set(went) == {("Manchester", "old_trafford", 1), ("London", "wembley", 0)}
+    assert 0.08 * 400 <= went["Manchester", "old_trafford", 1] <= 0.18 * 400  # about 13%
