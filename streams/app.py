@@ -13,10 +13,12 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from cjo.catalogue.catalogue import Catalogue
 from cjo.settings import Settings
 from streams import exact_offsets
+from streams.catalogue_feed import follow
 from streams.durable import DurableTable
-from streams.processor import Processor
+from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
 
 STATE_TABLE = "subscriber-state"
@@ -33,7 +35,10 @@ def _broker_url(bootstrap: str) -> str:
     return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
 
 
-def create_app(settings: Settings, web_port: int) -> Wiring:
+def create_app(settings: Settings, web_port: int, catalogue: Catalogue,
+               catalogue_offset: int = 0) -> Wiring:
+    """``catalogue``: the one in force at start; the worker then follows the catalogue topic
+    from ``catalogue_offset`` (see ``streams.catalogue_feed``)."""
     if settings.embedded_broker_workarounds:
         exact_offsets.install(settings.broker)
     app = faust.App(
@@ -74,7 +79,11 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
         dlq=app.topic(topics["dlq"], **raw),
     )
     feed = FaustFeed(app)
-    processor = Processor(topics, table, publisher, feed, max_idle_ms=settings.max_idle_ms)
+    time_policy = TimePolicy(live=settings.time_mode == "live",
+                             allowed_lateness_ms=settings.allowed_lateness_ms,
+                             idle_grace_ms=settings.idle_grace_ms)
+    processor = Processor(topics, table, publisher, feed, catalogue,
+                          max_idle_ms=settings.max_idle_ms, time=time_policy)
     ticks = app.topic(topics["ticks"], **raw)
     source = app.topic(*topics.inputs().values(), topics["ticks"], **raw)
 
@@ -92,6 +101,14 @@ def create_app(settings: Settings, web_port: int) -> Wiring:
         for tp in app.consumer.assignment():
             if tp.topic == topics["ticks"]:
                 await ticks.send(key=b"tick", value=now, partition=tp.partition)
+
+    @app.task
+    async def follow_catalogue() -> None:
+        def switch(new: Catalogue) -> None:
+            processor.catalogue = new
+
+        await follow(settings.broker, topics["catalogue"], catalogue_offset,
+                     lambda: processor.catalogue, switch)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's signal typing
     async def on_revoked(sender: Any, *args: Any, **kwargs: Any) -> None:

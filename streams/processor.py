@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cjo import codec, logs
+from cjo.catalogue.catalogue import Catalogue
 from cjo.clock import Clock, WallClock
-from cjo.decide import decide, new_state
 from cjo.errors import InvalidRecord
 from cjo.ordering import STREAM_RANK, EventTimeMerger, Status
+from cjo.runner import Output, PartitionRunner
 from cjo.settings import Topics
-from cjo.state import Position, SubscriberState
+from cjo.state import Position
+from cjo.timers import Watermark
 from streams.durable import AckWhenDurable
 from streams.publisher import Publisher
+from streams.table_store import TableStore
 
 log = logs.get("cjo.processor")
 
@@ -46,9 +49,25 @@ class Pending:
     ingested_at: int
 
 
+@dataclass(frozen=True, slots=True)
+class TimePolicy:
+    """How event time advances (see ``cjo.timers.Watermark``)."""
+
+    live: bool = True
+    allowed_lateness_ms: int = 30_000
+    idle_grace_ms: int = 15_000
+
+    def watermark(self) -> Watermark:
+        return Watermark(self.allowed_lateness_ms, self.idle_grace_ms, live=self.live)
+
+
 class Processor:
     def __init__(self, topics: Topics, table: Any, publisher: Publisher, feed: Feed,
-                 max_idle_ms: int = 5_000, clock: Clock | None = None) -> None:
+                 catalogue: Catalogue, max_idle_ms: int = 5_000, clock: Clock | None = None,
+                 time: TimePolicy | None = None) -> None:
+        self.catalogue = catalogue  # swapped whole by the catalogue feed (hot reload)
+        self._time = time or TimePolicy()
+        self._runners: dict[int, PartitionRunner] = {}
         self._topics = topics
         self._inputs = topics.inputs()
         self._table = table
@@ -81,7 +100,9 @@ class Processor:
         if message.topic == self._topics["ticks"]:
             if self._durable.stalled():
                 await self._feed.flush()  # a last write may sit in the producer: push it out
-            self._durable.add(event, [])
+            idle = self._idle(message.partition)
+            out = self._runner(message.partition).on_tick(now, idle, self.catalogue)
+            self._durable.add(event, await self._emit(message.partition, out))
             self._report(message.partition, now)
         await self._durable.ack_delivered()
 
@@ -153,6 +174,7 @@ class Processor:
         self._next_offset = {tp: o for tp, o in self._next_offset.items()
                              if tp[1] not in partitions}
         self._rewound = {tp: r for tp, r in self._rewound.items() if tp[1] not in partitions}
+        self._runners = {p: r for p, r in self._runners.items() if p not in partitions}
         log.info("partitions_revoked", partitions=sorted(partitions), dropped=dropped)
 
     async def _accept(self, event: Any, now: int) -> None:
@@ -208,19 +230,41 @@ class Processor:
             raise InvalidRecord("key", f"{key!r} does not match imsi {imsi!r}")
         return record
 
+    def _runner(self, partition: int) -> PartitionRunner:
+        runner = self._runners.get(partition)
+        if runner is None:
+            runner = PartitionRunner(TableStore(self._table, partition), partition,
+                                     self._time.watermark())
+            self._runners[partition] = runner
+        return runner
+
+    def _idle(self, partition: int) -> bool:
+        """Nothing waits in the merge and every input topic of the partition is read to its end."""
+        caught_up = self._caught_up(partition)
+        return not self._merger.buffered(partition) and all(
+            caught_up(t) for t in self._inputs.values())
+
     async def _apply(self, pending: Pending, position: Position) -> list[Any]:
-        """Decide, publish (awaited), store the new state; returns the pending state write."""
+        """Decide, publish (awaited), store; returns the futures of the state writes."""
         record = pending.record
-        key = record["imsi"].encode()
-        raw = self._table.get(key)
-        state = SubscriberState.from_bytes(raw) if raw else new_state(record["imsi"])
-        result = decide(pending.stream, record, state, position, pending.ingested_at)
-        if result.state is None:
+        out = self._runner(position_partition(pending)).on_record(
+            pending.stream, record, position, pending.ingested_at, self.catalogue)
+        if not out.writes:
             self.counts["redelivered"] += 1
-            return []
-        await self._publisher.publish(result.offers, result.decisions)
-        for offer in result.offers:
+        return await self._emit(position_partition(pending), out)
+
+    async def _emit(self, partition: int, out: Output) -> list[Any]:
+        """Publish what a step decided (awaited), then store its writes: an offer is never lost
+        to a crash between the two (it is re-sent with the same id instead)."""
+        if out.fired:
+            self.counts["timers_fired"] += out.fired
+        await self._publisher.publish(out.offers, out.decisions)
+        for offer in out.offers:
             log.info("offer", subscriber=logs.hash_id(offer["imsi"]), trigger=offer["trigger_id"],
                      channel=offer["channel"], offer_id=offer["offer_id"])
-        self._table[key] = result.state.to_bytes()
-        return [self._table.last_write]
+        self.counts["offers"] += len(out.offers)
+        return TableStore(self._table, partition).apply(out.writes)
+
+
+def position_partition(pending: Pending) -> int:
+    return int(pending.event.message.partition)

@@ -7,9 +7,14 @@ import socket
 import faust
 
 from cjo import logs
+from cjo.adapters.catalogue_topic import read_live
 from cjo.adapters.kafka_admin import create_topics
+from cjo.catalogue.catalogue import Catalogue
+from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.settings import Settings
 from streams.app import create_app
+
+log = logs.get("cjo.worker")
 
 
 def _free_port() -> int:
@@ -18,11 +23,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def fallback_catalogue(settings: Settings) -> Catalogue:
+    """The catalogue used while the catalogue topic holds none."""
+    files = [f.strip() for f in settings.catalogue.split(",") if f.strip()]
+    return load_files(files) if files else default_catalogue()
+
+
 def run_worker(settings: Settings) -> int:
     """Blocks until SIGINT/SIGTERM; faust then commits, flushes and closes its tables."""
     logs.configure(settings.log_level, settings.log_format, settings.log_salt.get_secret_value())
     create_topics(settings.broker, settings.topics.all(), settings.partitions)
-    wiring = create_app(settings, settings.web_port or _free_port())
+    live = read_live(settings)
+    catalogue = live.catalogue or fallback_catalogue(settings)
+    log.info("catalogue", digest=catalogue.digest, triggers=len(catalogue.enabled()),
+             source="topic" if live.catalogue else settings.catalogue or "bundled default")
+    wiring = create_app(settings, settings.web_port or _free_port(), catalogue, live.next_offset)
     worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True)
     worker.execute_from_commandline()
     return 0

@@ -38,6 +38,7 @@ class DemoOptions:
 def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
     with tempfile.TemporaryDirectory(prefix="cjo-demo-") as tmp, EmbeddedBroker() as broker:
         settings = load(broker=broker.bootstrap, partitions=opts.partitions, app_id="cjo-demo",
+                        time_mode="replay",
                         data_dir=Path(tmp) / "state")
         create_topics(settings.broker, settings.topics.all(), settings.partitions)
         worker = WorkerProcess(worker_env(settings), Path(tmp) / "worker.log").start()

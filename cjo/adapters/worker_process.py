@@ -20,7 +20,11 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
     return {"CJO_BROKER": settings.broker, "CJO_PARTITIONS": str(settings.partitions),
             "CJO_APP_ID": settings.app_id, "CJO_DATA_DIR": str(settings.data_dir),
             "CJO_TOPIC_PREFIX": settings.topic_prefix, "CJO_LOG_LEVEL": log_level,
-            "CJO_SESSION_TIMEOUT_S": str(settings.session_timeout_s)}
+            "CJO_SESSION_TIMEOUT_S": str(settings.session_timeout_s),
+            "CJO_TIME_MODE": settings.time_mode,
+            "CJO_ALLOWED_LATENESS_MS": str(settings.allowed_lateness_ms),
+            "CJO_IDLE_GRACE_MS": str(settings.idle_grace_ms),
+            "CJO_CATALOGUE": settings.catalogue}
 
 
 class WorkerProcess:

@@ -1,6 +1,8 @@
-"""Trigger moments: what a trigger detects from (event, state before, state after)."""
+"""Trigger moments: what the catalogue's triggers detect from (event, state before, state after).
+
+The generic kinds live in ``cjo.triggers.kinds``; ``facts`` and ``geo`` are their shared parts.
+"""
 
 from cjo.triggers.moment import Moment
-from cjo.triggers.roaming import ROAMING_WELCOME, detect_roaming_welcome
 
-__all__ = ["ROAMING_WELCOME", "Moment", "detect_roaming_welcome"]
+__all__ = ["Moment"]

@@ -15,10 +15,11 @@ from cjo.adapters.demo import collect
 from cjo.adapters.kafka_admin import committed_offsets, create_topics, read_all
 from cjo.adapters.replay import ReplaySummary, replay
 from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
-from cjo.decide import decide, new_state
+from cjo.catalogue.catalogue import Catalogue
+from cjo.catalogue.validate import default_catalogue
 from cjo.errors import InvalidRecord
+from cjo.offline import run_offline
 from cjo.settings import load
-from cjo.state import Position, SubscriberState
 from cjo.summary import Summary
 
 
@@ -30,9 +31,11 @@ def write_log(path: Path, lines: Iterable[Mapping[str, Any] | str]) -> Path:
 
 
 class Pipeline:
-    def __init__(self, bootstrap: str, prefix: str, workdir: Path, partitions: int = 4) -> None:
+    def __init__(self, bootstrap: str, prefix: str, workdir: Path, partitions: int = 4,
+                 **settings: Any) -> None:
+        settings.setdefault("time_mode", "replay")
         self.settings = load(broker=bootstrap, topic_prefix=prefix, app_id=f"{prefix}-cjo",
-                             partitions=partitions, data_dir=workdir / "state")
+                             partitions=partitions, data_dir=workdir / "state", **settings)
         self.workdir = workdir
         self.worker: WorkerProcess | None = None
         self.end_offsets: dict[tuple[str, int], int] = {}
@@ -101,23 +104,14 @@ class Pipeline:
             self.worker.stop()
 
 
-def reference_decisions(log: Path) -> list[dict[str, Any]]:
-    """What the engine must decide for a log: the domain run in-process, subscriber by subscriber,
-    in event-time order (the oracle of the crash and determinism tests)."""
+def reference_decisions(log: Path, catalogue: Catalogue | None = None,
+                        partitions: int = 1) -> list[dict[str, Any]]:
+    """What the engine must decide for a log: the domain run in process with the same event-time
+    merge and timers (``cjo.offline``), the oracle of the crash and determinism tests."""
     records = []
     for line in log.read_bytes().splitlines():
         try:
             records.append(codec.parse_log_line(line))
         except InvalidRecord:
             continue
-    records.sort(key=lambda r: r.event_time)
-    states: dict[str, SubscriberState] = {}
-    decisions: list[dict[str, Any]] = []
-    for record in records:
-        imsi = record.value["imsi"]
-        result = decide(record.stream, record.value, states.get(imsi) or new_state(imsi),
-                        Position(record.stream), ingested_at=0)
-        assert result.state is not None
-        states[imsi] = result.state
-        decisions += result.decisions
-    return decisions
+    return run_offline(records, catalogue or default_catalogue(), partitions).decisions

@@ -4,8 +4,8 @@ from hypothesis import strategies as st
 from cjo.catalogue.attributes import BY_KIND
 from cjo.state import SubscriberState
 from cjo.triggers.kinds import KINDS
-from cjo.triggers.roaming import ROAMING_WELCOME, detect_roaming_welcome
 from tests.unit.factories import IMSI, charging, drive, location, observe, profile, trigger, usage
+from tests.unit.roaming_reference import ROAMING_WELCOME, detect_roaming_welcome
 
 WELCOME = trigger("transition", {"attribute": "network", "from": "home", "to": "foreign"},
                   ROAMING_WELCOME)

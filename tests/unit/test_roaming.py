@@ -1,17 +1,22 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cjo.decide import decide, new_state
+from cjo.catalogue.validate import default_catalogue
+from cjo.decide import Context, decide, new_state
 from cjo.offers import offer_id
 from cjo.state import Position, SubscriberState
 from tests.unit.factories import IMSI, location, profile
+
+CATALOGUE = default_catalogue()
 
 
 def run(records: list[tuple[str, dict]], state: SubscriberState | None = None):
     state = state or new_state(IMSI)
     decisions, offers = [], []
     for offset, (stream, record) in enumerate(records):
-        result = decide(stream, record, state, Position(stream, offset), ingested_at=1)
+        now = record.get("event_time", record.get("updated_at"))
+        result = decide(stream, record, state, Position(stream, offset),
+                        Context(CATALOGUE, now=now, ingested_at=1))
         if result.state is not None:
             state = result.state
             decisions += result.decisions

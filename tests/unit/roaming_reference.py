@@ -1,4 +1,4 @@
-"""Roaming welcome: the subscriber's serving MCC turned from her home MCC to a foreign one.
+"""The first roaming-welcome detector, kept as a reference the transition kind is checked against.
 
 One moment per trip: a trip starts on the first event that shows a foreign MCC while she was not
 already abroad, and ends on the first newer event that shows a home-MCC network (see

@@ -1,0 +1,64 @@
+"""A recorded log through the engine's domain, in process: no broker, no worker.
+
+The records of each partition are merged by event time exactly as a worker merges its topics
+(``cjo.ordering``), and each partition is driven by ``cjo.runner.PartitionRunner`` in replay
+mode. This is the oracle the integration tests compare the Kafka pipeline with, and what
+``cjo catalogue try`` runs to show what a new catalogue would have decided on a log.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cjo.catalogue.catalogue import Catalogue
+from cjo.codec import LogRecord
+from cjo.ordering import STREAM_RANK, EventTimeMerger
+from cjo.runner import MemoryStore, Output, PartitionRunner
+from cjo.state import Position
+from cjo.timers import Watermark
+
+DEFAULT_LATENESS_MS = 30_000
+
+
+@dataclass(slots=True)
+class OfflineResult:
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    offers: list[dict[str, Any]] = field(default_factory=list)
+    records: int = 0
+    timers_fired: int = 0
+
+    def add(self, out: Output) -> None:
+        self.decisions.extend(out.decisions)
+        self.offers.extend(out.offers)
+        self.timers_fired += out.fired
+
+
+def partition_of(imsi: str, partitions: int) -> int:
+    """Any stable spread will do: decisions do not depend on it (that is tested)."""
+    return zlib.crc32(imsi.encode()) % partitions
+
+
+def run_offline(records: Iterable[LogRecord], catalogue: Catalogue, partitions: int = 1,
+                allowed_lateness_ms: int = DEFAULT_LATENESS_MS) -> OfflineResult:
+    merger: EventTimeMerger[tuple[LogRecord, int]] = EventTimeMerger(
+        {s: r for s, r in STREAM_RANK.items()}, max_buffered=2**62)
+    offsets: dict[tuple[str, int], int] = {}
+    result = OfflineResult()
+    for record in records:
+        part = partition_of(record.value["imsi"], partitions)
+        offset = offsets.get((record.stream, part), 0)
+        offsets[(record.stream, part)] = offset + 1
+        merger.push(part, record.stream, record.event_time, 0, (record, offset))
+    for part in range(partitions):
+        store = MemoryStore()
+        runner = PartitionRunner(store, part, Watermark(allowed_lateness_ms, 0, live=False))
+        for record, offset in merger.release(part, lambda _topic: True, 0):
+            out = runner.on_record(record.stream, record.value, Position(record.stream, offset),
+                                   0, catalogue)
+            store.apply(out.writes)
+            result.add(out)
+            result.records += 1
+    return result

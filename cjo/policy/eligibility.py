@@ -1,0 +1,41 @@
+"""Why a moment may not become an offer for this subscriber: every reason, not just the first.
+
+Reasons are short stable strings, recorded on the decision: ``ineligible:age_band``,
+``no_consent:location``, ``cooldown:1d``.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from cjo.catalogue.model import Trigger
+from cjo.state.model import SubscriberState
+from cjo.triggers.moment import Moment
+
+
+def blocking_reasons(trigger: Trigger, moment: Moment, state: SubscriberState) -> list[str]:
+    rules = trigger.eligibility
+    reasons = []
+    if rules.payment_type and state.payment_type not in rules.payment_type:
+        reasons.append("ineligible:payment_type")
+    if rules.age_band and (state.age_band or "UNKNOWN") not in rules.age_band:
+        reasons.append("ineligible:age_band")
+    if rules.plan and not any(fnmatchcase(state.plan_id or "", p) for p in rules.plan):
+        reasons.append("ineligible:plan")
+    if rules.segment and state.segment not in rules.segment:
+        reasons.append("ineligible:segment")
+    needed = list(rules.consent)
+    if trigger.kind == "geofence" and "location" not in needed:
+        needed.append("location")  # a venue moment uses her location: never without consent
+    reasons.extend(f"no_consent:{c}" for c in needed if not state.consent.get(c))
+    last = state.last_fired.get(trigger.id)
+    if trigger.cooldown and last is not None and moment.event_time - last < trigger.cooldown:
+        reasons.append(f"cooldown:{format_duration(trigger.cooldown)}")
+    return reasons
+
+
+def format_duration(ms: int) -> str:
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)):
+        if ms % size == 0 and abs(ms) >= size:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
