@@ -77,6 +77,28 @@ def _catalogue_parser(group: argparse.ArgumentParser) -> None:
     sh.add_argument("files", type=Path, nargs="*", help="YAML files (default: bundled)")
     sh.set_defaults(run=_catalogue_show)
 
+    a = sub.add_parser("apply", help="validate, then publish to the catalogue topic: every "
+                       "worker switches to it without a restart")
+    a.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
+    a.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    a.set_defaults(run=_catalogue_apply)
+
+    d = sub.add_parser("diff", help="what applying these files would change (exit 1: changes)")
+    d.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
+    d.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    d.set_defaults(run=_catalogue_diff)
+
+    ls = sub.add_parser("list", help="the live catalogue (what the workers run)")
+    ls.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    ls.set_defaults(run=_catalogue_list)
+
+    t = sub.add_parser("try", help="run a recorded log through these files in process (no "
+                       "broker): what each trigger would have decided")
+    t.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
+    t.add_argument("--log", type=Path, required=True, help="recorded log (JSON Lines)")
+    t.add_argument("--partitions", type=int, default=1, help="partitions to spread it over")
+    t.set_defaults(run=_catalogue_try)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -143,16 +165,35 @@ def _catalogue_validate(args: argparse.Namespace) -> int:
 
 
 def _catalogue_show(args: argparse.Namespace) -> int:
+    from cjo.catalogue.describe import describe
     from cjo.catalogue.validate import default_catalogue, load_files
 
-    catalogue = load_files(args.files) if args.files else default_catalogue()
-    rows = [("id", "kind", "enabled", "version", "priority", "offers")]
-    rows += [(t.id, t.kind, "yes" if t.enabled else "no", f"v{t.version}", str(t.priority),
-              ", ".join(offer.code for offer in t.offers)) for t in catalogue.triggers]
-    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]) - 1)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-              + "  " + row[-1])
-    print(f"{len(catalogue.venues)} venues: {', '.join(catalogue.venues)}; "
-          f"digest {catalogue.digest}")
+    print(describe(load_files(args.files) if args.files else default_catalogue()))
     return 0
+
+
+def _catalogue_apply(args: argparse.Namespace) -> int:
+    from cjo.adapters.catalogue_commands import run_apply
+    from cjo.settings import load
+
+    return run_apply(load(broker=args.broker), args.files)
+
+
+def _catalogue_diff(args: argparse.Namespace) -> int:
+    from cjo.adapters.catalogue_commands import run_diff
+    from cjo.settings import load
+
+    return run_diff(load(broker=args.broker), args.files)
+
+
+def _catalogue_list(args: argparse.Namespace) -> int:
+    from cjo.adapters.catalogue_commands import run_list
+    from cjo.settings import load
+
+    return run_list(load(broker=args.broker))
+
+
+def _catalogue_try(args: argparse.Namespace) -> int:
+    from cjo.adapters.catalogue_commands import run_try
+
+    return run_try(args.files, args.log, args.partitions)

@@ -15,7 +15,8 @@ from typing import TextIO
 
 from cjo import codec
 from cjo.adapters.catalogue_topic import publish, read_live
-from cjo.catalogue.catalogue import Catalogue, diff
+from cjo.catalogue.catalogue import diff
+from cjo.catalogue.describe import describe
 from cjo.catalogue.validate import load_files
 from cjo.errors import InvalidRecord
 from cjo.offline import run_offline
@@ -53,15 +54,6 @@ def run_list(settings: Settings, out: TextIO = sys.stdout) -> int:
     print(f"live catalogue {live.digest}", file=out)
     print(describe(live), file=out)
     return 0
-
-
-def describe(catalogue: Catalogue) -> str:
-    rows = [("id", "kind", "enabled", "version", "priority", "offers")]
-    rows += [(t.id, t.kind, "yes" if t.enabled else "no", str(t.version), str(t.priority),
-              ",".join(o.code for o in t.offers)) for t in catalogue.triggers]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                     for r in rows)
 
 
 def run_try(files: Sequence[Path], log: Path, partitions: int = 1,
