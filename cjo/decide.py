@@ -32,7 +32,10 @@ Record = Mapping[str, Any]
 @dataclass(frozen=True, slots=True)
 class Context:
     catalogue: Catalogue
-    now: int  # when the engine acts (epoch ms): what max_delay is measured against
+    # When the engine acts (epoch ms): what max_delay is measured against. None (replays): the
+    # newest event time of the subscriber's own records, so lateness in a replay does not
+    # depend on the replay's speed or on who else shares the partition.
+    now: int | None
     ingested_at: int  # wall time the input (or the tick) reached the engine
 
 
@@ -120,7 +123,7 @@ def _decide_moment(trigger: Trigger, moment: Moment, state: SubscriberState, ctx
     if reasons:
         result.decisions.append(_decision(base, "SUPPRESSED", reasons))
         return
-    late = ctx.now - moment.event_time
+    late = (state.last_event_time if ctx.now is None else ctx.now) - moment.event_time
     if late > trigger.max_delay:
         result.decisions.append(_decision(base, "EXPIRED", [
             f"late:{format_duration(late // 1000 * 1000)}>{format_duration(trigger.max_delay)}"]))

@@ -64,7 +64,7 @@ class PartitionRunner:
         self.watermark.observe(codec.event_time_of(codec.RECORD_OF_STREAM[stream], record))
         self._fire_due(out, catalogue, ingested_at)
         imsi = record["imsi"]
-        now = ingested_at if self.watermark.live else self.watermark.max_seen
+        now = ingested_at if self.watermark.live else None
         state = self._state(out, imsi)
         self._collect(out, decide(stream, record, state, position,
                                   Context(catalogue, now, ingested_at)))

@@ -108,18 +108,11 @@ def _cases() -> dict[int, list[dict[str, Any]]]:
     # 15 three dropped sessions within the hour, and three more before the 1-day cooldown ends
     c[15] = [profile(15)] + [use(15, T0 + m * MIN, dropped=True) for m in (0, 10, 20)] + [
         use(15, T0 + 3 * HOUR + m * MIN, dropped=True) for m in (0, 10, 20)]
-    # 16 only moves the location topic on to T0 + 6 h; 17's report of landing abroad at T0 + 2 h
-    # comes after it (appended at the end of the log): 4 hours late, the welcome has expired.
-    # Lateness in a replay is measured against the partition's event time, so this case holds
-    # with one partition (a log in event-time order has no such record).
-    c[16] = [profile(16), loc(16, T0 + 6 * HOUR)]
-    c[17] = [profile(17), loc(17, T0)]
     return c
 
 
 def scenario() -> list[dict[str, Any]]:
-    """The log: the cases merged in event-time order, each subscriber's timeline closed at END,
-    and one late record last."""
+    """The log: the cases merged in event-time order, each subscriber's timeline closed at END."""
     lines = [x for case in _cases().values() for x in case]
     lines += [use(n, END) for n in _cases()]
 
@@ -127,7 +120,7 @@ def scenario() -> list[dict[str, Any]]:
         return int(x["value"].get("event_time", x["value"].get("updated_at")))
 
     lines.sort(key=at)
-    return [*lines, loc(17, T0 + 2 * HOUR, "20801")]
+    return lines
 
 
 EXPECTED: set[tuple[int, str, str]] = {
@@ -148,16 +141,13 @@ EXPECTED: set[tuple[int, str, str]] = {
     (13, "contract_renewal", "SENT"),
     (15, "dropped_sessions_apology", "SENT"),
     (15, "dropped_sessions_apology", "SUPPRESSED"),
-    (17, "roaming_welcome", "EXPIRED"),
 }
-LATE = 17  # the case that needs one partition
 
 REASONS: dict[tuple[int, str, str], list[str]] = {
     (6, "low_balance", "SUPPRESSED"): ["ineligible:payment_type"],
     (8, "mall_food_voucher", "SUPPRESSED"): ["no_consent:location"],
     (9, "mall_food_voucher", "SUPPRESSED"): ["ineligible:age_band"],
     (15, "dropped_sessions_apology", "SUPPRESSED"): ["cooldown:1d"],
-    (17, "roaming_welcome", "EXPIRED"): ["late:4h>30m"],
 }
 
 
