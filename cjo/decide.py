@@ -18,7 +18,7 @@ from cjo.catalogue.model import Trigger
 from cjo.clock import DAY_MS
 from cjo.offers import choose_channel, decision_id, destination, offer_id, render
 from cjo.policy import blocking_reasons
-from cjo.policy.eligibility import format_duration
+from cjo.policy.eligibility import format_duration, rough_duration
 from cjo.state import Position, SubscriberState, apply_record
 from cjo.timers import Timer
 from cjo.triggers.facts import facts
@@ -126,7 +126,7 @@ def _decide_moment(trigger: Trigger, moment: Moment, state: SubscriberState, ctx
     late = (state.last_event_time if ctx.now is None else ctx.now) - moment.event_time
     if late > trigger.max_delay:
         result.decisions.append(_decision(base, "EXPIRED", [
-            f"late:{format_duration(late // 1000 * 1000)}>{format_duration(trigger.max_delay)}"]))
+            f"late:{rough_duration(late)}>{format_duration(trigger.max_delay)}"]))
         return
     channel = choose_channel(state, spec.channels)
     if channel is None:

@@ -39,3 +39,11 @@ def format_duration(ms: int) -> str:
         if ms % size == 0 and abs(ms) >= size:
             return f"{ms // size}{unit}"
     return f"{ms}ms"
+
+
+def rough_duration(ms: int) -> str:
+    """``ms`` floored to its largest whole unit: 10_806_000 -> ``3h`` (for reasons people read)."""
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)):
+        if abs(ms) >= size:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
