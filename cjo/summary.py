@@ -38,8 +38,14 @@ class Summary:
         lines.append(f"dead letters: {self.dead_letters}")
         lines.append("decisions: " + (", ".join(
             f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "none"))
+        by_trigger = Counter((d["trigger_id"], d["outcome"]) for d in self.decisions)
+        lines.append("decisions per trigger:")
+        for trigger in sorted({t for t, _ in by_trigger}):
+            counts = ", ".join(f"{o} {n}" for (t, o), n in sorted(by_trigger.items())
+                               if t == trigger)
+            lines.append(f"  {trigger:<26} {counts}")
         lines.append("offers per trigger and channel:")
-        lines += [f"  {t:<24} {c:<6} {n:>6}" for (t, c), n in sorted(self.offers_by.items())]
+        lines += [f"  {t:<26} {c:<6} {n:>6}" for (t, c), n in sorted(self.offers_by.items())]
         lines.append(f"offers: {len(self.offers)}")
         lines.append(f"ingest-to-publish latency (includes queueing when a log is replayed at max "
                      f"speed): p50 {percentile(self.latencies, 50):.0f} ms, "
@@ -48,5 +54,5 @@ class Summary:
 
 
 def offer_line(offer: Mapping[str, Any]) -> str:
-    return (f"{offer['channel']:<5} {offer['destination']:<22} {offer['trigger_id']:<18} "
+    return (f"{offer['channel']:<5} {offer['destination']:<22} {offer['trigger_id']:<24} "
             f"{offer['offer_code']:<20} {offer['message']}")

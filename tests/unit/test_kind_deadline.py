@@ -64,6 +64,12 @@ def test_contract_end_with_catch_up() -> None:
     assert on_time.event_time == end * DAY - 60 * DAY and on_time.attrs["days_left"] == 60
 
 
+def test_catch_up_never_announces_a_contract_already_ended() -> None:
+    renew = trigger("deadline", {"anchor": "contract_end", "offset": "-60d", "catch_up": True})
+    ended = 20_454 - 148  # 148 days before T0
+    assert drive(renew, [prof(T0, contract_end=ended)], until=T0 + DAY) == []
+
+
 def test_contract_end_changed_cancels() -> None:
     renew = trigger("deadline", {"anchor": "contract_end", "offset": "-1d"})
     records = [prof(T0, contract_end=20_460), prof(T0 + HOUR, contract_end=20_500)]

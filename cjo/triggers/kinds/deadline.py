@@ -12,7 +12,8 @@ Anchors:
   (a ``topup`` fact seen after the moment, or a newer, higher balance in the state).
 
 A due time before the record's event time is requested at the record's event time with
-``catch_up`` (the moment's time is then that), and skipped without it: an anchor first seen too
+``catch_up`` if the anchor itself is still ahead (the moment's time is then that), and skipped
+otherwise: an anchor first seen too
 late is not announced late (and not audited as expired either). The memory remembers the anchors
 already requested (pruned to those still in the state), so a re-sent profile asks for nothing
 again, and the pending moment anchors (at most ``MAX_PENDING``, oldest dropped).
@@ -86,8 +87,11 @@ def _params(trigger: Trigger) -> DeadlineParams:
 
 
 def _timer(params: DeadlineParams, due: int, instance: str, now: int) -> TimerRequest | None:
+    """``catch_up`` only while the anchor itself is still ahead: a contract that ended months
+    ago is not "60 days before its end"."""
     if due < now:
-        return TimerRequest(now, instance) if params.catch_up else None
+        anchor_ahead = due - params.offset > now
+        return TimerRequest(now, instance) if params.catch_up and anchor_ahead else None
     return TimerRequest(due, instance)
 
 
