@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import Trigger, Venue
 from cjo.state.model import SubscriberState
 from cjo.triggers.moment import Moment
@@ -90,3 +91,14 @@ class Kind(Protocol):
         """A timer this kind asked for is due (the watermark passed ``due``). Cancellation is
         lazy: check ``state`` still calls for the moment (a converted trial does not)."""
         ...
+
+
+class EventKind:
+    """A kind that detects on records only: the sample attributes of its kind, and no timers."""
+
+    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
+        return sample_values(trigger.kind, trigger.params)
+
+    def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
+                 memory: Memory, venues: Mapping[str, Venue]) -> Detection:
+        return Detection()

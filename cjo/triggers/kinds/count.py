@@ -15,14 +15,13 @@ from typing import Any
 
 from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import CountParams, Trigger, Venue
-from cjo.state.model import SubscriberState
 from cjo.triggers import facts as fact_rules
-from cjo.triggers.kinds.base import Detection, Memory, Observation
+from cjo.triggers.kinds.base import Detection, EventKind, Memory, Observation
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import format_duration
 
 
-class Count:
+class Count(EventKind):
     name = "count"
 
     def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
@@ -49,9 +48,6 @@ class Count:
             found.memory = {"at": times}
         return found
 
-    def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
-                 memory: Memory, venues: Mapping[str, Venue]) -> Detection:
-        return Detection()  # counts never ask for timers
 
 
 def _params(trigger: Trigger) -> CountParams:

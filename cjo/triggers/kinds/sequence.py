@@ -21,9 +21,8 @@ from typing import Any
 
 from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import SequenceParams, Step, Trigger, Venue
-from cjo.state.model import SubscriberState
 from cjo.triggers import facts as fact_rules
-from cjo.triggers.kinds.base import Detection, Fact, Memory, Observation
+from cjo.triggers.kinds.base import Detection, EventKind, Fact, Memory, Observation
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import days
 
@@ -31,7 +30,7 @@ MAX_FRONT = 4
 Partial = list[int]  # [start, end]
 
 
-class Sequence:
+class Sequence(EventKind):
     name = "sequence"
 
     def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
@@ -59,9 +58,6 @@ class Sequence:
             found.memory = {"stages": stages, "newest": newest}
         return found
 
-    def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
-                 memory: Memory, venues: Mapping[str, Venue]) -> Detection:
-        return Detection()  # sequences never ask for timers
 
 
 def _params(trigger: Trigger) -> SequenceParams:

@@ -19,19 +19,15 @@ import calendar
 from collections.abc import Mapping
 from typing import Any
 
-from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import ThresholdParams, Trigger, Venue
 from cjo.state.model import SubscriberState
-from cjo.triggers.kinds.base import Detection, Memory, Observation
+from cjo.triggers.kinds.base import Detection, EventKind, Memory, Observation
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import utc
 
 
-class Threshold:
+class Threshold(EventKind):
     name = "threshold"
-
-    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
-        return sample_values(trigger.kind, trigger.params)
 
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
@@ -49,9 +45,6 @@ class Threshold:
                         attrs=_attrs(params, new, obs.after))
         return Detection(moments=[moment], memory={"period": key})
 
-    def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
-                 memory: Memory, venues: Mapping[str, Venue]) -> Detection:
-        return Detection()  # thresholds never ask for timers
 
 
 def measure(params: ThresholdParams, state: SubscriberState) -> float | None:

@@ -14,23 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
-from typing import Any
 
-from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import TransitionParams, Trigger, Venue
 from cjo.offers.countries import country_name
-from cjo.state.model import SubscriberState
-from cjo.triggers.kinds.base import Detection, Memory, Observation
+from cjo.triggers.kinds.base import Detection, EventKind, Memory, Observation
 from cjo.triggers.moment import Moment
 
 HOME, FOREIGN, ANY = "home", "foreign", "any"
 
 
-class Transition:
+class Transition(EventKind):
     name = "transition"
-
-    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
-        return sample_values(trigger.kind, trigger.params)
 
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
@@ -42,9 +36,6 @@ class Transition:
             moment = _device(trigger.id, params, obs)
         return Detection(moments=[moment]) if moment is not None else Detection()
 
-    def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
-                 memory: Memory, venues: Mapping[str, Venue]) -> Detection:
-        return Detection()  # transitions never ask for timers
 
 
 def _wanted(params: TransitionParams, old: str, new: str) -> bool:
