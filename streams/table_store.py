@@ -25,13 +25,7 @@ class TableStore:
         return None if value is None else bytes(value)
 
     def due_keys(self, bound: bytes, limit: int) -> list[bytes]:
-        db = self._table._data._db_for_partition(self._partition)  # faust's rocksdb Store
-        keys: list[bytes] = []
-        for key in db.keys(from_key=TIMER_PREFIX):
-            if key >= bound or len(keys) >= limit:
-                break
-            keys.append(bytes(key))
-        return keys
+        return scan_due(self._table._data._db_for_partition(self._partition), bound, limit)
 
     def apply(self, writes: Mapping[bytes, bytes | None]) -> list[asyncio.Future[Any]]:
         futures = []
@@ -45,3 +39,14 @@ class TableStore:
             if self._table.last_write is not None:
                 futures.append(self._table.last_write)
         return futures
+
+
+def scan_due(db: Any, bound: bytes, limit: int) -> list[bytes]:
+    """Timer keys of a rocksdict database from the prefix up to ``bound``: one seek, then only
+    the keys due (the cost follows the timers due, not the keys stored)."""
+    keys: list[bytes] = []
+    for key in db.keys(from_key=TIMER_PREFIX):
+        if key >= bound or len(keys) >= limit:
+            break
+        keys.append(bytes(key))
+    return keys

@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from rocksdict import Options, Rdict
+
 from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.demo import collect
@@ -27,7 +29,8 @@ from cjo.settings import load
 from cjo.sim import simulate, write_log
 from cjo.state import Position
 from cjo.summary import percentile
-from cjo.timers import Watermark
+from cjo.timers import Timer, Watermark, due_bound
+from streams.table_store import scan_due
 
 
 def _rate(count: int, seconds: float) -> float:
@@ -107,6 +110,29 @@ def _time_worker(bootstrap: str, group: str, inputs: list[str],
         time.sleep(0.2)
 
 
+def bench_timers(few: int = 1_000, many: int = 200_000, due: int = 10) -> None:
+    """A tick's due-timer scan in RocksDB: ``few`` vs ``many`` timers stored, ``due`` due each
+    time; the ratio should stay near 1 (the cost follows the timers due, not those stored)."""
+    per_tick = {}
+    for stored in (few, many):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Rdict(tmp, options=Options(raw_mode=True))
+            start_ms = 1_767_225_600_000
+            for i in range(stored):
+                db[Timer(start_ms + 86_400_000 + i, f"23415{i:010d}", "t", "x").key()] = b"1"
+            for i in range(due):
+                db[Timer(start_ms + i, f"23415{i:010d}", "t", "x").key()] = b"1"
+            bound, reps = due_bound(start_ms + 1_000), 2_000
+            began = time.perf_counter()
+            for _ in range(reps):
+                assert len(scan_due(db, bound, 5_000)) == due
+            per_tick[stored] = (time.perf_counter() - began) / reps * 1e6
+            db.close()
+    print(f"timers   due-scan, {few:>7,} stored       {per_tick[few]:>10.1f} us/tick")
+    print(f"timers   due-scan, {many:>7,} stored       {per_tick[many]:>10.1f} us/tick   "
+          f"ratio {per_tick[many] / per_tick[few]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="cjo-bench", description=__doc__)
     parser.add_argument("--subscribers", type=int, default=200)
@@ -119,6 +145,7 @@ def main() -> None:
             sim = write_log(simulate(args.subscribers, args.days, seed=1), out)
         print(f"log: {args.subscribers} subscribers x {args.days} days, {sim.lines:,} lines")
         bench_domain(log)
+        bench_timers()
         bench_pipeline(log, args.partitions)
 
 
