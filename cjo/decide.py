@@ -58,11 +58,9 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
         return Result(state=None)
     result = Result(state=after)
     _forget_removed_triggers(after, ctx.catalogue)
-    triggers = ctx.catalogue.enabled()
     moments: list[Moment] = []
     obs = Observation(stream, record, state, after, facts(stream, record, state, after))
-    # deadlines anchored on another trigger's moment run last, seeing this record's moments
-    for trigger in sorted(triggers, key=lambda t: t.kind == "deadline"):
+    for trigger in ctx.catalogue.evaluation_order:
         if trigger.kind == "deadline":
             obs = Observation(stream, record, state, after, obs.facts, tuple(moments))
         detection = KINDS[trigger.kind].on_event(

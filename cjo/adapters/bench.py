@@ -68,7 +68,7 @@ def bench_domain(log: Path) -> None:
 def bench_pipeline(log: Path, partitions: int) -> None:
     with tempfile.TemporaryDirectory(prefix="cjo-bench-") as tmp, EmbeddedBroker() as broker:
         settings = load(broker=broker.bootstrap, partitions=partitions, app_id="cjo-bench",
-                        data_dir=Path(tmp) / "state")
+                        time_mode="replay", data_dir=Path(tmp) / "state")
         create_topics(settings.broker, settings.topics.all(), partitions)
         replayed = replay(log, settings.broker, settings.topics, progress=False)
         print(f"replay   producer                  {replayed.events_per_s:>10,.0f} events/s")

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cjo.catalogue.model import Trigger, Venue
@@ -41,10 +42,24 @@ class Catalogue:
     digest: str  # version id: 12 hex digits of the sources' sha256 (:func:`digest_of`)
 
     def enabled(self) -> tuple[Trigger, ...]:
-        return tuple(trigger for trigger in self.triggers if trigger.enabled)
+        return self._enabled
 
     def get(self, trigger_id: str) -> Trigger | None:
-        return next((t for t in self.triggers if t.id == trigger_id), None)
+        return self._by_id.get(trigger_id)
+
+    @cached_property
+    def _enabled(self) -> tuple[Trigger, ...]:
+        return tuple(trigger for trigger in self.triggers if trigger.enabled)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Trigger]:
+        return {t.id: t for t in self.triggers}
+
+    @cached_property
+    def evaluation_order(self) -> tuple[Trigger, ...]:
+        """The enabled triggers, deadlines last (one anchored on another trigger's moment sees
+        the moments of the same record)."""
+        return tuple(sorted(self._enabled, key=lambda t: t.kind == "deadline"))
 
     def to_payload(self) -> bytes:
         """JSON of the sources and the digest: the value published on the control topic."""
