@@ -74,12 +74,23 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "trigger_id": "roaming_welcome", "offer_code": None, "message": None, "score": None,
         "trigger_event_id": "l1", "trigger_time": T0, "ingested_at": T0, "published_at": T0,
         "valid_until": None, "reason": None, "language": "en", "outcome": "SUPPRESSED",
-        "reasons": ["no_consent", "frequency_cap:2/24h"],
+        "reasons": ["no_consent", "frequency_cap:2/24h"], "propensity": 0.25, "model_version": 3,
+        "features": {"abroad": 1.0}, "deferred_until": None,
     },
     "DeadLetter": {
         "source_topic": "cjo.events.charging", "source_partition": -1, "source_offset": 7,
         "key": b"234150000000001", "payload": b"\xc3\x01\xff\x00", "error": "imsi: bad",
         "failed_at": T0,
+    },
+    "Outcome": {
+        "offer_id": "o1", "imsi": IMSI, "trigger_id": "roaming_welcome",
+        "offer_code": "TRAVEL_PASS_1GB_7D", "group": "HOLDOUT", "responded": False,
+        "converted": True, "decided_at": T0, "closed_at": T0 + 1,
+    },
+    "LearningExample": {
+        "model_id": "roaming_welcome", "offer_id": "o1", "imsi": IMSI,
+        "offer_code": "TRAVEL_PASS_1GB_7D", "features": {"abroad": 1.0, "balance": 3.5},
+        "label": True, "model_version": 4, "at": T0,
     },
 }
 
