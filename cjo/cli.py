@@ -57,6 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--out", type=Path, required=True)
 
+    rp = sub.add_parser("report", help="holdout uplift per trigger and offer (from the "
+                        "decisions, outcomes and responses topics)")
+    rp.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    rp.set_defaults(run=_report)
+
+    e = sub.add_parser("explain", help="one subscriber's decisions, newest first, with reasons, "
+                       "scores and outcomes")
+    e.add_argument("imsi", help="the subscriber's IMSI (5 to 15 digits)")
+    e.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    e.add_argument("--last", type=int, default=20, help="how many decisions to show (20)")
+    e.set_defaults(run=_explain)
+
     _catalogue_parser(sub.add_parser("catalogue", help="check and show trigger catalogues"))
     return p
 
@@ -147,7 +159,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from cjo.sim import run_simulate
 
         return run_simulate(args.subscribers, args.days, args.seed, args.out)
-    if args.command == "catalogue":
+    if args.command in ("catalogue", "report", "explain"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
@@ -197,3 +209,17 @@ def _catalogue_try(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_try
 
     return run_try(args.files, args.log, args.partitions)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from cjo.adapters.audit_commands import run_report
+    from cjo.settings import load
+
+    return run_report(load(broker=args.broker))
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from cjo.adapters.audit_commands import run_explain
+    from cjo.settings import load
+
+    return run_explain(load(broker=args.broker), args.imsi, args.last)
