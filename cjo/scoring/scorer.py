@@ -1,0 +1,120 @@
+"""The scorer: per trigger, choose an offer (propensity model + Thompson sampling) and learn.
+
+    scorer = Scorer()
+    choice = scorer.choose("roaming_welcome", ["TRAVEL_PASS_1GB_7D", "TRAVEL_PASS_5GB_7D"],
+                           features(moment, state), seed=offer_id_seed)
+    ...  # later, when the response window of that offer closes
+    scorer.learn("roaming_welcome", choice.offer_code, feats_of_the_decision, label=accepted)
+
+A model id is a trigger id; its model is created by its first ``learn``. ``choose`` only reads:
+for the same scorer state and the same ``seed`` it returns the same choice, on any machine (its
+randomness is a ``random.Random`` seeded with the SHA-256 of the seed string). ``version`` counts
+``learn`` calls; a decision records the version it was scored with. See ``cjo.scoring.model`` for
+the model and why exploration is Thompson sampling on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cjo.scoring import snapshot
+from cjo.scoring.model import ModelConfig, TriggerModel
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The offer to send, the model's propensity per offer, and whether this was exploration.
+
+    ``explored`` is true when the offer is not the one the propensity model ranks first (the
+    first of the offers given, on a tie), and always for a model that has learnt nothing yet
+    (unless there is only one offer: then there is nothing to explore).
+    """
+
+    offer_code: str
+    propensities: dict[str, float] = field(default_factory=dict)
+    explored: bool = False
+
+
+def seeded_rng(seed: str) -> random.Random:
+    """A ``random.Random`` determined by ``seed`` alone (not by PYTHONHASHSEED or the process)."""
+    return random.Random(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big"))
+
+
+class Scorer:
+    """Per model id (trigger id): a propensity model over its offers and a Thompson sampler."""
+
+    def __init__(self, config: ModelConfig | None = None, prior: float = 0.5) -> None:
+        if not 0.0 < prior < 1.0:
+            raise ValueError("prior must be strictly between 0 and 1")
+        self.config = config or ModelConfig()
+        self.prior = prior  # the propensity reported by a model id never seen
+        self.version = 0
+        self._models: dict[str, TriggerModel] = {}
+
+    # --- deciding -------------------------------------------------------------------------
+
+    def choose(self, model_id: str, offer_codes: Sequence[str], feats: Mapping[str, float],
+               seed: str) -> Choice:
+        """Which of ``offer_codes`` to send in the context ``feats`` (deterministic per seed)."""
+        codes = list(offer_codes)
+        if not codes:
+            raise ValueError("choose needs at least one offer code")
+        model = self._models.get(model_id)
+        if model is None:
+            propensities = dict.fromkeys(codes, self.prior)
+            if len(codes) == 1:
+                return Choice(codes[0], propensities, explored=False)
+            return Choice(seeded_rng(seed).choice(codes), propensities, explored=True)
+        propensities = {code: model.propensity(code, feats) for code in codes}
+        greedy = max(codes, key=propensities.__getitem__)
+        if len(codes) == 1:
+            return Choice(codes[0], propensities, explored=False)
+        rng = seeded_rng(seed)
+        draws = {code: model.sample(code, feats, rng) for code in codes}
+        chosen = max(codes, key=draws.__getitem__)
+        return Choice(chosen, propensities, explored=chosen != greedy)
+
+    def propensity(self, model_id: str, offer_code: str, feats: Mapping[str, float]) -> float:
+        """The model's estimate for one offer (the prior for a model id never seen)."""
+        model = self._models.get(model_id)
+        return self.prior if model is None else model.propensity(offer_code, feats)
+
+    # --- learning -------------------------------------------------------------------------
+
+    def learn(self, model_id: str, offer_code: str, feats: Mapping[str, float],
+              label: bool) -> None:
+        """One response: scored first (progressive ROC AUC), then learnt by model and sampler."""
+        model = self._models.get(model_id)
+        if model is None:
+            model = self._models[model_id] = TriggerModel(self.config)
+        model.learn(offer_code, feats, bool(label))
+        self.version += 1
+
+    def examples(self, model_id: str) -> int:
+        model = self._models.get(model_id)
+        return 0 if model is None else model.examples
+
+    def auc(self, model_id: str) -> float | None:
+        """Progressive ROC AUC of the model (each response scored before it was learnt)."""
+        model = self._models.get(model_id)
+        return None if model is None else model.roc_auc()
+
+    def model_ids(self) -> list[str]:
+        return sorted(self._models)
+
+    # --- snapshots ------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        return snapshot.dump(self)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Scorer:
+        """A scorer from ``to_bytes``; ``SnapshotError`` for anything else."""
+        obj = snapshot.load(data)
+        if not isinstance(obj, cls):
+            raise snapshot.SnapshotError(
+                f"scorer snapshot holds a {type(obj).__name__}, not a {cls.__name__}")
+        return obj
