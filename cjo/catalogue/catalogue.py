@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from cjo.catalogue.model import Trigger, Venue
+from cjo.catalogue.model import PolicyDef, Trigger, Venue
 from cjo.errors import CatalogueError, CatalogueRejected
 
 PAYLOAD_FORMAT = "cjo.catalogue/1"
@@ -40,6 +40,7 @@ class Catalogue:
     venues: Mapping[str, Venue]
     sources: tuple[tuple[str, str], ...]
     digest: str  # version id: 12 hex digits of the sources' sha256 (:func:`digest_of`)
+    policy: PolicyDef = field(default_factory=PolicyDef)  # the contact policy (defaults if none)
 
     def enabled(self) -> tuple[Trigger, ...]:
         return self._enabled
@@ -103,10 +104,12 @@ def _payload_sources(data: bytes) -> list[tuple[str, str]]:
 
 
 def diff(old: Catalogue | None, new: Catalogue) -> list[str]:
-    """What changes from ``old`` to ``new``, one human line per trigger or venue; [] if equal.
+    """What changes from ``old`` to ``new``, one human line per trigger or venue and one for the
+    contact policy (against the defaults when there is no ``old``); [] if equal.
 
     ``+ trigger bill_shock (threshold, v1)``, ``- trigger stadium_leaving``,
-    ``~ trigger roaming_welcome v1 -> v2: max_delay, offers[0].templates.de``, ``+ venue wembley``.
+    ``~ trigger roaming_welcome v1 -> v2: max_delay, offers[0].templates.de``, ``+ venue wembley``,
+    ``~ policy: caps, quiet_hours.start``.
     """
     lines: list[str] = []
     old_triggers = {t.id: t for t in old.triggers} if old else {}
@@ -133,10 +136,13 @@ def diff(old: Catalogue | None, new: Catalogue) -> list[str]:
             if changed:
                 lines.append(f"~ venue {vid}: {', '.join(changed)}")
     lines += [f"- venue {vid}" for vid in old_venues if vid not in new.venues]
+    changed = _changed_paths(_dump(old.policy if old else PolicyDef()), _dump(new.policy))
+    if changed:
+        lines.append(f"~ policy: {', '.join(changed)}")
     return lines
 
 
-def _dump(model: Trigger | Venue) -> Any:
+def _dump(model: Trigger | Venue | PolicyDef) -> Any:
     return model.model_dump(mode="json", by_alias=True)
 
 

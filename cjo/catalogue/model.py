@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_TIME_OF_DAY = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
 _UNIT_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 
@@ -181,6 +182,12 @@ class OfferDef(Strict):
     validity: Duration = Field(7 * 86_400_000, gt=0)
     reason: str = ""
     templates: dict[str, str] = Field(min_length=1)
+    budget_per_day: int | None = Field(
+        default=None, ge=1,
+        description="at most this many SENT per UTC day, all workers together (budget_share)")
+    conversion: Matcher | None = Field(
+        default=None,
+        description="the event that counts as taking the offer (holdout subscribers' too)")
 
     @model_validator(mode="after")
     def _english_fallback(self) -> OfferDef:
@@ -198,6 +205,8 @@ class TriggerBase(Strict):
     max_delay: Duration = Field(3_600_000, gt=0)
     cooldown: Duration = Field(0, ge=0)
     once_per_instance: bool = True
+    marketing: bool = Field(default=True, description="contact caps count and apply to marketing "
+                            "triggers only (an apology's compensation is not marketing)")
     eligibility: Eligibility = Field(default_factory=Eligibility)
     offers: list[OfferDef] = Field(min_length=1)
 
@@ -239,8 +248,81 @@ Trigger = Annotated[
 ]
 
 
+_HOUR_MS = 3_600_000
+_DAY_MS = 86_400_000
+#: The longest window a contact rule may look back (caps, dedupe): what a subscriber's contact
+#: history must keep (cjo.policy.contact.record_contact).
+MAX_POLICY_WINDOW = 90 * _DAY_MS
+#: Contacts remembered per subscriber, so the highest count a cap may have.
+MAX_CONTACTS = 64
+
+
+def _policy_window(ms: int) -> int:
+    if ms > MAX_POLICY_WINDOW:
+        raise ValueError(f"a contact rule looks back at most {MAX_POLICY_WINDOW // _DAY_MS}d, "
+                         f"got {ms / _DAY_MS:g}d")
+    return ms
+
+
+#: A duration a contact rule looks back: at most :data:`MAX_POLICY_WINDOW`.
+PolicyWindow = Annotated[int, BeforeValidator(parse_duration), AfterValidator(_policy_window)]
+
+
+class Cap(Strict):
+    """At most ``count`` contacts within any rolling ``within`` (the window ending now)."""
+
+    count: int = Field(ge=1, le=MAX_CONTACTS)
+    within: PolicyWindow = Field(gt=0)
+
+
+class QuietHours(Strict):
+    """Local times of day (the subscriber's profile time zone); ``end`` before ``start`` means
+    the quiet period crosses midnight (the usual case: 21:00 to 08:00)."""
+
+    start: str = Field(default="21:00", pattern=_TIME_OF_DAY)
+    end: str = Field(default="08:00", pattern=_TIME_OF_DAY)
+
+    @model_validator(mode="after")
+    def _some_quiet(self) -> QuietHours:
+        if minutes_of_day(self.start) == minutes_of_day(self.end):
+            raise ValueError("start and end are the same time: give a quiet period, or "
+                             "quiet_hours: null for none")
+        return self
+
+
+def minutes_of_day(text: str) -> int:
+    """``'21:30'`` -> 1290."""
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _default_caps() -> list[Cap]:
+    return [Cap(count=2, within=24 * _HOUR_MS), Cap(count=5, within=7 * _DAY_MS)]
+
+
+class PolicyDef(Strict):
+    """The contact policy: one per catalogue (``policy:`` in at most one file), for every trigger.
+
+    ``caps``: all marketing offers across triggers; ``channel_caps``: per channel, on top;
+    ``quiet_hours``: null for none; ``dedupe``: the same offer code is not offered again to the
+    same subscriber within it (0: never deduplicated); ``holdout_pct``: the share of subscribers
+    who never receive marketing offers (the control group), chosen by a hash of
+    ``holdout_salt`` and the IMSI; ``response_window``: how long a response or conversion counts.
+    """
+
+    caps: list[Cap] = Field(default_factory=_default_caps)
+    channel_caps: dict[Channel, list[Cap]] = Field(default_factory=dict)
+    quiet_hours: QuietHours | None = QuietHours()
+    dedupe: PolicyWindow = Field(default=14 * _DAY_MS, ge=0)
+    holdout_pct: float = Field(default=5.0, ge=0, le=50)
+    holdout_salt: str = Field(default="cjo-holdout", min_length=1)
+    response_window: Duration = Field(default=72 * _HOUR_MS, gt=0)
+
+
 class CatalogueFile(Strict):
-    """One YAML file: ``venues`` and ``triggers`` (either may be absent)."""
+    """One YAML file: ``venues``, ``triggers`` and ``policy`` (any may be absent; ``policy`` in
+    at most one file of a catalogue)."""
 
     venues: list[Venue] = Field(default_factory=list)
     triggers: list[Trigger] = Field(default_factory=list)
+    policy: PolicyDef | None = None

@@ -3,8 +3,9 @@
 A catalogue is one or more YAML files (``venues`` and ``triggers``). Each file is parsed keeping
 line numbers (:mod:`cjo.catalogue.source`) and checked against the schema
 (:class:`cjo.catalogue.model.CatalogueFile`); then the whole is cross-checked: ids unique across
-files, geofence venues exist, a deadline's anchor trigger exists, count and sequence matchers name
-an input stream or derived fact and fields its records have, thresholds are in range, template
+files, at most one file has a ``policy``, geofence venues exist, a deadline's anchor trigger
+exists, count and sequence matchers and offers' ``conversion`` matchers name an input stream or
+derived fact and fields its records have, thresholds are in range, template
 languages look like BCP-47 tags, and every template renders with its kind's placeholders. All
 problems are collected and raised together as :class:`CatalogueRejected`; nothing partial is
 ever returned.
@@ -34,6 +35,7 @@ from cjo.catalogue.model import (
     DeadlineTrigger,
     GeofenceTrigger,
     Matcher,
+    PolicyDef,
     SequenceTrigger,
     ThresholdTrigger,
     Trigger,
@@ -97,6 +99,7 @@ def load_catalogue(sources: Sequence[tuple[str, str]],
         venues=types.MappingProxyType({e.item.id: e.item for e in checker.venues}),
         sources=tuple((name, text) for name, text in sources),
         digest=digest_of(sources),
+        policy=checker.policy or PolicyDef(),
     )
 
 
@@ -123,6 +126,8 @@ class _Checker:
         self.triggers: list[_Entry] = []
         self.broken_venues: set[str] = set()  # ids of venues refused by the schema
         self.broken_triggers: set[str] = set()
+        self.policy: PolicyDef | None = None
+        self.policy_sites: list[tuple[str, Parsed]] = []  # every file with a policy section
 
     def add_file(self, name: str, text: str) -> None:
         try:
@@ -131,6 +136,8 @@ class _Checker:
             self.problems.append(error)
             return
         value = {} if parsed.value is None else parsed.value
+        if isinstance(value, dict) and "policy" in value:
+            self.policy_sites.append((name, parsed))
         try:
             model = CatalogueFile.model_validate(value)
         except ValidationError as error:
@@ -140,6 +147,8 @@ class _Checker:
         self.venues += [_Entry(v, name, parsed, ("venues", i)) for i, v in enumerate(model.venues)]
         self.triggers += [_Entry(t, name, parsed, ("triggers", i))
                           for i, t in enumerate(model.triggers)]
+        if model.policy is not None:
+            self.policy = model.policy
 
     def _salvage(self, name: str, parsed: Parsed, value: Any) -> None:
         """Keep the valid entries of a refused file so cross checks still report on them."""
@@ -182,6 +191,7 @@ class _Checker:
     def cross_check(self) -> None:
         venues = self._unique(self.venues, "venue")
         triggers = self._unique(self.triggers, "trigger")
+        self._one_policy()
         for entry in self.triggers:
             trigger = entry.item
             if isinstance(trigger, GeofenceTrigger):
@@ -195,7 +205,19 @@ class _Checker:
                     self._matcher(entry, ("params", "steps", index), step)
             elif isinstance(trigger, ThresholdTrigger):
                 self._threshold(entry, trigger)
+            for index, offer in enumerate(trigger.offers):
+                if offer.conversion is not None:
+                    self._matcher(entry, ("offers", index, "conversion"), offer.conversion)
             self._templates(entry, trigger)
+
+    def _one_policy(self) -> None:
+        if len(self.policy_sites) < 2:
+            return
+        first_name, first = self.policy_sites[0]
+        where = f"{first_name}:{first.line_of(('policy',))}"
+        for name, parsed in self.policy_sites[1:]:
+            self.add(name, parsed, ("policy",), f"policy is set in more than one file "
+                                                f"(also at {where}); keep one")
 
     def _unique(self, entries: list[_Entry], what: str) -> dict[str, _Entry]:
         first: dict[str, _Entry] = {}
@@ -307,7 +329,8 @@ _PLAIN: dict[str, str] = {
     "model_attributes_type": "a mapping (name: value lines)",
 }
 _PATTERNS = {"^[a-z0-9_]+$": "lower-case letters, digits and _ only",
-             "^[A-Z0-9_]+$": "upper-case letters, digits and _ only"}
+             "^[A-Z0-9_]+$": "upper-case letters, digits and _ only",
+             "^([01]?[0-9]|2[0-3]):[0-5][0-9]$": "a time of day such as 21:00"}
 
 
 def _explain(error: ErrorDetails) -> tuple[KeyPath, str]:
@@ -369,6 +392,8 @@ def _resolve(loc: tuple[int | str, ...]) -> tuple[KeyPath, Any, Any, bool]:
     parent: Any = None
     path: list[str | int] = []
     for part in loc:
+        if part == "[key]":  # a mapping key refused (a channel name): report it at its entry
+            continue
         tp = _unwrap(tp)
         members = _union_members(tp)
         if members and isinstance(part, str):

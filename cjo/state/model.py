@@ -53,6 +53,9 @@ class SubscriberState:
     # trigger kinds' private memory (cjo.triggers.kinds), by trigger id, and cooldown bookkeeping
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_fired: dict[str, int] = field(default_factory=dict)  # trigger id -> last moment time
+    # offers sent, oldest first: [at, trigger_id, offer_code, channel, marketing], what the
+    # contact policy counts (cjo.policy.contact.record_contact keeps it short)
+    contacts: list[list[Any]] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self)  # orjson serialises dataclasses natively (asdict deep-copies)
