@@ -16,7 +16,7 @@ from typing import Any
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec import LogRecord
 from cjo.ordering import STREAM_RANK, EventTimeMerger
-from cjo.runner import MemoryStore, Output, PartitionRunner
+from cjo.runner import MemoryStore, Output, PartitionRunner, Shared
 from cjo.state import Position
 from cjo.timers import Watermark
 
@@ -27,12 +27,16 @@ DEFAULT_LATENESS_MS = 30_000
 class OfflineResult:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     offers: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    examples: list[dict[str, Any]] = field(default_factory=list)
     records: int = 0
     timers_fired: int = 0
 
     def add(self, out: Output) -> None:
         self.decisions.extend(out.decisions)
         self.offers.extend(out.offers)
+        self.outcomes.extend(out.outcomes)
+        self.examples.extend(out.examples)
         self.timers_fired += out.fired
 
 
@@ -47,6 +51,7 @@ def run_offline(records: Iterable[LogRecord], catalogue: Catalogue, partitions: 
         {s: r for s, r in STREAM_RANK.items()}, max_buffered=2**62)
     offsets: dict[tuple[str, int], int] = {}
     result = OfflineResult()
+    shared = Shared(catalogue)
     for record in records:
         part = partition_of(record.value["imsi"], partitions)
         offset = offsets.get((record.stream, part), 0)
@@ -54,10 +59,11 @@ def run_offline(records: Iterable[LogRecord], catalogue: Catalogue, partitions: 
         merger.push(part, record.stream, record.event_time, 0, (record, offset))
     for part in range(partitions):
         store = MemoryStore()
-        runner = PartitionRunner(store, part, Watermark(allowed_lateness_ms, 0, live=False))
+        runner = PartitionRunner(store, part, Watermark(allowed_lateness_ms, 0, live=False),
+                                 partitions)
         for record, offset in merger.release(part, lambda _topic: True, 0):
             out = runner.on_record(record.stream, record.value, Position(record.stream, offset),
-                                   0, catalogue)
+                                   0, shared)
             store.apply(out.writes)
             result.add(out)
             result.records += 1

@@ -21,8 +21,12 @@ from typing import Any, Protocol
 from cjo import codec
 from cjo.catalogue.catalogue import Catalogue
 from cjo.decide import Context, Result, decide, fire, new_state
+from cjo.policy import budget_share
+from cjo.scoring import Scorer
 from cjo.state import Position, SubscriberState
 from cjo.timers import TIMER_PREFIX, Timer, Watermark, due_bound, watermark_key
+
+BUDGET_PREFIX = b"\x00B"  # + offer code + "|" + UTC day: sends counted on this partition
 
 MAX_TIMERS_PER_STEP = 5_000  # more are fired at the next record or tick
 
@@ -36,21 +40,34 @@ class Store(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What every partition decides with, swapped whole by the wiring when it changes."""
+
+    catalogue: Catalogue
+    scorer: Scorer | None = None  # the latest model snapshot (None: none published yet)
+    do_not_contact: frozenset[str] = frozenset()
+
+
 @dataclass(slots=True)
 class Output:
     offers: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    examples: list[dict[str, Any]] = field(default_factory=list)
     writes: dict[bytes, bytes | None] = field(default_factory=dict)  # None: delete
     fired: int = 0  # timers fired
 
     def __bool__(self) -> bool:
-        return bool(self.writes or self.offers or self.decisions)
+        return bool(self.writes or self.offers or self.decisions or self.outcomes)
 
 
 class PartitionRunner:
-    def __init__(self, store: Store, partition: int, watermark: Watermark) -> None:
+    def __init__(self, store: Store, partition: int, watermark: Watermark,
+                 partitions: int = 1) -> None:
         self._store = store
         self._partition = partition
+        self._partitions = partitions
         self.watermark = watermark
         self._stored_wm = -1
         raw = store.get(watermark_key(partition))
@@ -59,31 +76,36 @@ class PartitionRunner:
             watermark.restore(self._stored_wm)
 
     def on_record(self, stream: str, record: Mapping[str, Any], position: Position,
-                  ingested_at: int, catalogue: Catalogue) -> Output:
+                  ingested_at: int, shared: Shared) -> Output:
         out = Output()
         self.watermark.observe(codec.event_time_of(codec.RECORD_OF_STREAM[stream], record))
-        self._fire_due(out, catalogue, ingested_at)
+        self._fire_due(out, shared, ingested_at)
         imsi = record["imsi"]
         now = ingested_at if self.watermark.live else None
         state = self._state(out, imsi)
         self._collect(out, decide(stream, record, state, position,
-                                  Context(catalogue, now, ingested_at)))
+                                  self._context(out, shared, now, ingested_at)))
         return out
 
-    def on_tick(self, now_ms: int, idle: bool, catalogue: Catalogue) -> Output:
+    def _context(self, out: Output, shared: Shared, now: int | None,
+                 ingested_at: int) -> Context:
+        return Context(shared.catalogue, now, ingested_at, shared.scorer, shared.do_not_contact,
+                       _Budget(self, out))
+
+    def on_tick(self, now_ms: int, idle: bool, shared: Shared) -> Output:
         """A tick: an idle partition advances on wall time (live mode), due timers fire, and
         the watermark is kept in the store when it moved (so a restart does not go back)."""
         out = Output()
         if idle:
             self.watermark.idle(now_ms)
-        self._fire_due(out, catalogue, now_ms)
+        self._fire_due(out, shared, now_ms)
         value = self.watermark.value()
         if value > self._stored_wm:
             self._stored_wm = value
             out.writes[watermark_key(self._partition)] = str(value).encode()
         return out
 
-    def _fire_due(self, out: Output, catalogue: Catalogue, ingested_at: int) -> None:
+    def _fire_due(self, out: Output, shared: Shared, ingested_at: int) -> None:
         bound = due_bound(self.watermark.value())
         while out.fired < MAX_TIMERS_PER_STEP:
             keys = self._due(out, bound)
@@ -95,7 +117,7 @@ class PartitionRunner:
                 timer = Timer.from_key(key)
                 now = ingested_at if self.watermark.live else timer.due
                 result = fire(timer, self._state(out, timer.imsi),
-                              Context(catalogue, now, ingested_at))
+                              self._context(out, shared, now, ingested_at))
                 self._collect(out, result)
 
     def _due(self, out: Output, bound: bytes) -> list[bytes]:
@@ -117,9 +139,31 @@ class PartitionRunner:
             return
         out.offers.extend(result.offers)
         out.decisions.extend(result.decisions)
+        out.outcomes.extend(result.outcomes)
+        out.examples.extend(result.examples)
         out.writes[result.state.imsi.encode()] = result.state.to_bytes()
         for timer in result.timers:
             out.writes[timer.key()] = b"1"
+
+
+class _Budget:
+    """Daily budgets as counters in this partition's store, written with the decision that
+    spends them (a crash neither loses nor double-counts a send). Each partition may spend its
+    share of the limit (``cjo.policy.budget_share``): the total holds across all workers with no
+    coordination."""
+
+    def __init__(self, runner: PartitionRunner, out: Output) -> None:
+        self._runner, self._out = runner, out
+
+    def spend(self, offer_code: str, day: int, limit: int) -> bool:
+        runner = self._runner
+        key = BUDGET_PREFIX + f"{offer_code}|{day}".encode()
+        raw = self._out.writes[key] if key in self._out.writes else runner._store.get(key)
+        spent = int(raw) if raw else 0
+        if spent >= budget_share(limit, runner._partitions, runner._partition):
+            return False
+        self._out.writes[key] = str(spent + 1).encode()
+        return True
 
 
 class MemoryStore:

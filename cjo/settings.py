@@ -122,7 +122,8 @@ class Settings(BaseSettings):
     @cached_property
     def topics(self) -> Topics:
         names = ("charging", "location", "usage", "subscribers", "responses",
-                 "decisions", "dlq", "push", "sms", "email", "ticks", "catalogue", "outcomes", "learning", "models", "dnc")
+                 "decisions", "dlq", "push", "sms", "email", "ticks", "catalogue", "outcomes",
+                 "learning", "models", "dnc")
         overrides = {n: getattr(self, f"topic_{n}") for n in names}
         return Topics(self.topic_prefix, overrides)
 

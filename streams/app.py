@@ -7,17 +7,20 @@ subscriber in a RocksDB-backed table (rocksdict), recoverable from its changelog
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import faust
 from faust.types import TP
 
+from cjo.adapters.control_topics import MODELS_KEY, apply_dnc
 from cjo.catalogue.catalogue import Catalogue
+from cjo.scoring import Scorer
 from cjo.settings import Settings
 from streams import exact_offsets
-from streams.catalogue_feed import follow
 from streams.durable import DurableTable
+from streams.follower import follow
+from streams.learner import Learner
 from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
 
@@ -35,10 +38,21 @@ def _broker_url(bootstrap: str) -> str:
     return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
 
 
-def create_app(settings: Settings, web_port: int, catalogue: Catalogue,
-               catalogue_offset: int = 0) -> Wiring:
-    """``catalogue``: the one in force at start; the worker then follows the catalogue topic
-    from ``catalogue_offset`` (see ``streams.catalogue_feed``)."""
+@dataclass(frozen=True)
+class StartState:
+    """What the worker read from the control topics before starting, and where it stopped."""
+
+    catalogue: Catalogue
+    catalogue_offset: int = 0
+    models: bytes | None = None
+    models_offset: int = 0
+    do_not_contact: frozenset[str] = frozenset()
+    dnc_offset: int = 0
+
+
+def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
+    """``start``: the catalogue, models and do-not-contact list in force; the worker then
+    follows their topics (see ``streams.follower``)."""
     if settings.embedded_broker_workarounds:
         exact_offsets.install(settings.broker)
     app = faust.App(
@@ -77,13 +91,21 @@ def create_app(settings: Settings, web_port: int, catalogue: Catalogue,
         offers={c: app.topic(t, **raw) for c, t in topics.offers().items()},
         decisions=app.topic(topics["decisions"], **raw),
         dlq=app.topic(topics["dlq"], **raw),
+        outcomes=app.topic(topics["outcomes"], **raw),
+        learning=app.topic(topics["learning"], **raw),
     )
     feed = FaustFeed(app)
     time_policy = TimePolicy(live=settings.time_mode == "live",
                              allowed_lateness_ms=settings.allowed_lateness_ms,
                              idle_grace_ms=settings.idle_grace_ms)
-    processor = Processor(topics, table, publisher, feed, catalogue,
-                          max_idle_ms=settings.max_idle_ms, time=time_policy)
+    processor = Processor(topics, table, publisher, feed, start.catalogue,
+                          max_idle_ms=settings.max_idle_ms, time=time_policy,
+                          partitions=settings.partitions)
+    processor.shared = replace(processor.shared, do_not_contact=start.do_not_contact,
+                               scorer=Scorer.from_bytes(start.models) if start.models else None)
+    models = app.topic(topics["models"], **raw)
+    learner = Learner(models, start.models)
+    _learn(app, app.topic(topics["learning"], **raw), learner)
     ticks = app.topic(topics["ticks"], **raw)
     source = app.topic(*topics.inputs().values(), topics["ticks"], **raw)
 
@@ -107,8 +129,27 @@ def create_app(settings: Settings, web_port: int, catalogue: Catalogue,
         def switch(new: Catalogue) -> None:
             processor.catalogue = new
 
-        await follow(settings.broker, topics["catalogue"], catalogue_offset,
-                     lambda: processor.catalogue, switch)
+        await follow_catalogue(settings.broker, topics["catalogue"], start.catalogue_offset,
+                               lambda: processor.catalogue, switch)
+
+    @app.task
+    async def follow_models() -> None:
+        def adopt(key: bytes | None, value: bytes | None, offset: int) -> None:
+            if key == MODELS_KEY and value:
+                processor.shared = replace(processor.shared, scorer=Scorer.from_bytes(value))
+                learner.adopt(value)
+
+        await follow(settings.broker, topics["models"], {0: start.models_offset}, adopt)
+
+    @app.task
+    async def follow_dnc() -> None:
+        blocked = set(start.do_not_contact)
+
+        def update(key: bytes | None, value: bytes | None, offset: int) -> None:
+            apply_dnc(blocked, key, value)
+            processor.shared = replace(processor.shared, do_not_contact=frozenset(blocked))
+
+        await follow(settings.broker, topics["dnc"], {0: start.dnc_offset}, update)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's signal typing
     async def on_revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
@@ -116,6 +157,20 @@ def create_app(settings: Settings, web_port: int, catalogue: Catalogue,
         processor.forget({tp.partition for tp in revoked if tp.topic in source.topics})
 
     return Wiring(app=app, processor=processor)
+
+
+def _learn(app: faust.App, source: Any, learner: Learner) -> None:
+    @app.agent(source, name="learner")
+    async def learn(stream: Any) -> None:
+        manual = stream.noack()
+        learner.stream = manual
+        async for event in manual.events():
+            await learner.handle(event)
+
+    @app.timer(interval=1.0)
+    async def publish_models() -> None:
+        if learner.stream is not None:
+            await learner.publish_if_due()
 
 
 class FaustFeed:

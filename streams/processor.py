@@ -7,7 +7,7 @@ waiting in the event-time merge is not, so a crash redelivers it.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from cjo import codec, logs
@@ -15,7 +15,7 @@ from cjo.catalogue.catalogue import Catalogue
 from cjo.clock import Clock, WallClock
 from cjo.errors import InvalidRecord
 from cjo.ordering import STREAM_RANK, EventTimeMerger, Status
-from cjo.runner import Output, PartitionRunner
+from cjo.runner import Output, PartitionRunner, Shared
 from cjo.settings import Topics
 from cjo.state import Position
 from cjo.timers import Watermark
@@ -64,8 +64,9 @@ class TimePolicy:
 class Processor:
     def __init__(self, topics: Topics, table: Any, publisher: Publisher, feed: Feed,
                  catalogue: Catalogue, max_idle_ms: int = 5_000, clock: Clock | None = None,
-                 time: TimePolicy | None = None) -> None:
-        self.catalogue = catalogue  # swapped whole by the catalogue feed (hot reload)
+                 time: TimePolicy | None = None, partitions: int = 1) -> None:
+        self.shared = Shared(catalogue)  # swapped whole by the feeds (catalogue, models, dnc)
+        self._partitions = partitions
         self._time = time or TimePolicy()
         self._runners: dict[int, PartitionRunner] = {}
         self._topics = topics
@@ -101,7 +102,7 @@ class Processor:
             if self._durable.stalled():
                 await self._feed.flush()  # a last write may sit in the producer: push it out
             idle = self._idle(message.partition)
-            out = self._runner(message.partition).on_tick(now, idle, self.catalogue)
+            out = self._runner(message.partition).on_tick(now, idle, self.shared)
             self._durable.add(event, await self._emit(message.partition, out))
             self._report(message.partition, now)
         await self._durable.ack_delivered()
@@ -230,11 +231,19 @@ class Processor:
             raise InvalidRecord("key", f"{key!r} does not match imsi {imsi!r}")
         return record
 
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.shared.catalogue
+
+    @catalogue.setter
+    def catalogue(self, new: Catalogue) -> None:
+        self.shared = replace(self.shared, catalogue=new)
+
     def _runner(self, partition: int) -> PartitionRunner:
         runner = self._runners.get(partition)
         if runner is None:
             runner = PartitionRunner(TableStore(self._table, partition), partition,
-                                     self._time.watermark())
+                                     self._time.watermark(), self._partitions)
             self._runners[partition] = runner
         return runner
 
@@ -248,7 +257,7 @@ class Processor:
         """Decide, publish (awaited), store; returns the futures of the state writes."""
         record = pending.record
         out = self._runner(position_partition(pending)).on_record(
-            pending.stream, record, position, pending.ingested_at, self.catalogue)
+            pending.stream, record, position, pending.ingested_at, self.shared)
         if not out.writes:
             self.counts["redelivered"] += 1
         return await self._emit(position_partition(pending), out)
@@ -258,7 +267,7 @@ class Processor:
         to a crash between the two (it is re-sent with the same id instead)."""
         if out.fired:
             self.counts["timers_fired"] += out.fired
-        await self._publisher.publish(out.offers, out.decisions)
+        await self._publisher.publish(out.offers, out.decisions, out.outcomes, out.examples)
         for offer in out.offers:
             log.info("offer", subscriber=logs.hash_id(offer["imsi"]), trigger=offer["trigger_id"],
                      channel=offer["channel"], offer_id=offer["offer_id"])

@@ -7,7 +7,7 @@ in between re-sends the same deterministic offer id, never loses an offer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 from cjo import codec
@@ -16,13 +16,17 @@ from cjo.clock import Clock, WallClock
 
 class Publisher:
     def __init__(self, offers: Mapping[str, Any], decisions: Any, dlq: Any,
-                 clock: Clock | None = None) -> None:
+                 outcomes: Any = None, learning: Any = None, clock: Clock | None = None) -> None:
         self._offers = offers
         self._decisions = decisions
         self._dlq = dlq
+        self._outcomes = outcomes
+        self._learning = learning
         self._clock = clock or WallClock()
 
-    async def publish(self, offers: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> None:
+    async def publish(self, offers: list[dict[str, Any]], decisions: list[dict[str, Any]],
+                      outcomes: Sequence[dict[str, Any]] = (),
+                      examples: Sequence[dict[str, Any]] = ()) -> None:
         now = self._clock.now_ms()
         pending: list[Awaitable[Any]] = []
         for offer in offers:
@@ -34,6 +38,13 @@ class Publisher:
             decision["published_at"] = now
             pending.append(await self._decisions.send(
                 key=decision["imsi"].encode(), value=codec.encode("Decision", decision)))
+        for outcome in outcomes:
+            pending.append(await self._outcomes.send(
+                key=outcome["imsi"].encode(), value=codec.encode("Outcome", outcome)))
+        for example in examples:  # the learner's topic has one partition: one model owner
+            pending.append(await self._learning.send(
+                key=example["model_id"].encode(), value=codec.encode("LearningExample", example),
+                partition=0))
         if pending:
             await asyncio.gather(*pending)
 

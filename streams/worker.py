@@ -8,11 +8,12 @@ import faust
 
 from cjo import logs
 from cjo.adapters.catalogue_topic import read_live
+from cjo.adapters.control_topics import ensure_control_topics, read_dnc, read_models
 from cjo.adapters.kafka_admin import create_topics
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.settings import Settings
-from streams.app import create_app
+from streams.app import StartState, create_app
 
 log = logs.get("cjo.worker")
 
@@ -29,15 +30,24 @@ def fallback_catalogue(settings: Settings) -> Catalogue:
     return load_files(files) if files else default_catalogue()
 
 
-def run_worker(settings: Settings) -> int:
-    """Blocks until SIGINT/SIGTERM; faust then commits, flushes and closes its tables."""
-    logs.configure(settings.log_level, settings.log_format, settings.log_salt.get_secret_value())
-    create_topics(settings.broker, settings.topics.all(), settings.partitions)
+def read_start(settings: Settings) -> StartState:
+    """The control topics read to their ends: catalogue, model snapshot, do-not-contact list."""
     live = read_live(settings)
     catalogue = live.catalogue or fallback_catalogue(settings)
     log.info("catalogue", digest=catalogue.digest, triggers=len(catalogue.enabled()),
              source="topic" if live.catalogue else settings.catalogue or "bundled default")
-    wiring = create_app(settings, settings.web_port or _free_port(), catalogue, live.next_offset)
+    ensure_control_topics(settings)
+    models = read_models(settings)
+    blocked, dnc_offset = read_dnc(settings)
+    return StartState(catalogue, live.next_offset, models.value, models.next_offset, blocked,
+                      dnc_offset)
+
+
+def run_worker(settings: Settings) -> int:
+    """Blocks until SIGINT/SIGTERM; faust then commits, flushes and closes its tables."""
+    logs.configure(settings.log_level, settings.log_format, settings.log_salt.get_secret_value())
+    create_topics(settings.broker, settings.topics.all(), settings.partitions)
+    wiring = create_app(settings, settings.web_port or _free_port(), read_start(settings))
     worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True)
     worker.execute_from_commandline()
     return 0

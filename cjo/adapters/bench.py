@@ -24,7 +24,7 @@ from cjo.adapters.replay import replay
 from cjo.adapters.worker_process import WorkerProcess, worker_env
 from cjo.catalogue.validate import default_catalogue
 from cjo.errors import InvalidRecord
-from cjo.runner import MemoryStore, PartitionRunner
+from cjo.runner import MemoryStore, PartitionRunner, Shared
 from cjo.settings import load
 from cjo.sim import simulate, write_log
 from cjo.state import Position
@@ -51,12 +51,12 @@ def bench_domain(log: Path) -> None:
     baseline = _rate(len(records), time.perf_counter() - start)
     store = MemoryStore()
     runner = PartitionRunner(store, 0, Watermark(30_000, 0, live=False))
-    catalogue = default_catalogue()
+    shared = Shared(default_catalogue())
     start = time.perf_counter()
     fired = 0
     for offset, (stream, data) in enumerate(records):
         _, value = codec.decode(data)
-        out = runner.on_record(stream, value, Position(stream, offset), 0, catalogue)
+        out = runner.on_record(stream, value, Position(stream, offset), 0, shared)
         store.apply(out.writes)
         fired += out.fired
     full = _rate(len(records), time.perf_counter() - start)

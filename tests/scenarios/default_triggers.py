@@ -135,8 +135,8 @@ EXPECTED: set[tuple[int, str, str]] = {
     (9, "mall_food_voucher", "SUPPRESSED"),
     (10, "stadium_arrival", "SENT"),
     (10, "stadium_halftime", "SENT"),
-    (10, "stadium_leaving", "SENT"),
-    (11, "gaming_bundle", "SENT"),
+    (10, "stadium_leaving", "SUPPRESSED"),  # the third offer of the evening: 2 per 24 h
+    (11, "gaming_bundle", "HOLDOUT"),  # this subscriber falls in the 5 % control group
     (12, "new_device_accessories", "SENT"),
     (13, "contract_renewal", "SENT"),
     (15, "dropped_sessions_apology", "SENT"),
@@ -148,6 +148,8 @@ REASONS: dict[tuple[int, str, str], list[str]] = {
     (8, "mall_food_voucher", "SUPPRESSED"): ["no_consent:location"],
     (9, "mall_food_voucher", "SUPPRESSED"): ["ineligible:age_band"],
     (15, "dropped_sessions_apology", "SUPPRESSED"): ["cooldown:1d"],
+    (10, "stadium_leaving", "SUPPRESSED"): ["frequency_cap:2/24h"],
+    (11, "gaming_bundle", "HOLDOUT"): ["holdout:5%"],
 }
 
 

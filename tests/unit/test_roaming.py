@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -7,7 +9,10 @@ from cjo.offers import offer_id
 from cjo.state import Position, SubscriberState
 from tests.unit.factories import IMSI, location, profile
 
-CATALOGUE = default_catalogue()
+# these tests are about detection (tiny epoch offsets: midnight, trips ms apart): no contact policy
+_DEFAULT = default_catalogue()
+CATALOGUE = replace(_DEFAULT, policy=_DEFAULT.policy.model_copy(update={
+    "quiet_hours": None, "caps": [], "dedupe": 0}))
 
 
 def run(records: list[tuple[str, dict]], state: SubscriberState | None = None):

@@ -1,0 +1,32 @@
+"""Follows a small control topic (catalogue, models, do-not-contact) from every worker.
+
+No consumer group: every worker reads every partition itself from ``start`` offsets (where its
+start-up read ended) and hands each record to ``handle``. This is ARCHITECTURE's dependable
+alternative to faust's GlobalTable, which did not replicate in a two-worker probe here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+Handler = Callable[[bytes | None, bytes | None, int], None]  # key, value, offset
+
+
+async def follow(bootstrap: str, topic: str, start: Mapping[int, int], handle: Handler) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(start)]
+        consumer.assign(tps)
+        for tp in tps:
+            consumer.seek(tp, start[tp.partition])
+        while True:
+            batches = await consumer.getmany(*tps, timeout_ms=1_000)
+            for messages in batches.values():
+                for message in messages:
+                    handle(message.key, message.value, message.offset)
+    finally:
+        await consumer.stop()

@@ -1,0 +1,67 @@
+"""The learner: one owner of the models, fed by the single-partition ``cjo.learning`` topic.
+
+Each labelled example updates the scorer; every ``SNAPSHOT_EVERY`` examples (or once a second
+while some wait) the scorer is published to the compacted ``cjo.models`` topic, and only then
+are its examples acknowledged. So a crashed learner restarts from the newest snapshot plus the
+examples delivered again after it: none is lost (a few may be learned twice).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from cjo import codec, logs
+from cjo.adapters.control_topics import MODELS_KEY
+from cjo.scoring import Scorer
+
+log = logs.get("cjo.learner")
+
+SNAPSHOT_EVERY = 50
+SNAPSHOT_AFTER_S = 1.0
+
+
+class Learner:
+    def __init__(self, models_topic: Any, initial: bytes | None) -> None:
+        self._models = models_topic
+        self._initial = initial
+        self.scorer: Scorer | None = None
+        self._unpublished: list[Any] = []  # events learned from, not yet in a snapshot
+        self._last_publish = time.monotonic()
+        self.stream: Any = None
+
+    def _scorer(self) -> Scorer:
+        if self.scorer is None:
+            self.scorer = Scorer.from_bytes(self._initial) if self._initial else Scorer()
+        return self.scorer
+
+    async def handle(self, event: Any) -> None:
+        value = event.message.value
+        try:
+            _, example = codec.decode(value, "LearningExample")
+        except Exception as err:
+            log.warning("bad_example", error=str(err))
+        else:
+            self._scorer().learn(example["model_id"], example["offer_code"],
+                                 example["features"], bool(example["label"]))
+        self._unpublished.append(event)
+        if len(self._unpublished) >= SNAPSHOT_EVERY:
+            await self.publish()
+
+    async def publish_if_due(self) -> None:
+        if self._unpublished and time.monotonic() - self._last_publish >= SNAPSHOT_AFTER_S:
+            await self.publish()
+
+    async def publish(self) -> None:
+        scorer = self._scorer()
+        await (await self._models.send(key=MODELS_KEY, value=scorer.to_bytes(), partition=0))
+        for event in self._unpublished:
+            await self.stream.ack(event)
+        log.info("models_published", version=scorer.version, examples=len(self._unpublished))
+        self._unpublished.clear()
+        self._last_publish = time.monotonic()
+
+    def adopt(self, snapshot: bytes) -> None:
+        """A newer snapshot seen on the models topic while this worker does not learn."""
+        if not self._unpublished:
+            self._initial, self.scorer = snapshot, None

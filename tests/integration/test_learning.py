@@ -1,0 +1,85 @@
+"""The closed loop on the embedded broker: offers go out, a simulated population answers them
+by hidden propensities, the learner updates the models, every worker scores with the newest
+snapshot, and the bandit comes to pick the better offer for the segment it suits."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cjo import codec
+from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.control_topics import read_models
+from cjo.adapters.kafka_admin import read_all
+from cjo.adapters.responder import Responder
+from cjo.scoring import Scorer
+from tests.integration.pipeline import Pipeline, write_log
+from tests.scenarios.learning import CATALOGUE, arrivals, evenings, profiles
+
+pytestmark = pytest.mark.integration
+
+SUBSCRIBERS = 200
+DAYS = 14
+BETTER = {"youth": "TRAVEL_PASS_5GB_7D", "business": "TRAVEL_PASS_1GB_7D"}
+
+
+def wait_for_examples(pipeline: Pipeline, at_least: int, timeout_s: float = 120) -> Scorer:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        snapshot = read_models(pipeline.settings).value
+        scorer = Scorer.from_bytes(snapshot) if snapshot else None
+        if scorer is not None and scorer.examples("roaming_welcome") >= at_least:
+            return scorer
+        assert time.monotonic() < deadline, f"the learner did not reach {at_least} examples"
+        time.sleep(0.5)
+
+
+def test_the_bandit_learns_the_better_offer_per_segment(
+        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+    catalogue = tmp_path / "learning.yaml"
+    catalogue.write_text(CATALOGUE)
+    pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4,
+                        catalogue=str(catalogue))
+    responder = Responder(pipeline.settings, seed=3)
+    labelled = 0
+    try:
+        pipeline.start_worker()
+        pipeline.replay(write_log(tmp_path / "profiles.jsonl", profiles(SUBSCRIBERS)))
+        for day in range(DAYS):
+            pipeline.replay(write_log(tmp_path / f"a{day}.jsonl", arrivals(SUBSCRIBERS, day)))
+            pipeline.wait()
+            responder.answer_new_offers()  # answers 10 min after each offer, in event time
+            pipeline.wait()
+            # the evening closes the day's response windows: the rest are implicit negatives
+            pipeline.replay(write_log(tmp_path / f"e{day}.jsonl", evenings(SUBSCRIBERS, day)))
+            pipeline.wait()
+            labelled = SUBSCRIBERS * (day + 1)
+            wait_for_examples(pipeline, labelled)
+    finally:
+        pipeline.stop()
+    decisions = [codec.decode(r.value or b"")[1] for r in read_all(
+        pipeline.settings.broker, [pipeline.topics["decisions"]])]
+    sent = sorted((d for d in decisions if d["outcome"] == "SENT"),
+                  key=lambda d: d["trigger_time"])
+    assert len(sent) == SUBSCRIBERS * DAYS
+    scorer = wait_for_examples(pipeline, labelled)
+    last_days = [d for d in sent if d["trigger_time"] >= sent[-1]["trigger_time"] - 3 * 86_400_000]
+    youth = [d for d in last_days if d["features"].get("seg=youth") == 1.0]
+    share = sum(d["offer_code"] == BETTER["youth"] for d in youth) / len(youth)
+    auc = scorer.auc("roaming_welcome")
+    print(f"youth given the better offer in the last 3 days: {share:.0%} of {len(youth)}; "
+          f"ROC AUC {auc:.3f} over {scorer.examples('roaming_welcome')} examples; "
+          f"answers {responder.counts}")
+    assert share >= 0.7
+    assert auc is not None and auc >= 0.6
+    versions = {d["model_version"] for d in sent}
+    assert len(versions) > DAYS // 2  # decisions were scored with ever newer snapshots
+    assert all(_has_features(d) for d in sent)
+
+
+def _has_features(decision: dict[str, Any]) -> bool:
+    return (bool(decision["features"]) and decision["propensity"] is not None) or (
+        decision["model_version"] is None)
