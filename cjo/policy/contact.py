@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -135,20 +135,21 @@ def quiet_until(quiet: QuietHours | None, timezone: str | None, now: int) -> int
 
 
 def _next_wall_time(day: date, hm: tuple[int, int], zone: ZoneInfo, now: int) -> int:
-    """The first instant after ``now`` at which the clock in ``zone`` shows ``hm``."""
+    """The first instant after ``now`` at which the clock in ``zone`` shows ``hm``.
+
+    fold 0 first: of a repeated wall time it is the earlier instant, of a skipped one the later
+    (after the gap), so the first candidate after ``now`` is the one wanted.
+    """
     for offset in range(3):
         wall = datetime.combine(day + timedelta(days=offset), time(*hm))
         for fold in (0, 1):
-            instant = wall.replace(tzinfo=zone, fold=fold)
-            at = int(instant.timestamp() * 1000)
-            shown = instant.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-            real = shown == wall or fold == 0  # fold 1 of a skipped time is before the gap
-            if at > now and real:
+            at = int(wall.replace(tzinfo=zone, fold=fold).timestamp() * 1000)
+            if at > now:
                 return at
     raise AssertionError("a wall time occurs within three days")  # pragma: no cover
 
 
-@cache
+@lru_cache(maxsize=1024)  # profiles may carry any text: bounded
 def zone_of(name: str | None) -> ZoneInfo:
     """The IANA zone ``name``; UTC when it is empty or unknown (a profile may carry anything)."""
     try:
