@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from cjo.catalogue.catalogue import Catalogue, diff, digest_of
-from cjo.catalogue.model import GeofenceTrigger, ThresholdTrigger
+from cjo.catalogue.model import GeofenceTrigger, PolicyDef, ThresholdTrigger
 from cjo.catalogue.source import parse
 from cjo.catalogue.validate import default_catalogue, load_catalogue, load_files
 from cjo.cli import main
 from cjo.errors import CatalogueError, CatalogueRejected
+
+HOUR = 3_600_000
+DAY = 86_400_000
 
 VENUES = """\
 venues:
@@ -396,3 +399,157 @@ def test_cli_show_defaults_to_the_bundled_catalogue(capsys: pytest.CaptureFixtur
     assert lines[1].split() == ["roaming_welcome", "transition", "yes", "v1", "80",
                                 "TRAVEL_PASS_1GB_7D"]
     assert len(lines) == 1 + 13 + 1
+
+
+# -- the contact policy and the policy fields of triggers and offers ------------------------------
+
+BASE = [("v.yaml", VENUES), ("t.yaml", GOOD)]
+POLICY = """\
+# the marketing team's rules
+policy:
+  caps:
+    - {count: 3, within: 24h}
+  channel_caps:
+    sms: [{count: 1, within: 7d}]
+  quiet_hours: {start: "22:30", end: 7:00}
+  dedupe: 30d
+  holdout_pct: 10
+  holdout_salt: spring
+  response_window: 48h
+"""
+
+
+def test_no_policy_section_means_the_defaults() -> None:
+    policy = load_catalogue(BASE).policy
+    assert policy == PolicyDef()
+    assert [(c.count, c.within) for c in policy.caps] == [(2, 24 * HOUR), (5, 7 * DAY)]
+    assert policy.channel_caps == {}
+    assert policy.quiet_hours is not None
+    assert (policy.quiet_hours.start, policy.quiet_hours.end) == ("21:00", "08:00")
+    assert (policy.dedupe, policy.holdout_pct, policy.holdout_salt, policy.response_window) == (
+        14 * DAY, 5.0, "cjo-holdout", 72 * HOUR)
+
+
+def test_a_policy_section_in_any_one_file() -> None:
+    policy = load_catalogue([*BASE, ("p.yaml", POLICY)]).policy
+    assert [(c.count, c.within) for c in policy.caps] == [(3, 24 * HOUR)]
+    assert [(c.count, c.within) for c in policy.channel_caps["sms"]] == [(1, 7 * DAY)]
+    assert policy.quiet_hours is not None
+    assert (policy.quiet_hours.start, policy.quiet_hours.end) == ("22:30", "7:00")
+    assert (policy.dedupe, policy.holdout_pct, policy.holdout_salt, policy.response_window) == (
+        30 * DAY, 10.0, "spring", 48 * HOUR)
+    alone = load_catalogue([("p.yaml", "policy: {quiet_hours: null, caps: []}\n")]).policy
+    assert (alone.quiet_hours, alone.caps, alone.dedupe) == (None, [], 14 * DAY)
+
+
+def test_two_policy_sections_are_one_problem_naming_both_places() -> None:
+    problem = _one(("a.yaml", POLICY), *BASE, ("b.yaml", "venues: []\n" + POLICY))
+    assert (problem.file, problem.line, problem.field) == ("b.yaml", 3, "policy")
+    assert problem.reason == "policy is set in more than one file (also at a.yaml:2); keep one"
+
+
+def test_a_second_policy_is_reported_even_when_it_is_invalid() -> None:
+    problems = _problems(("a.yaml", POLICY), ("b.yaml", "policy: {holdout_pct: 80}\n"))
+    assert [(p.file, p.line, p.field) for p in problems] == [
+        ("b.yaml", 1, "policy.holdout_pct"), ("b.yaml", 1, "policy")]
+
+
+def test_policy_problems_at_their_lines() -> None:
+    bad = POLICY.replace("count: 3", "count: 0").replace("sms:", "fax:").replace(
+        '"22:30"', '"24:00"').replace("30d", "120d").replace("holdout_pct: 10",
+                                                             "holdout_pct: 60")
+    problems = _problems(("p.yaml", bad))
+    assert [(p.line, p.field) for p in problems] == [
+        (4, "policy.caps[0].count"), (6, "policy.channel_caps.fax"),
+        (7, "policy.quiet_hours.start"), (8, "policy.dedupe"), (9, "policy.holdout_pct")]
+    reasons = [p.reason for p in problems]
+    assert reasons[1] == "expected one of: push, sms, email, got 'fax'"
+    assert reasons[2] == "expected a time of day such as 21:00, got '24:00'"
+    assert reasons[3] == "a contact rule looks back at most 90d, got 120d"
+    assert "50" in reasons[4]
+
+
+def test_quiet_hours_need_a_period_and_caps_a_bounded_count() -> None:
+    same = "policy:\n  quiet_hours: {start: \"08:00\", end: 8:00}\n"
+    problem = _one(("p.yaml", same))
+    assert (problem.line, problem.field) == (2, "policy.quiet_hours")
+    assert problem.reason.startswith("start and end are the same time")
+    assert "64" in _one(("p.yaml", "policy: {caps: [{count: 65, within: 7d}]}\n")).reason
+    assert _one(("p.yaml", "policy: {dedupe: 1h, colour: red}\n")).reason.startswith(
+        "unknown field 'colour'")
+
+
+def test_marketing_budget_and_conversion_fields() -> None:
+    extra = ("        budget_per_day: 500\n"
+             "        conversion: {event: charging, where: {bundle_id: ADDON_5GB_30D}}\n")
+    source = _trigger("{measure: balance, below: 2}").replace(
+        "    offers:\n      - code: OFFER_A\n",
+        "    marketing: false\n    offers:\n      - code: OFFER_A\n" + extra)
+    (trigger,) = load_catalogue([("t.yaml", source)]).triggers
+    assert trigger.marketing is False
+    offer = trigger.offers[0]
+    assert offer.budget_per_day == 500
+    assert offer.conversion is not None
+    assert (offer.conversion.event, offer.conversion.where) == (
+        "charging", {"bundle_id": "ADDON_5GB_30D"})
+    (plain,) = load_catalogue([("t.yaml", _trigger("{measure: balance, below: 2}"))]).triggers
+    assert (plain.marketing, plain.offers[0].budget_per_day, plain.offers[0].conversion) == (
+        True, None, None)
+
+
+def test_budget_and_conversion_are_validated_like_matchers() -> None:
+    extra = ("        budget_per_day: 0\n"
+             "        conversion: {event: charging, where: {colour: red, rat_type: PIGEON}}\n")
+    source = _trigger("{measure: balance, below: 2}").replace(
+        "      - code: OFFER_A\n", "      - code: OFFER_A\n" + extra)
+    problems = _problems(("t.yaml", source))
+    assert [p.field for p in problems] == ["triggers[0] (t1).offers[0].budget_per_day"]
+    valid = source.replace("budget_per_day: 0", "budget_per_day: 1")
+    problems = _problems(("t.yaml", valid))
+    fields = {p.field.rsplit(".", 1)[1]: p for p in problems}
+    assert fields["colour"].reason.startswith("charging records have no field 'colour'")
+    assert fields["colour"].line == 9
+    assert fields["rat_type"].reason.startswith("expected one of: ")
+    unknown = valid.replace("event: charging, where: {colour: red, rat_type: PIGEON}",
+                            "event: purchase")
+    problem = _one(("t.yaml", unknown))
+    assert problem.field == "triggers[0] (t1).offers[0].conversion.event"
+    assert "unknown event 'purchase'" in problem.reason
+    load_catalogue([("t.yaml", unknown.replace("event: purchase", "event: topup"))])
+
+
+def test_diff_names_policy_changes() -> None:
+    old = load_catalogue(BASE)
+    new = load_catalogue([*BASE, ("p.yaml", "policy: {dedupe: 7d}\n")])
+    assert diff(old, new) == ["~ policy: dedupe"]
+    stricter = load_catalogue([*BASE, ("p.yaml", POLICY)])
+    assert diff(new, stricter) == [
+        "~ policy: caps, channel_caps.sms, quiet_hours.start, quiet_hours.end, dedupe, "
+        "holdout_pct, holdout_salt, response_window"]
+    assert diff(None, new)[-1] == "~ policy: dedupe"  # against the defaults
+    same = load_catalogue([*BASE, ("p.yaml", "policy: {dedupe: 14d}\n")])
+    assert diff(old, same) == []
+    assert same.digest != old.digest  # the sources differ, so does the version id
+
+
+def test_the_policy_travels_in_the_payload() -> None:
+    catalogue = load_catalogue([*BASE, ("p.yaml", POLICY)])
+    again = Catalogue.from_payload(catalogue.to_payload())
+    assert again.policy == catalogue.policy
+    assert again.policy.holdout_salt == "spring"
+
+
+def test_the_bundled_policy_and_policy_fields() -> None:
+    catalogue = default_catalogue()
+    assert catalogue.policy == PolicyDef()
+    assert "\npolicy:\n" in dict(catalogue.sources)["defaults/triggers.yaml"]
+    assert [t.id for t in catalogue.triggers if not t.marketing] == ["dropped_sessions_apology"]
+    offers = {o.code: o for t in catalogue.triggers for o in t.offers}
+    bundle = offers["ADDON_5GB_30D"].conversion
+    assert bundle is not None
+    assert (bundle.event, bundle.where) == ("charging", {"bundle_id": "ADDON_5GB_30D"})
+    topup = offers["TOPUP_BONUS_20PCT"].conversion
+    assert topup is not None
+    assert topup.event == "topup"
+    assert offers["FOOD_COURT_VOUCHER_5"].budget_per_day == 1000
+    assert offers["TRAVEL_PASS_1GB_7D"].conversion is None
