@@ -161,7 +161,7 @@ def _defer(trigger: Trigger, moment: Moment, until: int, state: SubscriberState,
 def _commit(c: Candidate, state: SubscriberState, ctx: Context, result: Result) -> None:
     policy = ctx.catalogue.policy
     feats, version = c.base["features"], c.base["model_version"]
-    if in_holdout(state.imsi, policy):
+    if c.trigger.marketing and in_holdout(state.imsi, policy):  # service messages: never
         decision = _decision(c.base, "HOLDOUT", [f"holdout:{policy.holdout_pct:g}%"])
         result.decisions.append(decision)
         state.last_fired = {**state.last_fired, c.trigger.id: c.moment.event_time}

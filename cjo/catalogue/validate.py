@@ -53,6 +53,7 @@ DEFAULT_FILES = ("venues.yaml", "triggers.yaml")
 DERIVED_FACTS: dict[str, dict[str, Any]] = {
     "trial_started": {"product_id": "string", "expires_at": "long"},
     "topup": {"amount": "double", "balance": "double"},
+    "bundle_purchased": {"bundle_id": "string", "total": "long"},
 }
 #: Highest bound of a threshold on a percentage measure.
 PCT_MAX = {"bundle_used_pct": 100.0, "bundle_remaining_pct": 100.0, "bundle_pace_pct": 1000.0}

@@ -8,6 +8,8 @@ for a profile). Two facts are derived from the state change:
   (product_id, expires_at) the state did not hold before; a late profile that the state ignored
   starts nothing.
 - ``topup`` (amount, balance): a charging record raised the known prepaid balance.
+- ``bundle_purchased`` (bundle_id, total): a charging record shows a bundle she did not hold, or
+  the same one with more remaining (bought again); a first sighting counts too.
 
 Derived facts carry the record's event id and time.
 """
@@ -24,6 +26,7 @@ from cjo.triggers.kinds.base import Fact
 
 TRIAL_STARTED = "trial_started"
 TOPUP = "topup"
+BUNDLE_PURCHASED = "bundle_purchased"
 
 
 def facts(stream: str, record: Mapping[str, Any], before: SubscriberState,
@@ -35,6 +38,7 @@ def facts(stream: str, record: Mapping[str, Any], before: SubscriberState,
         found += _trials_started(before, after, at, event_id)
     elif stream == "charging":
         found += _topup(before, after, at, event_id)
+        found += _bundle_purchased(before, after, at, event_id)
     return found
 
 
@@ -61,6 +65,17 @@ def _topup(before: SubscriberState, after: SubscriberState, at: int,
         return []
     amount = round(after.balance - before.balance, 6)
     return [Fact(TOPUP, at, event_id, {"amount": amount, "balance": after.balance})]
+
+
+def _bundle_purchased(before: SubscriberState, after: SubscriberState, at: int,
+                      event_id: str) -> list[Fact]:
+    """A bundle not held before (another id), or the same one bought again (more remaining)."""
+    old, new = before.bundle, after.bundle
+    if new is None or new is old or (old is not None and old["id"] == new["id"] and (
+            (new.get("remaining") or 0) <= (old.get("remaining") or 0))):
+        return []
+    return [Fact(BUNDLE_PURCHASED, at, event_id, {"bundle_id": new["id"],
+                                                  "total": new.get("total")})]
 
 
 def matches(matcher: Matcher, fact: Fact) -> bool:

@@ -9,7 +9,7 @@ from tests.scenarios.default_triggers import DAY, HOUR, MIN, T0, imsi, line, loc
 
 CATALOGUE = """\
 policy:
-  caps: [{count: 100, within: 1d}]
+  caps: [{count: 60, within: 1d}]
   quiet_hours: null
   dedupe: 1m
   holdout_pct: 0

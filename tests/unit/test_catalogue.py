@@ -547,7 +547,7 @@ def test_the_bundled_policy_and_policy_fields() -> None:
     offers = {o.code: o for t in catalogue.triggers for o in t.offers}
     bundle = offers["ADDON_5GB_30D"].conversion
     assert bundle is not None
-    assert (bundle.event, bundle.where) == ("charging", {"bundle_id": "ADDON_5GB_30D"})
+    assert (bundle.event, bundle.where) == ("bundle_purchased", {"bundle_id": "ADDON_5GB_30D"})
     topup = offers["TOPUP_BONUS_20PCT"].conversion
     assert topup is not None
     assert topup.event == "topup"

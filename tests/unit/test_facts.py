@@ -92,3 +92,27 @@ def test_matches_compares_where_fields(where: dict[str, Any], fields: dict[str, 
 def test_matches_needs_the_same_name() -> None:
     assert not matches(Matcher(event="charging"), fact("usage"))
     assert matches(Matcher(event=TOPUP), fact(TOPUP, amount=5))
+
+
+def test_bundle_purchased_only_when_a_bundle_is_bought() -> None:
+    from cjo.state import Position, SubscriberState, apply_record
+    from cjo.triggers.facts import BUNDLE_PURCHASED, facts
+    from tests.unit.factories import charging
+
+    def bought(state: SubscriberState, offset: int, bundle: str, remaining: int
+               ) -> tuple[SubscriberState, list[str]]:
+        record = charging("23415", offset * 1000, bundle_id=bundle, bundle_total_octets=100,
+                          bundle_remaining_octets=remaining)
+        after = apply_record(state, "charging", record, Position("charging", offset))
+        assert after is not None
+        return after, [f.fields["bundle_id"] for f in facts("charging", record, state, after)
+                       if f.name == BUNDLE_PURCHASED]
+
+    state = SubscriberState(imsi="234150000000001")
+    state, first = bought(state, 1, "BASE", 90)
+    state, using = bought(state, 2, "BASE", 50)
+    state, addon = bought(state, 3, "ADDON_5GB_30D", 100)
+    state, again = bought(state, 4, "ADDON_5GB_30D", 40)
+    state, rebought = bought(state, 5, "ADDON_5GB_30D", 100)
+    assert (first, using, addon, again, rebought) == (
+        ["BASE"], [], ["ADDON_5GB_30D"], [], ["ADDON_5GB_30D"])
