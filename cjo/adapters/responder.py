@@ -30,6 +30,7 @@ class Responder:
     seed: int = 7
     delay_ms: int = 10 * 60_000
     hidden: HiddenPropensities = DEFAULT_HIDDEN
+    buys: bool = True  # an ACCEPTED offer is also bought: a charging record shows the bundle
     answered: set[str] = field(default_factory=set)  # offer ids already answered
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -64,9 +65,24 @@ class Responder:
                 "channel": offer["channel"], "status": answer})
             producer.produce(topics["responses"], key=offer["imsi"].encode(), value=value,
                              on_delivery=lambda err, _m: errors.append(str(err)) if err else None)
+            if answer == "ACCEPTED" and self.buys:
+                producer.produce(topics["charging"], key=offer["imsi"].encode(),
+                                 value=purchase(offer["imsi"], offer["offer_code"], at + 60_000),
+                                 on_delivery=lambda err, _m: errors.append(str(err))
+                                 if err else None)
         if producer.flush(30) or errors:
             raise BrokerError(f"responses not delivered: {errors or 'timed out'}")
         return new
+
+
+def purchase(imsi: str, bundle_id: str, at: int) -> bytes:
+    """A charging record showing ``bundle_id`` bought (what the offer's conversion matches),
+    seen on the home network (the simulation does not know where she is)."""
+    return codec.encode("ChargingEvent", {
+        "event_id": f"buy-{imsi}-{at}", "event_time": at, "imsi": imsi,
+        "session_id": f"buy-{imsi}", "request_type": "EVENT", "home_plmn": imsi[:5],
+        "serving_plmn": imsi[:5], "bundle_id": bundle_id, "bundle_total_octets": 1_000_000_000,
+        "bundle_remaining_octets": 1_000_000_000})
 
 
 def run_responder(settings: Settings, seed: int, every_s: float, once: bool) -> int:
