@@ -69,6 +69,20 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--last", type=int, default=20, help="how many decisions to show (20)")
     e.set_defaults(run=_explain)
 
+    rs = sub.add_parser("respond", help="a simulated population answering published offers by "
+                        "hidden propensities (closes the learning loop in a demo)")
+    rs.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    rs.add_argument("--seed", type=int, default=7)
+    rs.add_argument("--every", type=float, default=5.0, help="seconds between rounds")
+    rs.add_argument("--once", action="store_true", help="answer what is there, then exit")
+    rs.set_defaults(run=_respond)
+
+    dn = sub.add_parser("dnc", help="the global do-not-contact list (compacted topic)")
+    dn.add_argument("action", choices=["add", "remove"])
+    dn.add_argument("imsis", nargs="+", help="IMSIs (5 to 15 digits)")
+    dn.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    dn.set_defaults(run=_dnc)
+
     _catalogue_parser(sub.add_parser("catalogue", help="check and show trigger catalogues"))
     return p
 
@@ -159,7 +173,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from cjo.sim import run_simulate
 
         return run_simulate(args.subscribers, args.days, args.seed, args.out)
-    if args.command in ("catalogue", "report", "explain"):
+    if args.command in ("catalogue", "report", "explain", "respond", "dnc"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
@@ -223,3 +237,21 @@ def _explain(args: argparse.Namespace) -> int:
     from cjo.settings import load
 
     return run_explain(load(broker=args.broker), args.imsi, args.last)
+
+
+def _respond(args: argparse.Namespace) -> int:
+    from cjo.adapters.responder import run_responder
+    from cjo.settings import load
+
+    return run_responder(load(broker=args.broker), args.seed, args.every, args.once)
+
+
+def _dnc(args: argparse.Namespace) -> int:
+    from cjo.adapters.control_topics import publish_dnc
+    from cjo.settings import load
+
+    settings = load(broker=args.broker)
+    count = publish_dnc(settings, args.imsis, block=args.action == "add")
+    verb = "blocked" if args.action == "add" else "unblocked"
+    print(f"{verb} {count} subscriber(s) on {settings.topics['dnc']}")
+    return 0

@@ -13,16 +13,20 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from cjo import logs
 from cjo.adapters.control_topics import MODELS_KEY, apply_dnc
 from cjo.catalogue.catalogue import Catalogue
 from cjo.scoring import Scorer
 from cjo.settings import Settings
 from streams import exact_offsets
+from streams.catalogue_feed import follow_catalogue
 from streams.durable import DurableTable
 from streams.follower import follow
 from streams.learner import Learner
 from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
+
+log = logs.get("cjo.worker")
 
 STATE_TABLE = "subscriber-state"
 TICK_INTERVAL_S = 1.0
@@ -125,7 +129,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
                 await ticks.send(key=b"tick", value=now, partition=tp.partition)
 
     @app.task
-    async def follow_catalogue() -> None:
+    async def catalogue_task() -> None:
         def switch(new: Catalogue) -> None:
             processor.catalogue = new
 
@@ -133,7 +137,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
                                lambda: processor.catalogue, switch)
 
     @app.task
-    async def follow_models() -> None:
+    async def models_task() -> None:
         def adopt(key: bytes | None, value: bytes | None, offset: int) -> None:
             if key == MODELS_KEY and value:
                 processor.shared = replace(processor.shared, scorer=Scorer.from_bytes(value))
@@ -142,12 +146,13 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         await follow(settings.broker, topics["models"], {0: start.models_offset}, adopt)
 
     @app.task
-    async def follow_dnc() -> None:
+    async def dnc_task() -> None:
         blocked = set(start.do_not_contact)
 
         def update(key: bytes | None, value: bytes | None, offset: int) -> None:
             apply_dnc(blocked, key, value)
             processor.shared = replace(processor.shared, do_not_contact=frozenset(blocked))
+            log.info("do_not_contact_updated", blocked=len(blocked), offset=offset)
 
         await follow(settings.broker, topics["dnc"], {0: start.dnc_offset}, update)
 

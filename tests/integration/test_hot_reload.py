@@ -14,9 +14,10 @@ import pytest
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.catalogue_commands import run_apply, run_diff
 from cjo.adapters.catalogue_topic import read_live
+from cjo.adapters.control_topics import publish_dnc
 from cjo.errors import CatalogueRejected
 from tests.integration.pipeline import Pipeline, write_log
-from tests.scenarios.default_triggers import END, HOUR, MIN, T0, loc, profile, use
+from tests.scenarios.default_triggers import END, HOUR, MIN, T0, imsi, loc, profile, use
 
 pytestmark = pytest.mark.integration
 
@@ -70,8 +71,11 @@ def test_apply_switches_running_workers_and_refuses_bad_catalogues(
         assert "broken.yaml:4" in str(refused.value) and "params.count" in str(refused.value)
         assert read_live(pipeline.settings).catalogue == live  # the one in force stays
 
+        publish_dnc(pipeline.settings, [imsi(7)], block=True)  # a do-not-contact request
+        wait_for_line(worker.log_path, "do_not_contact_updated")
         pipeline.replay(write_log(tmp_path / "2.jsonl",
-                                  lands_abroad(3, T0 + 2 * HOUR) + binges(4, T0 + 2 * HOUR)))
+                                  lands_abroad(3, T0 + 2 * HOUR) + binges(4, T0 + 2 * HOUR)
+                                  + binges(7, T0 + 2 * HOUR)))
         pipeline.wait()
         assert worker.alive  # no restart
 
@@ -87,4 +91,6 @@ def test_apply_switches_running_workers_and_refuses_bad_catalogues(
     fired = sorted((int(d["imsi"][5:]), d["trigger_id"], d["outcome"])
                    for d in summary.decisions)
     assert fired == [(1, "roaming_welcome", "SENT"), (4, "video_binge", "SENT"),
-                     (6, "video_binge", "SENT")]
+                     (6, "video_binge", "SENT"), (7, "video_binge", "SUPPRESSED")]
+    blocked = next(d for d in summary.decisions if d["imsi"] == imsi(7))
+    assert blocked["reasons"] == ["do_not_contact"]
