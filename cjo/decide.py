@@ -43,12 +43,15 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
     fresh: list[tuple[Trigger, Moment]] = []
     obs = Observation(stream, record, state, after, seen)
     for trigger in ctx.catalogue.evaluation_order:
+        if not _reacts_to(trigger, stream):
+            continue
         if trigger.kind == "deadline":
             obs = Observation(stream, record, state, after, obs.facts, tuple(detected))
         detection = KINDS[trigger.kind].on_event(
             trigger, obs, after.memory.get(trigger.id, {}), ctx.catalogue.venues)
-        detected.extend(detection.moments)
-        fresh.extend(_take(detection, trigger, after, result))
+        if detection.moments or detection.timers or detection.memory is not None:
+            detected.extend(detection.moments)
+            fresh.extend(_take(detection, trigger, after, result))
     settle(fresh, after, ctx, result)
     return result
 
@@ -96,6 +99,25 @@ def _take(detection: Detection, trigger: Trigger, state: SubscriberState,
         state.mark_decided(moment.instance_key, moment.event_time)
         fresh.append((trigger, moment))
     return fresh
+
+
+# The input streams that can change what a kind looks at (None: any, e.g. count and sequence
+# match facts of every stream). Skipping the others is only a saving, never a change of result.
+_STREAMS: dict[str, frozenset[str] | None] = {
+    "transition": frozenset({"charging", "location", "usage"}),
+    "threshold": frozenset({"charging"}),
+    "geofence": frozenset({"location"}),
+    "deadline": frozenset({"subscribers"}),
+    "count": None,
+    "sequence": None,
+}
+
+
+def _reacts_to(trigger: Trigger, stream: str) -> bool:
+    if trigger.kind == "deadline" and getattr(trigger.params, "anchor", None) == "moment":
+        return True  # anchored on another trigger's moment, which any record may bring
+    streams = _STREAMS[trigger.kind]
+    return streams is None or stream in streams
 
 
 def _forget_removed_triggers(state: SubscriberState, catalogue: Catalogue) -> None:

@@ -6,7 +6,6 @@ functions never mutate a nested value in place, they replace it (a copy of the s
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -67,12 +66,16 @@ class SubscriberState:
     @classmethod
     def from_bytes(cls, data: bytes) -> SubscriberState:
         raw = orjson.loads(data)
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        if raw.keys() <= _FIELDS:
+            return cls(**raw)
+        return cls(**{k: v for k, v in raw.items() if k in _FIELDS})  # a field since removed
 
     def copy(self) -> SubscriberState:
         """A shallow copy: nested values are shared and must be replaced, never mutated."""
-        return copy.copy(self)
+        new = object.__new__(SubscriberState)
+        for name in _SLOTS:
+            object.__setattr__(new, name, getattr(self, name))
+        return new
 
     @property
     def home_mcc(self) -> str | None:
@@ -91,3 +94,7 @@ class SubscriberState:
         while len(marks) > MAX_MARKERS:
             del marks[min(marks, key=marks.__getitem__)]
         self.decided = marks
+
+
+_FIELDS = frozenset(f.name for f in fields(SubscriberState))
+_SLOTS = tuple(f.name for f in fields(SubscriberState))
