@@ -141,7 +141,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         def adopt(key: bytes | None, value: bytes | None, offset: int) -> None:
             if key == MODELS_KEY and value:
                 processor.shared = replace(processor.shared, scorer=Scorer.from_bytes(value))
-                learner.adopt(value)
+                learner.adopt(Scorer.from_bytes(value))  # its own copy: it learns in place
 
         await follow(settings.broker, topics["models"], {0: start.models_offset}, adopt)
 

@@ -53,15 +53,24 @@ class Learner:
             await self.publish()
 
     async def publish(self) -> None:
+        # the examples in this snapshot are exactly those taken here: any learned while the
+        # send is awaited wait for the next snapshot before they are acknowledged
+        events, self._unpublished = self._unpublished, []
         scorer = self._scorer()
-        await (await self._models.send(key=MODELS_KEY, value=scorer.to_bytes(), partition=0))
-        for event in self._unpublished:
-            await self.stream.ack(event)
-        log.info("models_published", version=scorer.version, examples=len(self._unpublished))
-        self._unpublished.clear()
+        snapshot, version = scorer.to_bytes(), scorer.version
         self._last_publish = time.monotonic()
+        await (await self._models.send(key=MODELS_KEY, value=snapshot, partition=0))
+        for event in events:
+            await self.stream.ack(event)
+        log.info("models_published", version=version, examples=len(events))
 
-    def adopt(self, snapshot: bytes) -> None:
-        """A newer snapshot seen on the models topic while this worker does not learn."""
-        if not self._unpublished:
-            self._initial, self.scorer = snapshot, None
+    def adopt(self, snapshot: Scorer) -> None:
+        """A snapshot seen on the models topic: taken over when it is newer than what this
+        worker holds (the learner moved here, or this is a learner's own snapshot coming back,
+        which is never newer)."""
+        if self._unpublished:
+            return
+        current = self.scorer if self.scorer is not None else (
+            Scorer.from_bytes(self._initial) if self._initial else None)
+        if current is None or snapshot.version > current.version:
+            self.scorer, self._initial = snapshot, None
