@@ -205,5 +205,10 @@ class FaustFeed:
         value = consumer._committed_offset.get(TP(topic, partition))
         return None if value is None else int(value)
 
+    async def commit(self, topic: str, partition: int, offset: int) -> None:
+        """Commit ``offset`` for one partition (faust's private offset commit; faust is pinned)."""
+        consumer: Any = self._app.consumer
+        await consumer._commit_offsets({TP(topic, partition): offset})
+
     async def rewind(self, topic: str, partition: int, offset: int) -> None:
         await self._app.consumer.seek(TP(topic, partition), offset)

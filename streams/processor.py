@@ -39,6 +39,7 @@ class Feed(Protocol):
     async def flush(self) -> None: ...
     async def rewind(self, topic: str, partition: int, offset: int) -> None: ...
     def committed(self, topic: str, partition: int) -> int | None: ...
+    async def commit(self, topic: str, partition: int, offset: int) -> None: ...
 
 
 @dataclass(slots=True)
@@ -78,7 +79,10 @@ class Processor:
         self._merger: EventTimeMerger[Pending] = EventTimeMerger(
             {t: STREAM_RANK[s] for s, t in self._inputs.items()}, max_idle_ms=max_idle_ms)
         self._next_offset: dict[tuple[str, int], int] = {}  # per input TP: seen or position
-        self._durable = AckWhenDurable(feed.ack)
+        self._durable = AckWhenDurable(self._ack)
+        # per input TP: the offset after the last record processed and durable, every earlier
+        # one too (offsets are taken in order: ``_in_sequence`` rewinds over any gap)
+        self._done: dict[tuple[str, int], int] = {}
         self._rewound: dict[tuple[str, int], tuple[int, int]] = {}  # TP -> (offset, when)
         self._last_seen_ms: dict[tuple[str, int], int] = {}
         self._stuck_rewound_ms: dict[tuple[str, int], int] = {}
@@ -113,6 +117,13 @@ class Processor:
             log.info("progress", buffered=self._merger.buffered(), forced=self._merger.forced,
                      awaiting_delivery=len(self._durable), **self.counts)
 
+    async def _ack(self, event: Any) -> None:
+        await self._feed.ack(event)
+        message = event.message
+        tp = (message.topic, message.partition)
+        if message.topic != self._topics["ticks"]:
+            self._done[tp] = max(self._done.get(tp, 0), message.offset + 1)
+
     async def _in_sequence(self, message: Any, now: int) -> bool:
         """False for a record that lies past a gap: the gap is re-read first.
 
@@ -124,6 +135,8 @@ class Processor:
         """
         tp = (message.topic, message.partition)
         expected = self._next_offset.get(tp)
+        if expected is None:  # the first record since (re)assignment: it must be the committed
+            expected = self._feed.committed(*tp)  # offset, or faust dropped some at start-up
         if expected is None or message.offset <= expected:
             return True
         rewound = self._rewound.get(tp)
@@ -162,7 +175,17 @@ class Processor:
                               self._stuck_rewound_ms.get(tp, 0))
             if committed is None or end is None or committed >= end:
                 continue
-            if now - quiet_since >= STUCK_COMMIT_MS:
+            if now - quiet_since < STUCK_COMMIT_MS:
+                continue
+            done = self._done.get(tp, -1)
+            if done > committed:
+                # processed and durable, yet faust's ack bookkeeping will not commit it (seen
+                # after a restart with the state restored from the changelog): commit it here
+                log.warning("commit_forced", topic=topic, partition=partition, at=done,
+                            was=committed, end=end)
+                self._stuck_rewound_ms[tp] = now
+                await self._feed.commit(topic, partition, done)
+            else:
                 log.warning("rewind_stuck_commit", topic=topic, partition=partition,
                             to=committed, end=end)
                 self._stuck_rewound_ms[tp] = now
@@ -176,6 +199,7 @@ class Processor:
                              if tp[1] not in partitions}
         self._rewound = {tp: r for tp, r in self._rewound.items() if tp[1] not in partitions}
         self._runners = {p: r for p, r in self._runners.items() if p not in partitions}
+        self._done = {tp: o for tp, o in self._done.items() if tp[1] not in partitions}
         log.info("partitions_revoked", partitions=sorted(partitions), dropped=dropped)
 
     async def _accept(self, event: Any, now: int) -> None:
