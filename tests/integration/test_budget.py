@@ -59,6 +59,8 @@ def test_a_daily_budget_holds_across_two_workers(
         pipeline.settings.broker, [pipeline.topics["decisions"]])]
     by_day = Counter((d["trigger_time"] // DAY, d["outcome"], tuple(d["reasons"]))
                      for d in decisions)
+    assert all(n == 1 for n in Counter(d["offer_id"] for d in decisions).values())
+    print(sorted(by_day.items()))
     days = sorted({day for day, _, _ in by_day})
     assert len(days) == 2
     for day in days:
