@@ -11,16 +11,20 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from cjo import codec
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec import LogRecord
+from cjo.errors import InvalidRecord
 from cjo.ordering import STREAM_RANK, EventTimeMerger
 from cjo.runner import MemoryStore, Output, PartitionRunner, Shared
+from cjo.settings import Settings
 from cjo.state import Position
 from cjo.timers import Watermark
 
-DEFAULT_LATENESS_MS = 30_000
+DEFAULT_LATENESS_MS: int = Settings.model_fields["allowed_lateness_ms"].default
 
 
 @dataclass(slots=True)
@@ -38,6 +42,17 @@ class OfflineResult:
         self.outcomes.extend(out.outcomes)
         self.examples.extend(out.examples)
         self.timers_fired += out.fired
+
+
+def read_log(path: Path) -> tuple[list[LogRecord], int]:
+    """The records of a recorded log, and how many of its lines were bad (skipped here)."""
+    records, bad = [], 0
+    for line in path.read_bytes().splitlines():
+        try:
+            records.append(codec.parse_log_line(line))
+        except InvalidRecord:
+            bad += 1
+    return records, bad
 
 
 def partition_of(imsi: str, partitions: int) -> int:

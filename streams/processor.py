@@ -16,7 +16,7 @@ from cjo.clock import Clock, WallClock
 from cjo.errors import InvalidRecord
 from cjo.ordering import STREAM_RANK, EventTimeMerger, Status
 from cjo.runner import Output, PartitionRunner, Shared
-from cjo.settings import Topics
+from cjo.settings import Settings, Topics
 from cjo.state import Position
 from cjo.timers import Watermark
 from streams.durable import AckWhenDurable
@@ -55,8 +55,8 @@ class TimePolicy:
     """How event time advances (see ``cjo.timers.Watermark``)."""
 
     live: bool = True
-    allowed_lateness_ms: int = 30_000
-    idle_grace_ms: int = 15_000
+    allowed_lateness_ms: int = Settings.model_fields["allowed_lateness_ms"].default
+    idle_grace_ms: int = Settings.model_fields["idle_grace_ms"].default
 
     def watermark(self) -> Watermark:
         return Watermark(self.allowed_lateness_ms, self.idle_grace_ms, live=self.live)
@@ -70,6 +70,7 @@ class Processor:
         self._partitions = partitions
         self._time = time or TimePolicy()
         self._runners: dict[int, PartitionRunner] = {}
+        self._stores: dict[int, TableStore] = {}  # the runners' stores, which also write
         self._topics = topics
         self._inputs = topics.inputs()
         self._table = table
@@ -199,6 +200,7 @@ class Processor:
                              if tp[1] not in partitions}
         self._rewound = {tp: r for tp, r in self._rewound.items() if tp[1] not in partitions}
         self._runners = {p: r for p, r in self._runners.items() if p not in partitions}
+        self._stores = {p: s for p, s in self._stores.items() if p not in partitions}
         self._done = {tp: o for tp, o in self._done.items() if tp[1] not in partitions}
         log.info("partitions_revoked", partitions=sorted(partitions), dropped=dropped)
 
@@ -266,8 +268,8 @@ class Processor:
     def _runner(self, partition: int) -> PartitionRunner:
         runner = self._runners.get(partition)
         if runner is None:
-            runner = PartitionRunner(TableStore(self._table, partition), partition,
-                                     self._time.watermark(), self._partitions)
+            store = self._stores[partition] = TableStore(self._table, partition)
+            runner = PartitionRunner(store, partition, self._time.watermark(), self._partitions)
             self._runners[partition] = runner
         return runner
 
@@ -279,12 +281,12 @@ class Processor:
 
     async def _apply(self, pending: Pending, position: Position) -> list[Any]:
         """Decide, publish (awaited), store; returns the futures of the state writes."""
-        record = pending.record
-        out = self._runner(position_partition(pending)).on_record(
-            pending.stream, record, position, pending.ingested_at, self.shared)
+        partition = int(pending.event.message.partition)
+        out = self._runner(partition).on_record(
+            pending.stream, pending.record, position, pending.ingested_at, self.shared)
         if not out.writes:
             self.counts["redelivered"] += 1
-        return await self._emit(position_partition(pending), out)
+        return await self._emit(partition, out)
 
     async def _emit(self, partition: int, out: Output) -> list[Any]:
         """Publish what a step decided (awaited), then store its writes: an offer is never lost
@@ -296,8 +298,4 @@ class Processor:
             log.info("offer", subscriber=logs.hash_id(offer["imsi"]), trigger=offer["trigger_id"],
                      channel=offer["channel"], offer_id=offer["offer_id"])
         self.counts["offers"] += len(out.offers)
-        return TableStore(self._table, partition).apply(out.writes)
-
-
-def position_partition(pending: Pending) -> int:
-    return int(pending.event.message.partition)
+        return self._stores[partition].apply(out.writes)

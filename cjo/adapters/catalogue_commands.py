@@ -13,13 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from cjo import codec
 from cjo.adapters.catalogue_topic import publish, read_live
 from cjo.catalogue.catalogue import diff
 from cjo.catalogue.describe import describe
 from cjo.catalogue.validate import load_files
-from cjo.errors import InvalidRecord
-from cjo.offline import run_offline
+from cjo.offline import read_log, run_offline
 from cjo.settings import Settings
 
 
@@ -59,12 +57,7 @@ def run_list(settings: Settings, out: TextIO = sys.stdout) -> int:
 def run_try(files: Sequence[Path], log: Path, partitions: int = 1,
             out: TextIO = sys.stdout) -> int:
     catalogue = load_files(files)
-    records, bad = [], 0
-    for line in log.read_bytes().splitlines():
-        try:
-            records.append(codec.parse_log_line(line))
-        except InvalidRecord:
-            bad += 1
+    records, bad = read_log(log)
     result = run_offline(records, catalogue, partitions)
     outcomes = Counter((d["trigger_id"], d["outcome"]) for d in result.decisions)
     print(f"{result.records} records ({bad} bad lines skipped), {result.timers_fired} timers "

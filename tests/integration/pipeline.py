@@ -17,8 +17,7 @@ from cjo.adapters.replay import ReplaySummary, replay
 from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.validate import default_catalogue
-from cjo.errors import InvalidRecord
-from cjo.offline import run_offline
+from cjo.offline import read_log, run_offline
 from cjo.settings import load
 from cjo.summary import Summary
 
@@ -108,10 +107,5 @@ def reference_decisions(log: Path, catalogue: Catalogue | None = None,
                         partitions: int = 1) -> list[dict[str, Any]]:
     """What the engine must decide for a log: the domain run in process with the same event-time
     merge and timers (``cjo.offline``), the oracle of the crash and determinism tests."""
-    records = []
-    for line in log.read_bytes().splitlines():
-        try:
-            records.append(codec.parse_log_line(line))
-        except InvalidRecord:
-            continue
+    records, _bad = read_log(log)
     return run_offline(records, catalogue or default_catalogue(), partitions).decisions
