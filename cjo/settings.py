@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         "", description="catalogue YAML files (comma-separated) used while the catalogue "
         "topic holds none; default: the bundled catalogue")
     rocksdb_block_cache_mb: int = Field(16, ge=1, description="block cache per table partition")
+    rocksdb_write_buffer_mb: int = Field(
+        8, ge=1, description="memtable size per table partition (two are kept at most)")
+    standby_replicas: int = Field(
+        0, ge=0, description="faust standby replicas of the state table on other workers "
+        "(0: a new owner restores from the changelog; >0 only pays across hosts)")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")
     log_salt: SecretStr = Field(SecretStr("cjo"), description="salt of subscriber ids in logs")

@@ -18,9 +18,8 @@ from cjo.adapters.control_topics import MODELS_KEY, apply_dnc
 from cjo.catalogue.catalogue import Catalogue
 from cjo.scoring import Scorer
 from cjo.settings import Settings
-from streams import exact_offsets
+from streams import exact_offsets, faust_pins
 from streams.catalogue_feed import follow_catalogue
-from streams.durable import DurableTable
 from streams.follower import follow
 from streams.learner import Learner
 from streams.processor import Processor, TimePolicy
@@ -30,6 +29,7 @@ log = logs.get("cjo.worker")
 
 STATE_TABLE = "subscriber-state"
 TICK_INTERVAL_S = 1.0
+PRODUCER_BUFFER = 10_000  # changelog writes queued before faust's producer pushes back
 
 
 @dataclass
@@ -57,8 +57,6 @@ class StartState:
 def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
     """``start``: the catalogue, models and do-not-contact list in force; the worker then
     follows their topics (see ``streams.follower``)."""
-    if settings.embedded_broker_workarounds:
-        exact_offsets.install(settings.broker)
     app = faust.App(
         settings.app_id,
         broker=_broker_url(settings.broker),
@@ -68,26 +66,38 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,
+        producer_max_batch_size=262_144,
+        producer_compression_type="lz4",
         web_port=web_port,
         web_bind="127.0.0.1",
         web_enabled=False,
-        producer_compression_type="lz4",
         broker_commit_interval=1.0,
+        # nothing faust tracks is held by cjo, but the learner acks only what a published
+        # snapshot holds: a rebalance or a stop must not wait for it (it is read again)
+        stream_wait_empty=False,
+        # each process replays only its own partitions' changelogs (a standby on the same
+        # host would spend the same cores twice)
+        table_standby_replicas=settings.standby_replicas,
         # the embedded broker holds a new group join for half the session timeout
         broker_session_timeout=settings.session_timeout_s,
     )
+    consumer = faust_pins.install_transport(app)
+    if settings.embedded_broker_workarounds:
+        consumer.exact_highwaters = exact_offsets.reader(settings.broker)
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
            "value_serializer": "raw"}
     topics = settings.topics
-    table: Any = app.tables.add(DurableTable(
-        app,
-        name=STATE_TABLE,
+    mib = 1024 * 1024
+    table: Any = app.Table(
+        STATE_TABLE,
         partitions=settings.partitions,
         key_type=bytes,
         value_type=bytes,
-        options={"block_cache_size": settings.rocksdb_block_cache_mb * 1024 * 1024,
+        options={"block_cache_size": settings.rocksdb_block_cache_mb * mib,
+                 "write_buffer_size": settings.rocksdb_write_buffer_mb * mib,
+                 "max_write_buffer_number": 2,
                  "driver": "rocksdict"},
-    ))
+    )
     # faust derives a table's serializers from its types and falls back to json for bytes;
     # the store and the changelog are created lazily, so raw set here is what they use.
     table.key_serializer = table.value_serializer = "raw"
@@ -98,15 +108,15 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         outcomes=app.topic(topics["outcomes"], **raw),
         learning=app.topic(topics["learning"], **raw),
     )
-    feed = FaustFeed(app)
     time_policy = TimePolicy(live=settings.time_mode == "live",
                              allowed_lateness_ms=settings.allowed_lateness_ms,
                              idle_grace_ms=settings.idle_grace_ms)
-    processor = Processor(topics, table, publisher, feed, start.catalogue,
+    processor = Processor(topics, publisher, FaustFeed(app, table), start.catalogue,
                           max_idle_ms=settings.max_idle_ms, time=time_policy,
                           partitions=settings.partitions)
     processor.shared = replace(processor.shared, do_not_contact=start.do_not_contact,
                                scorer=Scorer.from_bytes(start.models) if start.models else None)
+    consumer.handler = processor
     models = app.topic(topics["models"], **raw)
     learner = Learner(models, start.models)
     _learn(app, app.topic(topics["learning"], **raw), learner)
@@ -115,10 +125,10 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
 
     @app.agent(source, name="ingest")
     async def ingest(stream: Any) -> None:
-        manual = stream.noack()
-        feed.stream = manual
-        async for event in manual.events():
-            await processor.handle(event)
+        """Subscribes the worker to its input topics; their records go to the processor a
+        fetch at a time (``streams.faust_pins.BatchConsumer``), never through this stream."""
+        async for _event in stream.events():
+            raise RuntimeError("an input record reached faust's stream path")
 
     @app.timer(interval=TICK_INTERVAL_S)
     async def tick() -> None:
@@ -161,6 +171,10 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         revoked: set[TP] = args[0] if args else kwargs["revoked"]
         processor.forget({tp.partition for tp in revoked if tp.topic in source.topics})
 
+    @app.task
+    async def producer_buffer() -> None:
+        faust_pins.raise_producer_buffer(app, PRODUCER_BUFFER)
+
     return Wiring(app=app, processor=processor)
 
 
@@ -179,11 +193,11 @@ def _learn(app: faust.App, source: Any, learner: Learner) -> None:
 
 
 class FaustFeed:
-    """The processor's view of the faust consumer (see streams.processor.Feed)."""
+    """The processor's view of the faust consumer and state table (``streams.processor.Feed``)."""
 
-    def __init__(self, app: faust.App) -> None:
+    def __init__(self, app: faust.App, table: Any) -> None:
         self._app = app
-        self.stream: Any = None
+        self._table = table
 
     def highwater(self, topic: str, partition: int) -> int | None:
         value = self._app.consumer.highwater(TP(topic, partition))
@@ -193,22 +207,8 @@ class FaustFeed:
         value = await self._app.consumer.position(TP(topic, partition))
         return None if value is None else int(value)
 
-    async def ack(self, event: Any) -> None:
-        await self.stream.ack(event)
+    def partition_db(self, partition: int) -> Any:
+        return faust_pins.partition_db(self._table, partition)
 
-    async def flush(self) -> None:
-        await self._app.producer.flush()
-
-    def committed(self, topic: str, partition: int) -> int | None:
-        """The offset faust last committed (its private bookkeeping; faust is pinned)."""
-        consumer: Any = self._app.consumer
-        value = consumer._committed_offset.get(TP(topic, partition))
-        return None if value is None else int(value)
-
-    async def commit(self, topic: str, partition: int, offset: int) -> None:
-        """Commit ``offset`` for one partition (faust's private offset commit; faust is pinned)."""
-        consumer: Any = self._app.consumer
-        await consumer._commit_offsets({TP(topic, partition): offset})
-
-    async def rewind(self, topic: str, partition: int, offset: int) -> None:
-        await self._app.consumer.seek(TP(topic, partition), offset)
+    def send_changelog(self, partition: int, key: bytes, value: bytes | None) -> Any:
+        return faust_pins.send_changelog(self._table, partition, key, value)

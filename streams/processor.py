@@ -1,14 +1,25 @@
-"""Input records through the domain: decode, merge by event time, decide, publish, store state.
+"""Input records through the domain, a fetch at a time.
 
-Records are acknowledged (so their offsets may be committed) only once processed; a record still
-waiting in the event-time merge is not, so a crash redelivers it.
+Each batch (what one fetch returned for the input topics and the tick topic) is decoded, merged
+by event time per partition (``cjo.ordering``), decided by each partition's
+``cjo.runner.PartitionRunner`` over a ``BatchStore`` (a subscriber touched many times is read
+and written once), published (awaited), and only then stored: an offer is never lost to a crash
+between the two, it is re-sent with the same id instead. ``OffsetTracker`` says which offsets may
+be committed (processed, and their writes delivered).
+
+Nothing is held that faust waits for: a revocation drops what waits in the merge and what is not
+yet durable (the next owner reads it again from the committed offset, and state updates skip
+what they already applied), and a batch caught mid-way by a revocation stores nothing.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+from faust.types import TP
 
 from cjo import codec, logs
 from cjo.catalogue.catalogue import Catalogue
@@ -19,32 +30,30 @@ from cjo.runner import Output, PartitionRunner, Shared
 from cjo.settings import Settings, Topics
 from cjo.state import Position
 from cjo.timers import Watermark
-from streams.durable import AckWhenDurable
-from streams.publisher import Publisher
-from streams.table_store import TableStore
+from streams.batch_store import BatchStore
+from streams.offsets import OffsetTracker
+from streams.publisher import DeadLetter, Publisher
 
 log = logs.get("cjo.processor")
 
-REAL_GAP_MS = 10_000
-REWIND_RETRY_MS = 2_000
-STUCK_COMMIT_MS = 5_000
+REPORT_EVERY_MS = 10_000
 
 
 class Feed(Protocol):
-    """What the processor needs from the consumer that feeds it."""
+    """What the processor needs from the consumer and the state table."""
 
     def highwater(self, topic: str, partition: int) -> int | None: ...
     async def position(self, topic: str, partition: int) -> int | None: ...
-    async def ack(self, event: Any) -> None: ...
-    async def flush(self) -> None: ...
-    async def rewind(self, topic: str, partition: int, offset: int) -> None: ...
-    def committed(self, topic: str, partition: int) -> int | None: ...
-    async def commit(self, topic: str, partition: int, offset: int) -> None: ...
+    def partition_db(self, partition: int) -> Any: ...
+    def send_changelog(self, partition: int, key: bytes, value: bytes | None) -> Any: ...
 
 
 @dataclass(slots=True)
-class Pending:
-    event: Any
+class Taken:
+    """A decoded input record waiting in the event-time merge."""
+
+    tp: TP
+    offset: int
     stream: str
     record: dict[str, Any]
     ingested_at: int
@@ -63,199 +72,207 @@ class TimePolicy:
 
 
 class Processor:
-    def __init__(self, topics: Topics, table: Any, publisher: Publisher, feed: Feed,
-                 catalogue: Catalogue, max_idle_ms: int = 5_000, clock: Clock | None = None,
+    def __init__(self, topics: Topics, publisher: Publisher, feed: Feed, catalogue: Catalogue,
+                 max_idle_ms: int = 5_000, clock: Clock | None = None,
                  time: TimePolicy | None = None, partitions: int = 1) -> None:
         self.shared = Shared(catalogue)  # swapped whole by the feeds (catalogue, models, dnc)
         self._partitions = partitions
         self._time = time or TimePolicy()
-        self._runners: dict[int, PartitionRunner] = {}
-        self._stores: dict[int, TableStore] = {}  # the runners' stores, which also write
         self._topics = topics
         self._inputs = topics.inputs()
-        self._table = table
+        self._ticks = topics["ticks"]
+        self._wanted = {*self._inputs.values(), self._ticks}
+        self._stream_of = {t: s for s, t in self._inputs.items()}
         self._publisher = publisher
         self._feed = feed
         self._clock = clock or WallClock()
-        self._merger: EventTimeMerger[Pending] = EventTimeMerger(
+        self._merger: EventTimeMerger[Taken] = EventTimeMerger(
             {t: STREAM_RANK[s] for s, t in self._inputs.items()}, max_idle_ms=max_idle_ms)
-        self._next_offset: dict[tuple[str, int], int] = {}  # per input TP: seen or position
-        self._durable = AckWhenDurable(self._ack)
-        # per input TP: the offset after the last record processed and durable, every earlier
-        # one too (offsets are taken in order: ``_in_sequence`` rewinds over any gap)
-        self._done: dict[tuple[str, int], int] = {}
-        self._rewound: dict[tuple[str, int], tuple[int, int]] = {}  # TP -> (offset, when)
-        self._last_seen_ms: dict[tuple[str, int], int] = {}
-        self._stuck_rewound_ms: dict[tuple[str, int], int] = {}
-        self._started_ms = self._clock.now_ms()
+        self._tracker = OffsetTracker()
+        self._runners: dict[int, PartitionRunner] = {}
+        self._stores: dict[int, BatchStore] = {}
+        self._next_offset: dict[TP, int] = {}  # per input TP: the next offset to take
+        self._epoch = 0  # moves on every revocation: a batch that saw it move stores nothing
         self._last_report_ms = 0
         self.counts: Counter[str] = Counter()
 
-    async def handle(self, event: Any) -> None:
-        message = event.message
+    # -- what the consumer asks (streams.faust_pins.BatchHandler) --
+
+    def wants(self, topic: str) -> bool:
+        return topic in self._wanted
+
+    def committable(self) -> Mapping[TP, int]:
+        return self._tracker.committable()  # type: ignore[return-value]  # keys are TPs
+
+    async def on_batch(self, batch: Mapping[TP, Sequence[Any]]) -> None:
         now = self._clock.now_ms()
-        if message.topic == self._topics["ticks"]:
-            await self._refresh_positions(message.partition)
-            await self._retry_rewinds(message.partition, now)
-            await self._unstick_commits(message.partition, now)
-        elif await self._in_sequence(message, now):
-            self._last_seen_ms[(message.topic, message.partition)] = now
-            self._next_offset[(message.topic, message.partition)] = message.offset + 1
-            await self._accept(event, now)
-        await self._release(message.partition, now)
-        if message.topic == self._topics["ticks"]:
-            if self._durable.stalled():
-                await self._feed.flush()  # a last write may sit in the producer: push it out
-            idle = self._idle(message.partition)
-            out = self._runner(message.partition).on_tick(now, idle, self.shared)
-            self._durable.add(event, await self._emit(message.partition, out))
-            self._report(message.partition, now)
-        await self._durable.ack_delivered()
-
-    def _report(self, partition: int, now: int) -> None:
-        if partition == 0 and now // 10_000 != self._last_report_ms // 10_000:
-            self._last_report_ms = now
-            log.info("progress", buffered=self._merger.buffered(), forced=self._merger.forced,
-                     awaiting_delivery=len(self._durable), **self.counts)
-
-    async def _ack(self, event: Any) -> None:
-        await self._feed.ack(event)
-        message = event.message
-        tp = (message.topic, message.partition)
-        if message.topic != self._topics["ticks"]:
-            self._done[tp] = max(self._done.get(tp, 0), message.offset + 1)
-
-    async def _in_sequence(self, message: Any, now: int) -> bool:
-        """False for a record that lies past a gap: the gap is re-read first.
-
-        faust skips (and acknowledges) records fetched while its flow is stopped during a
-        rebalance and relies on a seek to the committed offsets to deliver them again; seen
-        here, a partition missed that seek and 120 records were never processed. So a gap in a
-        partition's offsets rewinds it once; a gap still there after ``REAL_GAP_MS`` is real
-        (compaction, retention) and is accepted.
-        """
-        tp = (message.topic, message.partition)
-        expected = self._next_offset.get(tp)
-        if expected is None:  # the first record since (re)assignment: it must be the committed
-            expected = self._feed.committed(*tp)  # offset, or faust dropped some at start-up
-        if expected is None or message.offset <= expected:
-            return True
-        rewound = self._rewound.get(tp)
-        if rewound is not None and rewound[0] == expected:
-            if now - rewound[1] < REAL_GAP_MS:
-                return False  # records queued before the rewind took effect: they come again
-            log.warning("offset_gap", topic=tp[0], partition=tp[1], start=expected,
-                        end=message.offset)
-            return True
-        log.info("rewind", topic=tp[0], partition=tp[1], to=expected, seen=message.offset)
-        self._rewound[tp] = (expected, now)
-        await self._feed.rewind(tp[0], tp[1], expected)
-        return False
-
-    async def _retry_rewinds(self, partition: int, now: int) -> None:
-        """A rewind that delivered nothing (faust may overwrite the position) is done again."""
-        for (topic, part), (offset, when) in list(self._rewound.items()):
-            stuck = self._next_offset.get((topic, part)) == offset and (
-                self._feed.highwater(topic, part) or 0) > offset
-            if part == partition and stuck and now - when >= REWIND_RETRY_MS:
-                log.info("rewind_again", topic=topic, partition=part, to=offset)
-                self._rewound[(topic, part)] = (offset, now)
-                await self._feed.rewind(topic, part, offset)
-
-    async def _unstick_commits(self, partition: int, now: int) -> None:
-        """A partition whose commit stays behind its end while nothing arrives from it has had
-        records dropped under us (by faust, in a rebalance): read it again from the committed
-        offset. Records applied before are skipped by the state's offsets, so this is safe."""
-        if self._merger.buffered(partition) or len(self._durable) > 1:
-            return
-        for topic in self._inputs.values():
-            tp = (topic, partition)
-            committed = self._feed.committed(topic, partition)
-            end = self._feed.highwater(topic, partition)
-            quiet_since = max(self._last_seen_ms.get(tp, self._started_ms),
-                              self._stuck_rewound_ms.get(tp, 0))
-            if committed is None or end is None or committed >= end:
-                continue
-            if now - quiet_since < STUCK_COMMIT_MS:
-                continue
-            done = self._done.get(tp, -1)
-            if done > committed:
-                # processed and durable, yet faust's ack bookkeeping will not commit it (seen
-                # after a restart with the state restored from the changelog): commit it here
-                log.warning("commit_forced", topic=topic, partition=partition, at=done,
-                            was=committed, end=end)
-                self._stuck_rewound_ms[tp] = now
-                await self._feed.commit(topic, partition, done)
+        epoch = self._epoch
+        dead: list[DeadLetter] = []
+        dead_keys: list[tuple[TP, int]] = []
+        ticked: set[int] = set()
+        for tp, records in batch.items():
+            if tp.topic == self._ticks:
+                ticked.add(tp.partition)
+                for record in records:
+                    self._tracker.take(tp, record.offset)
             else:
-                log.warning("rewind_stuck_commit", topic=topic, partition=partition,
-                            to=committed, end=end)
-                self._stuck_rewound_ms[tp] = now
-                self._next_offset[tp] = committed
-                await self._feed.rewind(topic, partition, committed)
+                self._take(tp, records, now, dead, dead_keys)
+        if ticked:
+            await self._refresh_positions(ticked)
+        if dead:
+            await self._publisher.dead_letters(dead)
+            self._tracker.processed(dead_keys, ())
+        if epoch != self._epoch:
+            return  # revoked meanwhile (see ``forget``)
+        out, done = self._decide({tp.partition for tp in batch}, ticked, batch, now)
+        await self._publisher.publish(out.offers, out.decisions, out.outcomes, out.examples)
+        if epoch != self._epoch:
+            return  # revoked while publishing: the next owner decides these records again
+        self._log_offers(out)
+        writes: list[Any] = []
+        for partition, store in self._stores.items():
+            if store.writes:
+                writes.extend(store.flush(
+                    lambda k, v, p=partition: self._feed.send_changelog(p, k, v)))
+        self._tracker.processed(done, writes)
+        self._tracker.advance()
+        self._report(now)
 
-    def forget(self, partitions: set[int]) -> None:
-        """Partitions were revoked: what waits here is redelivered to their next owner."""
-        dropped = sum(len(self._merger.drop(p)) for p in partitions) + self._durable.forget()
-        self._next_offset = {tp: o for tp, o in self._next_offset.items()
-                             if tp[1] not in partitions}
-        self._rewound = {tp: r for tp, r in self._rewound.items() if tp[1] not in partitions}
-        self._runners = {p: r for p, r in self._runners.items() if p not in partitions}
-        self._stores = {p: s for p, s in self._stores.items() if p not in partitions}
-        self._done = {tp: o for tp, o in self._done.items() if tp[1] not in partitions}
-        log.info("partitions_revoked", partitions=sorted(partitions), dropped=dropped)
+    def forget(self, partitions: set[int] | None = None) -> None:
+        """Partitions were revoked (None: all, the consumer went back to the committed offsets):
+        what waits here is read again by their next owner."""
+        self._epoch += 1
+        gone = set(self._runners) | {tp.partition for tp in self._next_offset}
+        gone = gone if partitions is None else gone & partitions
+        dropped = sum(len(self._merger.drop(p)) for p in gone)
+        keep = [tp for tp in self._next_offset if tp.partition not in gone]
+        dropped += self._tracker.forget(keep)
+        self._next_offset = {tp: o for tp, o in self._next_offset.items() if tp in keep}
+        self._runners = {p: r for p, r in self._runners.items() if p not in gone}
+        self._stores = {p: s for p, s in self._stores.items() if p not in gone}
+        log.info("partitions_revoked", partitions=sorted(gone), dropped=dropped)
 
-    async def _accept(self, event: Any, now: int) -> None:
-        message = event.message
-        stream = self._topics.stream_of(message.topic)
-        try:
-            record = self._decode(stream, message.key, message.value)
-        except InvalidRecord as err:
-            self.counts["dead_letters"] += 1
-            log.warning("dead_letter", topic=message.topic, partition=message.partition,
-                        offset=message.offset, error=str(err))
-            await self._publisher.dead_letter(message.topic, message.partition, message.offset,
-                                              message.key, message.value or b"", str(err))
-            self._durable.add(event, [])
-            return
-        event_time = codec.event_time_of(codec.RECORD_OF_STREAM[stream], record)
-        self._merger.push(message.partition, message.topic, event_time, now,
-                          Pending(event, stream, record, now))
+    # -- one batch --
 
-    async def _refresh_positions(self, partition: int) -> None:
-        for topic in self._inputs.values():
-            if (topic, partition) not in self._next_offset:
-                position = await self._feed.position(topic, partition)
-                if position is not None:
-                    self._next_offset[(topic, partition)] = position
+    def _take(self, tp: TP, records: Sequence[Any], now: int, dead: list[DeadLetter],
+              dead_keys: list[tuple[TP, int]]) -> None:
+        stream = self._stream_of[tp.topic]
+        schema = codec.RECORD_OF_STREAM[stream]
+        expected = self._next_offset.get(tp)
+        for record in records:
+            offset = record.offset
+            if expected is not None and offset < expected:
+                continue  # fetched again (a seek): taken already
+            if expected is not None and offset > expected:
+                log.warning("offset_gap", topic=tp.topic, partition=tp.partition,
+                            start=expected, end=offset)
+            expected = offset + 1
+            self._tracker.take(tp, offset)
+            try:
+                value = self._decode(schema, record.key, record.value)
+            except InvalidRecord as err:
+                self.counts["dead_letters"] += 1
+                log.warning("dead_letter", topic=tp.topic, partition=tp.partition,
+                            offset=offset, error=str(err))
+                dead.append(DeadLetter(tp.topic, tp.partition, offset, record.key,
+                                       record.value or b"", str(err)))
+                dead_keys.append((tp, offset))
+                continue
+            self._merger.push(tp.partition, tp.topic, codec.event_time_of(schema, value), now,
+                              Taken(tp, offset, stream, value, now))
+        if expected is not None:
+            self._next_offset[tp] = expected
 
-    def _caught_up(self, partition: int) -> Status:
-        def caught_up(topic: str) -> bool | None:
-            end = self._feed.highwater(topic, partition)
-            nxt = self._next_offset.get((topic, partition))
-            if end is None or nxt is None:
-                return None
-            return nxt >= end
-        return caught_up
+    def _decide(self, partitions: set[int], ticked: set[int],
+                batch: Mapping[TP, Sequence[Any]], now: int
+                ) -> tuple[Output, list[tuple[TP, int]]]:
+        total = Output()
+        done: list[tuple[TP, int]] = []
+        shared = self.shared
+        for partition in sorted(partitions):
+            runner = self._runner(partition)
+            store = self._stores[partition]
+            for taken in self._merger.release(partition, self._caught_up(partition), now):
+                out = runner.on_record(taken.stream, taken.record,
+                                       Position(taken.tp.topic, taken.offset),
+                                       taken.ingested_at, shared)
+                self.counts[taken.stream] += 1
+                if not out.writes:
+                    self.counts["redelivered"] += 1
+                self._add(total, out, store)
+                done.append((taken.tp, taken.offset))
+            if partition in ticked:
+                self._add(total, runner.on_tick(now, self._idle(partition), shared), store)
+                tick_tp = TP(self._ticks, partition)
+                done.extend((tick_tp, r.offset) for r in batch.get(tick_tp, ()))
+        return total, done
 
-    async def _release(self, partition: int, now: int) -> None:
-        # faust drops stale-generation records on delivery, and revoked partitions are forgotten
-        # (see forget): whatever is released here is ours to process and ack.
-        for pending in list(self._merger.release(partition, self._caught_up(partition), now)):
-            message = pending.event.message
-            self.counts[pending.stream] += 1
-            writes = await self._apply(pending, Position(message.topic, message.offset))
-            self._durable.add(pending.event, writes)
+    def _add(self, total: Output, out: Output, store: BatchStore) -> None:
+        total.offers.extend(out.offers)
+        total.decisions.extend(out.decisions)
+        total.outcomes.extend(out.outcomes)
+        total.examples.extend(out.examples)
+        total.fired += out.fired
+        self.counts["timers_fired"] += out.fired
+        store.apply(out.writes)
 
-    def _decode(self, stream: str, key: bytes | None, value: bytes | None) -> dict[str, Any]:
+    def _log_offers(self, out: Output) -> None:
+        for offer in out.offers:
+            log.info("offer", subscriber=logs.hash_id(offer["imsi"]), trigger=offer["trigger_id"],
+                     channel=offer["channel"], offer_id=offer["offer_id"])
+        self.counts["offers"] += len(out.offers)
+
+    def _decode(self, schema: str, key: bytes | None, value: bytes | None) -> dict[str, Any]:
         if not value:
             raise InvalidRecord("", "empty message value")
-        _, record = codec.decode(value, codec.RECORD_OF_STREAM[stream])
+        _, record = codec.decode(value, schema)
         imsi = record["imsi"]
         if key is None:
             raise InvalidRecord("key", "missing: records must be keyed by imsi")
         if key != imsi.encode():
             raise InvalidRecord("key", f"{key!r} does not match imsi {imsi!r}")
         return record
+
+    # -- partitions --
+
+    def _runner(self, partition: int) -> PartitionRunner:
+        runner = self._runners.get(partition)
+        if runner is None:
+            store = self._stores[partition] = BatchStore(self._feed.partition_db(partition))
+            runner = PartitionRunner(store, partition, self._time.watermark(), self._partitions)
+            self._runners[partition] = runner
+        return runner
+
+    async def _refresh_positions(self, partitions: set[int]) -> None:
+        """An input partition nothing was read from since its assignment: where it stands."""
+        for partition in partitions:
+            for topic in self._inputs.values():
+                tp = TP(topic, partition)
+                if tp not in self._next_offset:
+                    position = await self._feed.position(topic, partition)
+                    if position is not None:
+                        self._next_offset[tp] = position
+
+    def _caught_up(self, partition: int) -> Status:
+        def caught_up(topic: str) -> bool | None:
+            end = self._feed.highwater(topic, partition)
+            nxt = self._next_offset.get(TP(topic, partition))
+            if end is None or nxt is None:
+                return None
+            return nxt >= end
+        return caught_up
+
+    def _idle(self, partition: int) -> bool:
+        """Nothing waits in the merge and every input topic of the partition is read to its end."""
+        caught_up = self._caught_up(partition)
+        return not self._merger.buffered(partition) and all(
+            caught_up(t) for t in self._inputs.values())
+
+    def _report(self, now: int) -> None:
+        if now // REPORT_EVERY_MS != self._last_report_ms // REPORT_EVERY_MS:
+            self._last_report_ms = now
+            log.info("progress", buffered=self._merger.buffered(), forced=self._merger.forced,
+                     awaiting_delivery=self._tracker.pending(), **self.counts)
 
     @property
     def catalogue(self) -> Catalogue:
@@ -264,38 +281,3 @@ class Processor:
     @catalogue.setter
     def catalogue(self, new: Catalogue) -> None:
         self.shared = replace(self.shared, catalogue=new)
-
-    def _runner(self, partition: int) -> PartitionRunner:
-        runner = self._runners.get(partition)
-        if runner is None:
-            store = self._stores[partition] = TableStore(self._table, partition)
-            runner = PartitionRunner(store, partition, self._time.watermark(), self._partitions)
-            self._runners[partition] = runner
-        return runner
-
-    def _idle(self, partition: int) -> bool:
-        """Nothing waits in the merge and every input topic of the partition is read to its end."""
-        caught_up = self._caught_up(partition)
-        return not self._merger.buffered(partition) and all(
-            caught_up(t) for t in self._inputs.values())
-
-    async def _apply(self, pending: Pending, position: Position) -> list[Any]:
-        """Decide, publish (awaited), store; returns the futures of the state writes."""
-        partition = int(pending.event.message.partition)
-        out = self._runner(partition).on_record(
-            pending.stream, pending.record, position, pending.ingested_at, self.shared)
-        if not out.writes:
-            self.counts["redelivered"] += 1
-        return await self._emit(partition, out)
-
-    async def _emit(self, partition: int, out: Output) -> list[Any]:
-        """Publish what a step decided (awaited), then store its writes: an offer is never lost
-        to a crash between the two (it is re-sent with the same id instead)."""
-        if out.fired:
-            self.counts["timers_fired"] += out.fired
-        await self._publisher.publish(out.offers, out.decisions, out.outcomes, out.examples)
-        for offer in out.offers:
-            log.info("offer", subscriber=logs.hash_id(offer["imsi"]), trigger=offer["trigger_id"],
-                     channel=offer["channel"], offer_id=offer["offer_id"])
-        self.counts["offers"] += len(out.offers)
-        return self._stores[partition].apply(out.writes)

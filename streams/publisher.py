@@ -1,17 +1,32 @@
-"""Publishes decisions, offers and dead letters, and waits until the broker has them.
+"""Publishes decisions, offers, outcomes, learning examples and dead letters, and waits until
+the broker has them.
 
 Every send is awaited to its acknowledgement before the state that records it is written: a crash
-in between re-sends the same deterministic offer id, never loses an offer.
+in between re-sends the same deterministic offer id, never loses an offer. The sends of one batch
+go out together and are awaited together.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cjo import codec
 from cjo.clock import Clock, WallClock
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An input record refused, with the reason and its original bytes."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    payload: bytes
+    error: str
 
 
 class Publisher:
@@ -48,8 +63,8 @@ class Publisher:
         if pending:
             await asyncio.gather(*pending)
 
-    async def dead_letter(self, topic: str, partition: int, offset: int, key: bytes | None,
-                          payload: bytes, error: str) -> None:
-        value = codec.dead_letter(topic, partition, offset, key, payload, error,
-                                  self._clock.now_ms())
-        await (await self._dlq.send(key=key, value=value))
+    async def dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        now = self._clock.now_ms()
+        pending = [await self._dlq.send(key=d.key, value=codec.dead_letter(
+            d.topic, d.partition, d.offset, d.key, d.payload, d.error, now)) for d in letters]
+        await asyncio.gather(*pending)

@@ -1,0 +1,91 @@
+"""A partition of the state table, as the domain's ``cjo.runner.Store`` sees it, for one batch.
+
+Reads go to the partition's RocksDB (rocksdict) database under the batch's own writes; writes
+collect here, so a subscriber touched by many records of a batch is read once and written once.
+``flush`` stores them, after the batch's offers are published, in one RocksDB write batch plus
+one changelog record per changed key, and returns the changelog deliveries (``OffsetTracker``).
+
+The due-timer scan reads the database from the timer prefix up to a bound a little past the one
+asked (``LOOKAHEAD_MS`` of event time), once, and answers later scans of the batch from that
+(the database does not change during a batch): the cost follows the timers due, never the keys
+stored, and a batch seeks once instead of once per record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rocksdict import WriteBatch
+
+from cjo.timers import TIMER_PREFIX, due_bound
+
+LOOKAHEAD_MS = 300_000
+
+
+class BatchStore:
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self.writes: dict[bytes, bytes | None] = {}  # None: delete
+        self._scanned: bytes = b""  # the bound the cached scan reached
+        self._scan: list[bytes] = []
+        self._scan_complete = False
+
+    def get(self, key: bytes) -> bytes | None:
+        if key in self.writes:
+            return self.writes[key]
+        value = self._db.get(key)
+        return None if value is None else bytes(value)
+
+    def due_keys(self, bound: bytes, limit: int) -> list[bytes]:
+        stored = self._stored_due(bound, limit + len(self.writes))
+        keys = {k for k in stored if k not in self.writes}
+        keys.update(k for k, v in self.writes.items()
+                    if v is not None and k < bound and k.startswith(TIMER_PREFIX))
+        return sorted(keys)[:limit]
+
+    def _stored_due(self, bound: bytes, limit: int) -> list[bytes]:
+        if bound > self._scanned or not (self._scan_complete or len(self._scan) >= limit):
+            wider = max(bound, due_bound(_watermark_of(bound) + LOOKAHEAD_MS))
+            self._scan = scan_due(self._db, wider, max(limit, 1_000))
+            self._scan_complete = len(self._scan) < max(limit, 1_000)
+            self._scanned = wider if self._scan_complete else bound
+            if not self._scan_complete:
+                self._scan = [k for k in self._scan if k < bound]
+        return [k for k in self._scan if k < bound][:limit]
+
+    def apply(self, writes: dict[bytes, bytes | None]) -> None:
+        """One step's writes, on top of the batch's."""
+        self.writes.update(writes)
+
+    def flush(self, send: Any) -> list[Any]:
+        """Store the batch's writes; ``send(key, value)`` writes the changelog, returns a future."""
+        batch = WriteBatch(raw_mode=True)
+        deliveries = []
+        for key, value in self.writes.items():
+            if value is None:
+                if self._db.get(key) is None:
+                    continue  # scheduled and fired within the batch: never stored
+                batch.delete(key)
+            else:
+                batch.put(key, value)
+            deliveries.append(send(key, value))
+        self._db.write(batch)
+        self.writes = {}
+        self._scanned, self._scan, self._scan_complete = b"", [], False
+        return deliveries
+
+
+def _watermark_of(bound: bytes) -> int:
+    """The inverse of ``cjo.timers.due_bound``."""
+    return int.from_bytes(bound[len(TIMER_PREFIX):], "big") - 1
+
+
+def scan_due(db: Any, bound: bytes, limit: int) -> list[bytes]:
+    """Timer keys of a rocksdict database from the prefix up to ``bound``: one seek, then only
+    the keys due (the cost follows the timers due, not the keys stored)."""
+    keys: list[bytes] = []
+    for key in db.keys(from_key=TIMER_PREFIX):
+        if key >= bound or len(keys) >= limit:
+            break
+        keys.append(bytes(key))
+    return keys

@@ -1,0 +1,164 @@
+"""Every faust-streaming internal cjo leans on, in one place (faust is pinned in pyproject.toml).
+
+``tests/unit/test_faust_pins.py`` fails if faust changes under any of them. What cjo changes:
+
+- **Input topics bypass faust's stream machinery.** ``BatchConsumer._drain_messages`` hands each
+  fetch of the input topics to cjo whole (``BatchHandler.on_batch``) instead of one record at a
+  time through the conductor, a ``Stream`` and an agent (faust's per-message path costs tens of
+  microseconds: ``wait_first`` per message, ``Event`` objects, sensors, acks). Those records are
+  never tracked as "unacknowledged" by faust, so a revocation or a stop never waits for them
+  (faust's ``wait_empty`` was the rebalance deadlock), and their commits come from cjo's own
+  record of what is processed and durable (``BatchHandler.committable``), through faust's
+  commit path (which flushes the producer first and drops revoked partitions).
+- **State is read and written per partition without an event context**: ``partition_db`` is the
+  partition's RocksDB (rocksdict) database; ``send_changelog`` the table's changelog write.
+- **Exact end offsets on the embedded broker** (``highwaters``; see ``exact_offsets``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+from cjo import logs
+
+log = logs.get("cjo.consumer")
+
+
+class BatchHandler(Protocol):
+    """What takes the input topics' records off the consumer."""
+
+    def wants(self, topic: str) -> bool: ...
+
+    async def on_batch(self, batch: Mapping[TP, Sequence[Any]]) -> None:
+        """Records (aiokafka ``ConsumerRecord``: topic, partition, offset, key, value,
+        timestamp, headers) per topic-partition, in offset order."""
+        ...
+
+    def committable(self) -> Mapping[TP, int]:
+        """Per topic-partition: the offset up to which every record is processed and durable."""
+        ...
+
+    def forget(self, partitions: set[int] | None = None) -> None:
+        """Drop what is held for these partitions (None: all); they are read again."""
+        ...
+
+
+class BatchConsumer(faust_aiokafka.Consumer):
+    """faust's aiokafka consumer; the topics a ``BatchHandler`` wants go to it a fetch at a time."""
+
+    handler: BatchHandler | None = None
+    exact_highwaters: Any = None  # async (topics) -> {(topic, partition): end}, or None
+
+    async def _drain_messages(self, fetcher: Any) -> None:
+        """Replaces faust's loop (``Consumer._drain_messages``); same stop and error handling."""
+        try:
+            while not (self._stopped.is_set() or fetcher._stopped.is_set()):
+                records, active = await self._wait_next_records(1.0)
+                if records is None or self.should_stop:
+                    continue
+                if not self.flow_active:
+                    await self._seek_back()
+                    continue
+                await self._deliver(records, active)
+                await asyncio.sleep(0)
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                log.info("consumer_stopped")
+                return
+            raise
+        except asyncio.CancelledError:
+            if self.transport.app.should_stop:
+                return
+            raise
+
+    async def _seek_back(self) -> None:
+        """What faust does with a fetch that returns while its flow is stopped (a rebalance)."""
+        if self.handler is not None:
+            self.handler.forget(None)
+        try:
+            await self.perform_seek()
+        except Exception as exc:  # faust logs and goes on here too
+            log.warning("seek_failed", error=repr(exc))
+
+    async def _deliver(self, records: Mapping[TP, Sequence[Any]], active: Any) -> None:
+        handler = self.handler
+        ours: dict[TP, Sequence[Any]] = {}
+        for tp, batch in records.items():
+            if active is not None and tp not in active and tp not in self._buffered_partitions:
+                continue
+            if handler is not None and handler.wants(tp.topic):
+                ours[tp] = batch
+                self._read_offset[tp] = batch[-1].offset
+            else:
+                await self._deliver_to_streams(tp, batch)
+        if ours and handler is not None:
+            await handler.on_batch(ours)
+
+    async def _deliver_to_streams(self, tp: TP, batch: Sequence[Any]) -> None:
+        """faust's own per-message delivery (other agents' topics), as in its drain loop."""
+        for record in batch:
+            r_offset = self._read_offset[tp]
+            if r_offset is not None and record.offset < r_offset:
+                continue
+            message = self._to_message(tp, record)
+            await self.wait_first(self.callback(message), self.suspend_flow.wait())
+            self._read_offset[tp] = record.offset
+
+    def _filter_tps_with_pending_acks(self, topics: Any = None) -> Iterator[TP]:
+        tps = set(super()._filter_tps_with_pending_acks(topics))
+        if self.handler is not None:
+            tps.update(tp for tp in self.handler.committable()
+                       if topics is None or tp in topics or tp.topic in topics)
+        return iter(tps)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        if self.handler is not None and self.handler.wants(tp.topic):
+            return self.handler.committable().get(tp)
+        result: int | None = super()._new_offset(tp)
+        return result
+
+    async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
+        if self.exact_highwaters is None:
+            result: Mapping[TP, int] = await super().highwaters(*partitions)
+            return result
+        ends = await self.exact_highwaters(sorted({tp.topic for tp in partitions}))
+        return {tp: ends[(tp.topic, tp.partition)] for tp in partitions}
+
+
+class Transport(faust_aiokafka.Transport):
+    Consumer = BatchConsumer
+
+
+def install_transport(app: Any) -> BatchConsumer:
+    """Give ``app`` the batch consumer (before it starts); returns the consumer."""
+    app.transport = Transport(app.conf.broker_consumer, app)
+    consumer: BatchConsumer = app.consumer
+    assert isinstance(consumer, BatchConsumer)
+    return consumer
+
+
+def raise_producer_buffer(app: Any, max_messages: int) -> None:
+    """faust blocks its conductor on more than 100 pending buffered sends (faust #173)."""
+    app.producer.buffer.max_messages = max_messages
+
+
+def partition_db(table: Any, partition: int) -> Any:
+    """The rocksdict database (raw mode) of one partition of a RocksDB-backed table."""
+    return table._data._db_for_partition(partition)
+
+
+def send_changelog(table: Any, partition: int, key: bytes, value: bytes | None) -> Any:
+    """Write one key to the table's changelog partition (raw bytes); a future of its delivery.
+    On delivery faust records the changelog offset in the store, as for its own writes."""
+    return table.send_changelog(partition, key, value, key_serializer="raw",
+                                value_serializer="raw")
+
+
+def committed(consumer: Any, tps: Iterable[TP]) -> dict[TP, int | None]:
+    """The offsets faust last committed or read as committed (its private bookkeeping)."""
+    return {tp: consumer._committed_offset.get(tp) for tp in tps}
