@@ -42,9 +42,7 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
     detected: list[Moment] = []
     fresh: list[tuple[Trigger, Moment]] = []
     obs = Observation(stream, record, state, after, seen)
-    for trigger in ctx.catalogue.evaluation_order:
-        if not _reacts_to(trigger, stream):
-            continue
+    for trigger in ctx.catalogue.reacting_to(stream):
         if trigger.kind == "deadline":
             obs = Observation(stream, record, state, after, obs.facts, tuple(detected))
         detection = KINDS[trigger.kind].on_event(
@@ -101,25 +99,6 @@ def _take(detection: Detection, trigger: Trigger, state: SubscriberState,
     return fresh
 
 
-# The input streams that can change what a kind looks at (None: any, e.g. count and sequence
-# match facts of every stream). Skipping the others is only a saving, never a change of result.
-_STREAMS: dict[str, frozenset[str] | None] = {
-    "transition": frozenset({"charging", "location", "usage"}),
-    "threshold": frozenset({"charging"}),
-    "geofence": frozenset({"location"}),
-    "deadline": frozenset({"subscribers"}),
-    "count": None,
-    "sequence": None,
-}
-
-
-def _reacts_to(trigger: Trigger, stream: str) -> bool:
-    if trigger.kind == "deadline" and getattr(trigger.params, "anchor", None) == "moment":
-        return True  # anchored on another trigger's moment, which any record may bring
-    streams = _STREAMS[trigger.kind]
-    return streams is None or stream in streams
-
-
 def _forget_removed_triggers(state: SubscriberState, catalogue: Catalogue) -> None:
-    if any(catalogue.get(t) is None for t in state.memory):
-        state.memory = {t: m for t, m in state.memory.items() if catalogue.get(t) is not None}
+    if not state.memory.keys() <= catalogue.ids:
+        state.memory = {t: m for t, m in state.memory.items() if t in catalogue.ids}

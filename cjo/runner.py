@@ -123,6 +123,8 @@ class PartitionRunner:
     def _due(self, out: Output, bound: bytes) -> list[bytes]:
         limit = MAX_TIMERS_PER_STEP - out.fired
         stored = self._store.due_keys(bound, limit + len(out.writes))
+        if not stored and not out.writes:
+            return []  # the common case: nothing due, nothing written yet
         keys = {k for k in stored if k not in out.writes}
         keys.update(k for k, v in out.writes.items()
                     if v is not None and k.startswith(TIMER_PREFIX) and k < bound)

@@ -20,6 +20,26 @@ from cjo.errors import CatalogueError, CatalogueRejected
 
 PAYLOAD_FORMAT = "cjo.catalogue/1"
 
+# The input streams whose records can change what a kind looks at (None: any, e.g. count and
+# sequence match facts of every stream). Skipping the others is only a saving, never a change of
+# result.
+KIND_STREAMS: dict[str, frozenset[str] | None] = {
+    "transition": frozenset({"charging", "location", "usage"}),
+    "threshold": frozenset({"charging"}),
+    "geofence": frozenset({"location"}),
+    "deadline": frozenset({"subscribers"}),
+    "count": None,
+    "sequence": None,
+}
+
+
+def reacts_to(trigger: Trigger, stream: str) -> bool:
+    """Whether a record of ``stream`` can concern ``trigger`` (see ``KIND_STREAMS``)."""
+    if trigger.kind == "deadline" and getattr(trigger.params, "anchor", None) == "moment":
+        return True  # anchored on another trigger's moment, which any record may bring
+    streams = KIND_STREAMS[trigger.kind]
+    return streams is None or stream in streams
+
 
 def digest_of(sources: Sequence[tuple[str, str]]) -> str:
     """The catalogue's version id: 12 hex digits of a sha256 over the sources' texts.
@@ -61,6 +81,24 @@ class Catalogue:
         """The enabled triggers, deadlines last (one anchored on another trigger's moment sees
         the moments of the same record)."""
         return tuple(sorted(self._enabled, key=lambda t: t.kind == "deadline"))
+
+    def reacting_to(self, stream: str) -> tuple[Trigger, ...]:
+        """``evaluation_order`` without the triggers a record of ``stream`` cannot concern,
+        worked out once per stream."""
+        plan = self._reacting.get(stream)
+        if plan is None:
+            plan = tuple(t for t in self.evaluation_order if reacts_to(t, stream))
+            self._reacting[stream] = plan
+        return plan
+
+    @cached_property
+    def _reacting(self) -> dict[str, tuple[Trigger, ...]]:
+        return {}
+
+    @cached_property
+    def ids(self) -> frozenset[str]:
+        """Every trigger id, enabled or not."""
+        return frozenset(self._by_id)
 
     def to_payload(self) -> bytes:
         """JSON of the sources and the digest: the value published on the control topic."""
