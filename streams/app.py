@@ -210,5 +210,5 @@ class FaustFeed:
     def partition_db(self, partition: int) -> Any:
         return faust_pins.partition_db(self._table, partition)
 
-    def send_changelog(self, partition: int, key: bytes, value: bytes | None) -> Any:
-        return faust_pins.send_changelog(self._table, partition, key, value)
+    async def send_changelog(self, partition: int, key: bytes, value: bytes | None) -> Any:
+        return await faust_pins.send_changelog(self._table, partition, key, value)

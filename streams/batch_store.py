@@ -2,8 +2,8 @@
 
 Reads go to the partition's RocksDB (rocksdict) database under the batch's own writes; writes
 collect here, so a subscriber touched by many records of a batch is read once and written once.
-``flush`` stores them, after the batch's offers are published, in one RocksDB write batch plus
-one changelog record per changed key, and returns the changelog deliveries (``OffsetTracker``).
+``flush`` stores them, after the batch's offers are published, in one RocksDB write batch, and
+returns what changed: the caller writes one changelog record per changed key.
 
 The due-timer scan reads the database from the timer prefix up to a bound a little past the one
 asked (``LOOKAHEAD_MS`` of event time), once, and answers later scans of the batch from that
@@ -57,10 +57,11 @@ class BatchStore:
         """One step's writes, on top of the batch's."""
         self.writes.update(writes)
 
-    def flush(self, send: Any) -> list[Any]:
-        """Store the batch's writes; ``send(key, value)`` writes the changelog, returns a future."""
+    def flush(self) -> list[tuple[bytes, bytes | None]]:
+        """Store the batch's writes in one RocksDB write batch; returns what changed, for the
+        changelog (a delete of a key never stored is no change)."""
         batch = WriteBatch(raw_mode=True)
-        deliveries = []
+        changed: list[tuple[bytes, bytes | None]] = []
         for key, value in self.writes.items():
             if value is None:
                 if self._db.get(key) is None:
@@ -68,11 +69,11 @@ class BatchStore:
                 batch.delete(key)
             else:
                 batch.put(key, value)
-            deliveries.append(send(key, value))
+            changed.append((key, value))
         self._db.write(batch)
         self.writes = {}
         self._scanned, self._scan, self._scan_complete = b"", [], False
-        return deliveries
+        return changed
 
 
 def _watermark_of(bound: bytes) -> int:

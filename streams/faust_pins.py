@@ -152,11 +152,15 @@ def partition_db(table: Any, partition: int) -> Any:
     return table._data._db_for_partition(partition)
 
 
-def send_changelog(table: Any, partition: int, key: bytes, value: bytes | None) -> Any:
-    """Write one key to the table's changelog partition (raw bytes); a future of its delivery.
-    On delivery faust records the changelog offset in the store, as for its own writes."""
-    return table.send_changelog(partition, key, value, key_serializer="raw",
-                                value_serializer="raw")
+async def send_changelog(table: Any, partition: int, key: bytes, value: bytes | None) -> Any:
+    """Write one key to the table's changelog partition (raw bytes); returns a future of its
+    delivery. Sent at once, not through faust's producer buffer (``send_soon``), which drains
+    one message at a time and which faust's commit waits to see empty (under a steady stream of
+    writes it never is). On delivery faust records the changelog offset in the store
+    (``_on_changelog_sent``), as for its own writes."""
+    return await table.changelog_topic.send(
+        key=key, value=value, partition=partition, key_serializer="raw",
+        value_serializer="raw", callback=table._on_changelog_sent)
 
 
 def committed(consumer: Any, tps: Iterable[TP]) -> dict[TP, int | None]:

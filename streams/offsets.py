@@ -24,12 +24,27 @@ class Delivery(Protocol):
     def result(self) -> object: ...
 
 
+class _Writes:
+    """The writes of one processed batch, shared by its records; delivered is checked once."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self, writes: Sequence[Delivery]) -> None:
+        self._pending = list(writes)
+
+    def delivered(self) -> bool:
+        """True once every write is delivered; a failed delivery raises."""
+        while self._pending and self._pending[-1].done():
+            self._pending.pop().result()
+        return not self._pending
+
+
 class _Entry:
     __slots__ = ("offset", "writes")
 
     def __init__(self, offset: int) -> None:
         self.offset = offset
-        self.writes: Sequence[Delivery] | None = None  # None: not processed yet
+        self.writes: _Writes | None = None  # None: not processed yet
 
 
 class OffsetTracker:
@@ -47,21 +62,21 @@ class OffsetTracker:
     def processed(self, records: Iterable[tuple[Hashable, int]],
                   writes: Sequence[Delivery]) -> None:
         """These records are processed; they are durable once ``writes`` are delivered."""
+        shared = _Writes(writes)
         for key in records:
             entry = self._entry.pop(key, None)
             if entry is not None:
-                entry.writes = writes
+                entry.writes = shared
 
     def advance(self) -> dict[Hashable, int]:
         """Move each partition's committable offset past its processed and delivered prefix.
         A failed delivery raises: the worker must stop rather than commit over it."""
         for tp, entries in self._taken.items():
-            while entries and entries[0].writes is not None and all(
-                    w.done() for w in entries[0].writes):
-                entry = entries.popleft()
-                for write in entry.writes or ():
-                    write.result()
-                self._committable[tp] = entry.offset + 1
+            last = None
+            while entries and entries[0].writes is not None and entries[0].writes.delivered():
+                last = entries.popleft().offset
+            if last is not None:
+                self._committable[tp] = last + 1
         return self._committable
 
     def committable(self) -> dict[Hashable, int]:

@@ -45,7 +45,7 @@ class Feed(Protocol):
     def highwater(self, topic: str, partition: int) -> int | None: ...
     async def position(self, topic: str, partition: int) -> int | None: ...
     def partition_db(self, partition: int) -> Any: ...
-    def send_changelog(self, partition: int, key: bytes, value: bytes | None) -> Any: ...
+    async def send_changelog(self, partition: int, key: bytes, value: bytes | None) -> Any: ...
 
 
 @dataclass(slots=True)
@@ -117,8 +117,7 @@ class Processor:
                     self._tracker.take(tp, record.offset)
             else:
                 self._take(tp, records, now, dead, dead_keys)
-        if ticked:
-            await self._refresh_positions(ticked)
+        await self._refresh_positions({tp.partition for tp in batch})
         if dead:
             await self._publisher.dead_letters(dead)
             self._tracker.processed(dead_keys, ())
@@ -129,11 +128,9 @@ class Processor:
         if epoch != self._epoch:
             return  # revoked while publishing: the next owner decides these records again
         self._log_offers(out)
-        writes: list[Any] = []
-        for partition, store in self._stores.items():
-            if store.writes:
-                writes.extend(store.flush(
-                    lambda k, v, p=partition: self._feed.send_changelog(p, k, v)))
+        changed = {p: store.flush() for p, store in self._stores.items() if store.writes}
+        send = self._feed.send_changelog
+        writes = [await send(p, key, value) for p, kvs in changed.items() for key, value in kvs]
         self._tracker.processed(done, writes)
         self._tracker.advance()
         self._report(now)
@@ -244,7 +241,8 @@ class Processor:
         return runner
 
     async def _refresh_positions(self, partitions: set[int]) -> None:
-        """An input partition nothing was read from since its assignment: where it stands."""
+        """An input partition nothing was read from since its assignment: where it stands (an
+        empty topic must not hold the event-time merge back for ``max_idle_ms``)."""
         for partition in partitions:
             for topic in self._inputs.values():
                 tp = TP(topic, partition)
