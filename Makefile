@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m cjo.adapters.bench
+	$(BIN)/python -m cjo.adapters.bench $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check cjo streams tests

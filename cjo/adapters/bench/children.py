@@ -1,0 +1,149 @@
+"""Child processes of the bench (cjo workers, the naive agent): start, watch, measure, stop.
+
+Throughput is timed from the first sign of work (a record on the group's changelog topics or on
+``marks``, e.g. a cjo worker's tick topic, which it writes once it owns partitions; or a
+committed offset, whichever is seen first) to the moment every input partition is committed up
+to its end: start-up and the group join are excluded. (The first commit alone is no start mark: a
+cjo worker catching up may hold its first commit until the end of a short run.) A run that
+stops making progress, or outlasts its budget, ends with :class:`StageTimeout` instead of hanging.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka.admin import AdminClient
+
+from cjo.adapters.kafka_admin import Partition, committed_offsets, end_offsets
+
+
+class StageTimeout(Exception):
+    """A stage made no progress for too long, or ran past its budget."""
+
+
+class StageFailed(Exception):
+    """A child process died."""
+
+
+class Child:
+    """One child process, its output appended to ``log_path``."""
+
+    def __init__(self, argv: Sequence[str], env: Mapping[str, str], log_path: Path) -> None:
+        self.argv = [sys.executable, *argv]
+        self.env = {**os.environ, **env}
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started = 0.0
+
+    def start(self) -> Child:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.started = time.perf_counter()
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def rss_bytes(self) -> int:
+        """Resident set size now (VmRSS), 0 when not running."""
+        if not self.alive or self.proc is None:
+            return 0
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return 0
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def stop(self, grace_s: float = 20.0) -> None:
+        """SIGTERM (faust commits and closes its tables), SIGKILL after the grace period."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def cjo_worker(env: Mapping[str, str], log_path: Path) -> Child:
+    return Child(["-m", "cjo", "worker"], env, log_path)
+
+
+def disk_bytes(path: Path) -> int:
+    """Bytes of every file under ``path`` (``du -b``)."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def changelog_topics(bootstrap: str, app_id: str, marks: Sequence[str] = ()) -> list[str]:
+    """The changelog topics of faust app ``app_id`` (its tables'), and those of ``marks`` that
+    exist (listing every topic: asking for one by name would make the broker create it)."""
+    topics = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=30).topics
+    return sorted(t for t in topics
+                  if (t.startswith(f"{app_id}-") and t.endswith("-changelog")) or t in marks)
+
+
+def changelog_records(bootstrap: str, app_id: str, marks: Sequence[str] = ()) -> int:
+    """Records in the changelog topics of ``app_id`` and in ``marks`` (exact end offsets)."""
+    names = changelog_topics(bootstrap, app_id, marks)
+    return sum(end_offsets(bootstrap, names).values()) if names else 0
+
+
+@dataclass
+class Timing:
+    seconds: float  # first commit -> all committed
+    peak_rss: int  # the largest RSS sum of the children, sampled while they ran
+    idle_rss: int  # the RSS sum when the first commit was seen
+
+
+def time_commits(bootstrap: str, group: str, ends: Mapping[Partition, int],
+                 children: Sequence[Child], budget_s: float, stall_s: float = 90.0,
+                 marks: Sequence[str] = ()) -> Timing:
+    """Wait until ``group`` committed every partition of ``ends`` to its end; see the module
+    docstring. Raises StageTimeout or StageFailed."""
+    topics = sorted({t for t, _ in ends})
+    total = sum(ends.values())
+    begun = time.perf_counter()
+    first: float | None = None
+    best, best_at, peak, idle = -1, begun, 0, 0
+    while True:
+        committed = committed_offsets(bootstrap, group, topics)
+        done = sum(min(max(committed.get(tp, -1), 0), end) for tp, end in ends.items())
+        now = time.perf_counter()
+        if done >= total:
+            return Timing(now - (first or now), peak, idle)
+        rss = sum(c.rss_bytes() for c in children)
+        peak = max(peak, rss)
+        # progress: commits, or changelog writes (a worker may hold its commits for long)
+        progress = done + changelog_records(bootstrap, group, marks)
+        if first is None and progress > 0:
+            first, idle = now, rss
+        if progress > best:
+            best, best_at = progress, now
+        dead = [c for c in children if not c.alive]
+        if dead:
+            raise StageFailed(f"a child process died; its log ends with:\n{dead[0].log_tail()}")
+        if now - best_at > stall_s or now - begun > budget_s:
+            why = f"no progress for {stall_s:.0f} s" if now - best_at > stall_s else "over budget"
+            raise StageTimeout(f"{why} after {now - begun:.0f} s: {done:,} of {total:,} "
+                               f"records committed (log: {children[0].log_path})")
+        time.sleep(0.25)

@@ -1,0 +1,190 @@
+"""`make bench` (``python -m cjo.adapters.bench``): cjo's figures at an operator's scale.
+
+One embedded broker, one event set (every subscriber's profile, then network events: about 50 %
+location, 35 % charging, 15 % usage), the default catalogue and contact policy. Rows:
+
+1. ceiling: a plain confluent-kafka consumer reading and Avro-decoding the inputs;
+2. baseline: a naive Faust agent (decode, one table read and one write per event, defaults);
+3. cjo, one worker process;
+4. cjo, one worker process per core, in one consumer group;
+5. latency: cjo paced at half of row 3's rate, production of the triggering record to the
+   offer's publication, p50/p95/p99;
+6. recovery: a worker with an empty data directory restoring the changelog of row 3;
+7. RocksDB bytes on disk and process RSS, per 100,000 subscribers;
+then the pure domain (decode alone vs decode + decide) and the timer due-scan, in process.
+Throughputs count every input record consumed (profiles included) and are shown as ratios to the
+baseline and the ceiling. The table is printed and written as JSON (``--json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cjo.adapters.bench import stages
+from cjo.adapters.bench.ceiling import read_and_decode
+from cjo.adapters.bench.children import StageFailed, StageTimeout
+from cjo.adapters.bench.domain import bench_domain, bench_timers
+from cjo.adapters.bench.events import EventSet, generate
+from cjo.adapters.bench.live import run_latency, run_recovery
+from cjo.adapters.bench.produce import produce_all
+from cjo.adapters.bench.report import BASELINE, CEILING, Results, Row, table
+from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.kafka_admin import create_topics
+
+PER = 100_000  # resources are shown per this many subscribers
+MB = 1024 * 1024
+DOMAIN_SAMPLE = 60_000  # records for the in-process domain stage
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m cjo.adapters.bench",
+                                     description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, help="default 100,000 (--quick 20,000)")
+    parser.add_argument("--events", type=int, help="network events after the profiles; "
+                        "default 300,000 (--quick 40,000)")
+    parser.add_argument("--days", type=int, default=1, help="days of event time they span")
+    parser.add_argument("--quick", action="store_true", help="a small run, about 2 minutes")
+    parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 2,
+                        help="worker processes of row 4 (default: one per core)")
+    parser.add_argument("--latency-seconds", type=float,
+                        help="how long the paced load of row 5 lasts; default 60 (--quick 15)")
+    parser.add_argument("--json", type=Path, default=Path("bench-results.json"),
+                        help="where the results go as JSON (default ./bench-results.json)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary directory (worker logs, data dirs)")
+    args = parser.parse_args(argv)
+    args.subscribers = args.subscribers or (20_000 if args.quick else 100_000)
+    args.events = args.events or (40_000 if args.quick else 300_000)
+    args.latency_seconds = args.latency_seconds or (15.0 if args.quick else 60.0)
+    return args
+
+
+def _say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def _failed(key: str, label: str, error: Exception) -> Row:
+    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    _say(f"{label}: {error}")
+    return Row(key, label, None, "events/s", note=f"FAILED: {first}")
+
+
+def broker_rows(results: Results, args: argparse.Namespace, events: EventSet,
+                tmp: Path) -> None:
+    records = len(events.profiles) + len(events.events)
+    budget = max(180.0, records / 300)
+    with EmbeddedBroker() as broker:
+        run = stages.Broker(broker.bootstrap, args.partitions, tmp)
+        inputs = run.inputs()
+        create_topics(broker.bootstrap, inputs.values(), args.partitions)
+        produced = produce_all(broker.bootstrap, inputs, events.all())
+        results.setup["producer_events_per_s"] = round(produced.rate)
+        ends = stages.input_ends(produced.ends, inputs)
+        _say(f"produced {produced.count:,} records in {produced.seconds:.1f} s; ceiling")
+        count, seconds = read_and_decode(broker.bootstrap, ends)
+        results.add(Row(CEILING, "ceiling: confluent-kafka + Avro decode", count / seconds,
+                        "events/s", count, seconds, compare=True))
+        _say("baseline: naive Faust agent")
+        try:
+            naive = stages.run_naive(run, ends, budget)
+            results.add(Row(BASELINE, "baseline: naive Faust agent", records / naive.seconds,
+                            "events/s", records, naive.seconds, compare=True))
+        except (StageTimeout, StageFailed) as err:
+            results.add(_failed(BASELINE, "baseline: naive Faust agent", err))
+        one = cjo_rows(results, run, ends, records, budget, events.subscribers)
+        if one is not None:
+            _say("recovery")
+            try:
+                rec = run_recovery(run, one, budget)
+                results.add(Row("recovery", "recovery: changelog restore, empty data dir",
+                                rec.rate, "records/s", rec.records, rec.seconds))
+            except (StageTimeout, StageFailed) as err:
+                results.add(_failed("recovery", "recovery", err))
+        _say(f"cjo, {args.processes} processes")
+        label = f"cjo, {args.processes} worker processes, one group"
+        try:
+            many = stages.run_cjo(run, "cjoN", args.processes, ends, budget)
+            results.add(Row("cjo_n", label, records / many.timing.seconds, "events/s", records,
+                            many.timing.seconds, compare=True))
+        except (StageTimeout, StageFailed) as err:
+            results.add(_failed("cjo_n", label, err))
+        latency_rows(results, run, events, args, budget)
+
+
+def cjo_rows(results: Results, run: stages.Broker, ends: dict[tuple[str, int], int],
+             records: int, budget: float, subscribers: int) -> stages.CjoRun | None:
+    _say("cjo, 1 process")
+    try:
+        one = stages.run_cjo(run, "cjo1", 1, ends, budget)
+    except (StageTimeout, StageFailed) as err:
+        results.add(_failed("cjo_1", "cjo, 1 worker process", err))
+        return None
+    offers = stages.count_offers(run.bootstrap, "cjo1", run.prefix)
+    results.add(Row("cjo_1", "cjo, 1 worker process", records / one.timing.seconds, "events/s",
+                    records, one.timing.seconds, compare=True,
+                    note=f"{sum(offers.values()):,} offers"))
+    results.setup["cjo_1_offers"] = offers
+    scale = PER / subscribers
+    results.add(Row("disk", "RocksDB on disk per 100k subscribers", one.disk * scale / MB, "MB",
+                    note=f"{one.disk / MB:,.1f} MB for {subscribers:,}"))
+    peak, idle = one.timing.peak_rss, one.timing.idle_rss
+    results.add(Row("rss", "worker RSS (peak) per 100k subscribers", peak * scale / MB, "MB",
+                    note=f"peak {peak / MB:,.0f} MB, {idle / MB:,.0f} MB when work began"))
+    return one
+
+
+def latency_rows(results: Results, run: stages.Broker, events: EventSet,
+                 args: argparse.Namespace, budget: float) -> None:
+    sustained = results.value("cjo_1")
+    if not sustained:
+        results.add(Row("latency_p99", "latency", None, "ms", note="no rate from row cjo, 1"))
+        return
+    _say(f"latency at {sustained / 2:,.0f} events/s for {args.latency_seconds:.0f} s")
+    try:
+        lat = run_latency(run, events, sustained / 2, args.latency_seconds, budget)
+    except (StageTimeout, StageFailed) as err:
+        results.add(_failed("latency_p99", "latency", err))
+        return
+    note = (f"{len(lat.measured):,} of {lat.offers:,} offers, {lat.events:,} events "
+            f"at {lat.rate:,.0f}/s")
+    for q in (50, 95, 99):
+        results.add(Row(f"latency_p{q}", f"latency p{q}, production to offer", lat.p(q), "ms",
+                        lat.events, lat.seconds, note=note if q == 50 else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    started = time.monotonic()
+    events = generate(args.subscribers, args.events, args.days, args.seed)
+    results = Results(setup={
+        "subscribers": args.subscribers, "events": args.events, "days": args.days,
+        "mix": dict(events.counts), "travellers": events.travellers,
+        "partitions": args.partitions, "processes": args.processes, "cpus": os.cpu_count(),
+        "catalogue": "bundled default", "time_mode": "replay"})
+    _say(f"{args.subscribers:,} subscribers, {args.events:,} events "
+         f"({', '.join(f'{k} {v:,}' for k, v in sorted(events.counts.items()))})")
+    tmp = Path(tempfile.mkdtemp(prefix="cjo-bench-"))
+    try:
+        broker_rows(results, args, events, tmp)
+    finally:
+        if args.keep:
+            _say(f"worker logs and data dirs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    _say("domain and timers, in process")
+    sample = events.all()[: len(events.profiles) + DOMAIN_SAMPLE]
+    for row in [*bench_domain(sample), *bench_timers()]:
+        results.add(row)
+    results.setup["seconds"] = round(time.monotonic() - started)
+    print(table(results))
+    results.write_json(args.json)
+    print(f"\nJSON: {args.json.resolve()}  (whole run {results.setup['seconds']} s)")
+    return 0

@@ -1,0 +1,78 @@
+"""The in-process stages kept from the first bench: the pure domain, and the timer due-scan.
+
+- domain: codec decode alone vs decode + decide (state update, every trigger of the default
+  catalogue, timers, contact policy), one partition's runner in memory, no Kafka;
+- timers: a tick's due-timer scan in RocksDB with few vs many timers stored (the cost should
+  follow the timers due, not those stored: ratio near 1).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Sequence
+
+from rocksdict import Options, Rdict
+
+from cjo import codec
+from cjo.adapters.bench.events import Event
+from cjo.adapters.bench.report import Row
+from cjo.catalogue.validate import default_catalogue
+from cjo.runner import MemoryStore, PartitionRunner, Shared
+from cjo.state import Position
+from cjo.timers import Timer, Watermark, due_bound
+from streams.batch_store import scan_due
+
+
+def _rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def bench_domain(records: Sequence[Event]) -> list[Row]:
+    """Decode alone, then decode + decide, over ``records`` (profiles first)."""
+    start = time.perf_counter()
+    for record in records:
+        codec.decode(record.value)
+    decode_s = time.perf_counter() - start
+    store = MemoryStore()
+    runner = PartitionRunner(store, 0, Watermark(30_000, 0, live=False))
+    shared = Shared(default_catalogue())
+    fired = 0
+    start = time.perf_counter()
+    for offset, record in enumerate(records):
+        _, value = codec.decode(record.value)
+        out = runner.on_record(record.stream, value, Position(record.stream, offset), 0, shared)
+        store.apply(out.writes)
+        fired += out.fired
+    full_s = time.perf_counter() - start
+    decode, full = _rate(len(records), decode_s), _rate(len(records), full_s)
+    return [
+        Row("domain_decode", "domain: decode only", decode, "events/s", len(records), decode_s),
+        Row("domain_decide", "domain: decode + decide", full, "events/s", len(records), full_s,
+            note=f"{full / decode:.2f} of decode only; {fired:,} timers fired"),
+    ]
+
+
+def bench_timers(few: int = 1_000, many: int = 200_000, due: int = 10) -> list[Row]:
+    per_tick: dict[int, float] = {}
+    for stored in (few, many):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Rdict(tmp, options=Options(raw_mode=True))
+            start_ms = 1_767_225_600_000
+            for i in range(stored):
+                db[Timer(start_ms + 86_400_000 + i, f"23415{i:010d}", "t", "x").key()] = b"1"
+            for i in range(due):
+                db[Timer(start_ms + i, f"23415{i:010d}", "t", "x").key()] = b"1"
+            bound, reps = due_bound(start_ms + 1_000), 2_000
+            began = time.perf_counter()
+            for _ in range(reps):
+                found = len(scan_due(db, bound, 5_000))
+                if found != due:
+                    raise AssertionError(f"due-scan found {found} timers, not {due}")
+            per_tick[stored] = (time.perf_counter() - began) / reps * 1e6
+            db.close()
+    return [
+        Row("timers_few", f"timers: due-scan, {few:,} stored", per_tick[few], "us/tick"),
+        Row("timers_many", f"timers: due-scan, {many:,} stored", per_tick[many], "us/tick",
+            note=f"{per_tick[many] / per_tick[few]:.2f} of {few:,} stored"),
+    ]
