@@ -13,6 +13,7 @@ stored, and a batch seeks once instead of once per record.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from rocksdict import WriteBatch
@@ -26,6 +27,7 @@ class BatchStore:
     def __init__(self, db: Any) -> None:
         self._db = db
         self.writes: dict[bytes, bytes | None] = {}  # None: delete
+        self._timers: list[bytes] = []  # timer keys set in this batch, sorted
         self._scanned: bytes = b""  # the bound the cached scan reached
         self._scan: list[bytes] = []
         self._scan_complete = False
@@ -37,10 +39,10 @@ class BatchStore:
         return None if value is None else bytes(value)
 
     def due_keys(self, bound: bytes, limit: int) -> list[bytes]:
-        stored = self._stored_due(bound, limit + len(self.writes))
-        keys = {k for k in stored if k not in self.writes}
-        keys.update(k for k, v in self.writes.items()
-                    if v is not None and k < bound and k.startswith(TIMER_PREFIX))
+        writes = self.writes
+        stored = self._stored_due(bound, limit + len(writes))
+        keys = {k for k in stored if k not in writes}
+        keys.update(self._timers[:bisect.bisect_left(self._timers, bound)])
         return sorted(keys)[:limit]
 
     def _stored_due(self, bound: bytes, limit: int) -> list[bytes]:
@@ -55,6 +57,15 @@ class BatchStore:
 
     def apply(self, writes: dict[bytes, bytes | None]) -> None:
         """One step's writes, on top of the batch's."""
+        timers = self._timers
+        for key, value in writes.items():
+            if key.startswith(TIMER_PREFIX):
+                i = bisect.bisect_left(timers, key)
+                present = i < len(timers) and timers[i] == key
+                if value is None and present:
+                    del timers[i]
+                elif value is not None and not present:
+                    timers.insert(i, key)
         self.writes.update(writes)
 
     def flush(self) -> list[tuple[bytes, bytes | None]]:
@@ -71,7 +82,7 @@ class BatchStore:
                 batch.put(key, value)
             changed.append((key, value))
         self._db.write(batch)
-        self.writes = {}
+        self.writes, self._timers = {}, []
         self._scanned, self._scan, self._scan_complete = b"", [], False
         return changed
 

@@ -1,0 +1,131 @@
+"""The worker's processor driven in process: real RocksDB per partition, hand-written stand-ins
+for the consumer and the output topics (what was sent is kept), records fed as fetches."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from faust.types import TP
+from rocksdict import Options, Rdict
+
+from cjo import codec
+from cjo.catalogue.catalogue import Catalogue
+from cjo.codec import LogRecord
+from cjo.offline import partition_of
+from cjo.settings import Topics, load
+from streams.processor import Processor, TimePolicy
+from streams.publisher import Publisher
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What the consumer hands over (the fields of aiokafka's ConsumerRecord cjo reads)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+def _delivered() -> asyncio.Future[None]:
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    return future
+
+
+@dataclass
+class SentTo:
+    """An output topic: keeps every value sent."""
+
+    values: list[bytes] = field(default_factory=list)
+
+    async def send(self, *, key: bytes | None, value: bytes,
+                   partition: int | None = None) -> asyncio.Future[None]:
+        self.values.append(value)
+        return _delivered()
+
+    def decoded(self) -> list[dict[str, Any]]:
+        return [codec.decode(v)[1] for v in self.values]
+
+
+class Feed:
+    """The consumer's end offsets and the partitions' RocksDB databases."""
+
+    def __init__(self, workdir: Path, ends: dict[TP, int]) -> None:
+        self._workdir = workdir
+        self.ends = ends
+        self.dbs: dict[int, Rdict] = {}
+        self.changelog: list[tuple[int, bytes, bytes | None]] = []
+        self.position_of: dict[TP, int] = {}
+
+    def highwater(self, topic: str, partition: int) -> int | None:
+        return self.ends.get(TP(topic, partition), 0)
+
+    async def position(self, topic: str, partition: int) -> int | None:
+        return self.position_of.get(TP(topic, partition), 0)
+
+    def partition_db(self, partition: int) -> Rdict:
+        if partition not in self.dbs:
+            self.dbs[partition] = Rdict(str(self._workdir / f"p{partition}"),
+                                        options=Options(raw_mode=True))
+        return self.dbs[partition]
+
+    async def send_changelog(self, partition: int, key: bytes,
+                             value: bytes | None) -> asyncio.Future[None]:
+        self.changelog.append((partition, key, value))
+        return _delivered()
+
+    def close(self) -> None:
+        for db in self.dbs.values():
+            db.close()
+
+
+def by_partition(records: Sequence[LogRecord], topics: Topics,
+                 partitions: int) -> dict[TP, list[Record]]:
+    """A recorded log as each input topic-partition holds it after a replay."""
+    held: dict[TP, list[Record]] = defaultdict(list)
+    for rec in records:
+        topic = topics[rec.stream]
+        part = partition_of(rec.value["imsi"], partitions)
+        tp = TP(topic, part)
+        held[tp].append(Record(topic, part, len(held[tp]), rec.value["imsi"].encode(),
+                               codec.encode(rec.record_name, rec.value)))
+    return dict(held)
+
+
+def fetches(held: dict[TP, list[Record]], size: int,
+            start: dict[TP, int] | None = None) -> Iterator[dict[TP, list[Record]]]:
+    """Fetches of up to ``size`` records per topic-partition, from ``start`` (default 0)."""
+    cursor = {tp: (start or {}).get(tp, 0) for tp in held}
+    while any(cursor[tp] < len(recs) for tp, recs in held.items()):
+        fetch = {}
+        for tp, recs in held.items():
+            if cursor[tp] < len(recs):
+                fetch[tp] = recs[cursor[tp]:cursor[tp] + size]
+                cursor[tp] += size
+        yield fetch
+
+
+class Worker:
+    """A processor with its stand-ins."""
+
+    def __init__(self, workdir: Path, catalogue: Catalogue, held: dict[TP, list[Record]],
+                 partitions: int) -> None:
+        self.topics = load(partitions=partitions, time_mode="replay").topics
+        self.feed = Feed(workdir, {tp: len(recs) for tp, recs in held.items()})
+        self.offers = {c: SentTo() for c in ("push", "sms", "email")}
+        self.decisions, self.dlq, self.outcomes, self.learning = (SentTo(), SentTo(),
+                                                                  SentTo(), SentTo())
+        publisher = Publisher(self.offers, self.decisions, self.dlq, self.outcomes,
+                              self.learning)
+        self.processor = Processor(self.topics, publisher, self.feed, catalogue,
+                                   time=TimePolicy(live=False), partitions=partitions)
+
+    def offer_ids(self) -> list[str]:
+        return [o["offer_id"] for sent in self.offers.values() for o in sent.decoded()]

@@ -1,0 +1,112 @@
+"""The worker's processor, fed fetches of any size, decides exactly what the in-process oracle
+decides; a revocation mid-way (the consumer back at the committed offsets) loses nothing and
+repeats nothing; bad records are dead-lettered without holding back the commit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cjo.catalogue.validate import default_catalogue
+from cjo.offline import read_log, run_offline
+from cjo.sim import simulate, write_log
+from tests.component.harness import Record, Worker, by_partition, fetches
+
+PARTITIONS = 4
+
+
+@pytest.fixture(scope="module")
+def log_records(tmp_path_factory: pytest.TempPathFactory) -> list:  # type: ignore[type-arg]
+    path = tmp_path_factory.mktemp("log") / "batches.jsonl"
+    with path.open("w") as out:
+        write_log(simulate(subscribers=60, days=3, seed=11), out)
+    records, _bad = read_log(path)
+    return records
+
+
+def key(decision: dict) -> tuple:  # type: ignore[type-arg]
+    return decision["offer_id"], decision["outcome"], decision.get("channel")
+
+
+@pytest.mark.parametrize("fetch_size", [1, 37, 100_000])
+def test_any_fetch_size_decides_as_the_oracle(tmp_path: Path, log_records: list,  # type: ignore[type-arg]
+                                              fetch_size: int) -> None:
+    catalogue = default_catalogue()
+    oracle = run_offline(log_records, catalogue, PARTITIONS)
+    assert len({d["offer_id"] for d in oracle.offers}) >= 5
+    held = by_partition(log_records, Worker(tmp_path, catalogue, {}, PARTITIONS).topics,
+                        PARTITIONS)
+    worker = Worker(tmp_path, catalogue, held, PARTITIONS)
+
+    async def run() -> None:
+        for fetch in fetches(held, fetch_size):
+            await worker.processor.on_batch(fetch)
+
+    asyncio.run(run())
+    worker.feed.close()
+    decisions = worker.decisions.decoded()
+    assert sorted(map(key, decisions)) == sorted(map(key, oracle.decisions))
+    assert sorted(worker.offer_ids()) == sorted(o["offer_id"] for o in oracle.offers)
+    # everything is processed and durable: every input partition may commit to its end
+    committable = worker.processor.committable()
+    assert {tp: committable.get(tp) for tp in held} == {tp: len(r) for tp, r in held.items()}
+    # a subscriber touched many times in a fetch is written once per fetch, not per record
+    if fetch_size > 1:
+        assert len(worker.feed.changelog) < len(log_records) / 2
+
+
+def test_revocation_mid_way_repeats_and_loses_nothing(tmp_path: Path,
+                                                      log_records: list) -> None:  # type: ignore[type-arg]
+    catalogue = default_catalogue()
+    oracle = run_offline(log_records, catalogue, PARTITIONS)
+    topics = Worker(tmp_path, catalogue, {}, PARTITIONS).topics
+    held = by_partition(log_records, topics, PARTITIONS)
+    worker = Worker(tmp_path, catalogue, held, PARTITIONS)
+    processor = worker.processor
+
+    async def run() -> None:
+        all_fetches = list(fetches(held, 50))
+        for fetch in all_fetches[: len(all_fetches) // 2]:
+            await processor.on_batch(fetch)
+        committed = dict(processor.committable())
+        held_back = sum(len(r) for r in held.values()) - sum(committed.values())
+        assert held_back > 0, "some records must still wait in the merge at the revocation"
+        processor.forget(None)  # revoked (or rewound): back at the committed offsets
+        assert processor.committable() == {}
+        worker.feed.position_of = {tp: committed.get(tp, 0) for tp in held}
+        for fetch in fetches(held, 50, start=committed):
+            await processor.on_batch(fetch)
+
+    asyncio.run(run())
+    worker.feed.close()
+    decisions = worker.decisions.decoded()
+    # every decision once: what was stored before the revocation is skipped when read again,
+    # what was not stored is decided (for the first time) after it
+    assert Counter(map(key, decisions)) == Counter(map(key, oracle.decisions))
+    assert sorted(worker.offer_ids()) == sorted(o["offer_id"] for o in oracle.offers)
+
+
+def test_a_bad_record_is_dead_lettered_and_committed_past(tmp_path: Path,
+                                                          log_records: list) -> None:  # type: ignore[type-arg]
+    catalogue = default_catalogue()
+    topics = Worker(tmp_path, catalogue, {}, 1).topics
+    held = by_partition(log_records[:200], topics, 1)
+    tp = next(tp for tp in held if tp.topic == topics["charging"])
+    good = held[tp]
+    bad = Record(tp.topic, 0, len(good), b"not-an-imsi", b"\x00garbage")
+    held[tp] = [*good, bad]
+    worker = Worker(tmp_path, catalogue, held, 1)
+
+    async def run() -> None:
+        for fetch in fetches(held, 1_000):
+            await worker.processor.on_batch(fetch)
+
+    asyncio.run(run())
+    worker.feed.close()
+    letters = worker.dlq.decoded()
+    assert len(letters) == 1
+    assert (letters[0]["source_offset"], letters[0]["payload"]) == (bad.offset, bad.value)
+    assert worker.processor.committable()[tp] == len(good) + 1

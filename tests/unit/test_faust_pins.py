@@ -1,0 +1,126 @@
+"""The faust internals cjo leans on (``streams.faust_pins``) are still what cjo was written for.
+
+Each entry is the source of one faust function, fingerprinted, with what cjo relies on in it. A
+new faust release that changes one fails here, naming it: read the new source, check the
+reliance still holds (or adapt ``streams/faust_pins.py``), then update the fingerprint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import inspect
+from collections.abc import Mapping
+
+import faust
+import pytest
+from faust.types import TP
+
+from streams import faust_pins
+
+PINS: dict[str, tuple[str, str]] = {
+    "faust.transport.consumer:Consumer._drain_messages": (
+        "44a2500309e83c63", "BatchConsumer._drain_messages replaces it: same stop/error "
+        "handling, same perform_seek when a fetch returns while the flow is stopped"),
+    "faust.transport.consumer:Consumer._wait_next_records": (
+        "6218e1969a636b3f", "returns (records per TP, active partitions) or (None, ...)"),
+    "faust.transport.consumer:Consumer.perform_seek": (
+        "0e8c130ff4b0afd8", "seeks every assigned partition back to its committed offset"),
+    "faust.transport.consumer:Consumer._new_offset": (
+        "1d2c7ea89a7ad4f1", "gives the offset to commit for one TP: cjo answers for its own"),
+    "faust.transport.consumer:Consumer._filter_tps_with_pending_acks": (
+        "f6f9239774234e7e", "lists the TPs a commit looks at: cjo adds its own"),
+    "faust.transport.consumer:Consumer._filter_committable_offsets": (
+        "dc5e9baf5d994485", "calls _new_offset then _should_commit per TP"),
+    "faust.transport.consumer:Consumer._commit_offsets": (
+        "1a69799041188441", "flushes the producer, drops revoked TPs, then commits"),
+    "faust.transport.consumer:Consumer.on_stop": (
+        "45b1d2210ce2b526", "with stream_wait_empty off, commits without waiting"),
+    "faust.transport.drivers.aiokafka:Consumer._to_message": (
+        "7c24f6511b2fcef7", "builds faust's message for the topics cjo leaves to faust"),
+    "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread.highwaters": (
+        "b49ed48ec1731816", "ListOffsets(latest), wrong on the embedded broker (exact_offsets)"),
+    "faust.app.base:App._on_partitions_revoked": (
+        "d5c895bbe57dc73a", "waits for tracked messages only with stream_wait_empty, then "
+        "sends on_partitions_revoked (where the processor forgets) before the group rejoins"),
+    "faust.app.base:App._stop_consumer": (
+        "55854a5de12c3f52", "stops the fetcher (cancels the drain loop) without waiting"),
+    "faust.app.base:App._consumer_wait_empty": (
+        "6bc313c48c064b16", "the wait the rebalance deadlock was: off with stream_wait_empty"),
+    "faust.tables.base:Collection.send_changelog": (
+        "3dd3884e1b5fc0e1", "the changelog write of faust's own table sets"),
+    "faust.tables.base:Collection._on_changelog_sent": (
+        "60122c86a120d82c", "records the changelog offset in the store on delivery"),
+    "faust.stores.rocksdb:Store._db_for_partition": (
+        "cb7e67d5f9efc4bc", "the rocksdict database of one partition (raw mode)"),
+    "faust.stores.rocksdb:Store.apply_changelog_batch": (
+        "ea3344d369fc4ab5", "recovery writes raw key/value (None deletes) to that database"),
+    "faust.transport.producer:ProducerBuffer.wait_until_ebb": (
+        "758dd5744044071b", "blocks on more than max_messages buffered sends (raised by cjo)"),
+}
+
+
+def _source_of(path: str) -> str:
+    module_name, qualname = path.split(":")
+    target: object = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return inspect.getsource(target)  # type: ignore[arg-type]
+
+
+def test_faust_is_the_pinned_release() -> None:
+    assert faust.__version__ == "0.15.3"
+
+
+@pytest.mark.parametrize("path", sorted(PINS))
+def test_pinned_source_unchanged(path: str) -> None:
+    fingerprint, reliance = PINS[path]
+    source = _source_of(path)
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == fingerprint, (
+        f"faust changed {path}; cjo relies on it: {reliance}")
+
+
+class Handler:
+    def __init__(self) -> None:
+        self.done = {TP("in", 0): 42}
+        self.forgotten: list[set[int] | None] = []
+
+    def wants(self, topic: str) -> bool:
+        return topic == "in"
+
+    async def on_batch(self, batch: Mapping[TP, object]) -> None:
+        return None
+
+    def committable(self) -> Mapping[TP, int]:
+        return self.done
+
+    def forget(self, partitions: set[int] | None = None) -> None:
+        self.forgotten.append(partitions)
+
+
+def test_batch_consumer_commits_what_the_handler_says() -> None:
+    app = faust.App("pins-test", broker="kafka://127.0.0.1:1", stream_wait_empty=False)
+    consumer = faust_pins.install_transport(app)
+    handler = Handler()
+    consumer.handler = handler
+    assert app.conf.stream_wait_empty is False
+    # cjo's TPs are looked at by a commit and answered from the handler, not faust's acks
+    assert TP("in", 0) in set(consumer._filter_tps_with_pending_acks())
+    assert consumer._new_offset(TP("in", 0)) == 42
+    assert consumer._filter_committable_offsets([TP("in", 0)]) == {TP("in", 0): 42}
+    assert consumer._new_offset(TP("other", 0)) is None  # faust's own bookkeeping
+
+
+def test_a_seek_back_makes_the_handler_forget() -> None:
+    app = faust.App("pins-test-2", broker="kafka://127.0.0.1:1")
+    consumer = faust_pins.install_transport(app)
+    handler = Handler()
+    consumer.handler = handler
+
+    async def no_seek() -> None:
+        return None
+
+    consumer.perform_seek = no_seek
+    asyncio.run(consumer._seek_back())
+    assert handler.forgotten == [None]
