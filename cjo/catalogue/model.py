@@ -9,6 +9,7 @@ like ``90s``, ``30m``, ``48h``, ``7d`` (or integer milliseconds) and become mill
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -65,6 +66,13 @@ class Venue(Strict):
         if circle == (self.polygon is not None):
             raise ValueError("give either center and radius_m, or polygon (not both, not neither)")
         return self
+
+    @cached_property
+    def polygon_lats(self) -> tuple[float, float]:
+        """The lowest and highest latitude of the polygon's points (worked out once: a position
+        outside that band is outside the polygon); (0, 0) for a circle."""
+        lats = [lat for lat, _ in self.polygon or [(0.0, 0.0)]]
+        return min(lats), max(lats)
 
 
 class Matcher(Strict):
@@ -151,6 +159,16 @@ class SequenceParams(Strict):
 
     steps: list[Step] = Field(min_length=2)
     within: Duration = Field(gt=0)
+
+    @cached_property
+    def positions(self) -> tuple[Step, ...]:
+        """The steps flattened, one per fact to match (a step of count 3 is three positions)."""
+        return tuple(step for step in self.steps for _ in range(step.count))
+
+    @cached_property
+    def events(self) -> frozenset[str]:
+        """The fact names some step matches (any other fact can be skipped at once)."""
+        return frozenset(step.event for step in self.steps)
 
 
 class CountParams(Strict):

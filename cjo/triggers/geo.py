@@ -3,16 +3,23 @@
 A circle is tested by great-circle (haversine) distance in metres on a sphere of the Earth's mean
 radius; a polygon of ``[lat, lon]`` points by ray casting in plain lat/lon (fine for venues: a
 few kilometres, away from the antimeridian and the poles).
+
+Most positions are far from every venue: ``inside`` first rules out those north or south of a
+venue's reach (a great-circle distance is never less than the difference of latitudes, and a ray
+from outside a polygon's band of latitudes crosses none of its edges), which decides nothing
+differently and spares the trigonometry.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cjo.catalogue.model import GeofenceParams, Venue
 
 EARTH_RADIUS_M = 6_371_008.8
+_M_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180  # along a meridian
+_SLACK_M = 1.0  # far above the rounding error of distance_m: the exact test decides near an edge
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -23,8 +30,14 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def inside(venue: Venue, lat: float, lon: float) -> bool:
-    if venue.center is not None and venue.radius_m is not None:
-        return distance_m(venue.center.lat, venue.center.lon, lat, lon) <= venue.radius_m
+    center, radius = venue.center, venue.radius_m
+    if center is not None and radius is not None:
+        if abs(lat - center.lat) * _M_PER_DEGREE > radius + _SLACK_M:
+            return False
+        return distance_m(center.lat, center.lon, lat, lon) <= radius
+    low, high = venue.polygon_lats
+    if lat < low or lat >= high:
+        return False
     return _in_polygon(venue.polygon or [], lat, lon)
 
 
@@ -51,6 +64,28 @@ def venues_for(params: GeofenceParams, venues: Mapping[str, Venue]) -> list[Venu
     return list(unique.values())
 
 
-def venue_at(venues: list[Venue], lat: float, lon: float) -> Venue | None:
+def watched(params: GeofenceParams, venues: Mapping[str, Venue]) -> tuple[Venue, ...]:
+    """``venues_for``, worked out once per (trigger parameters, catalogue venues): both belong
+    to a catalogue, which is immutable and serves many records."""
+    key = (id(params), id(venues))
+    hit = _WATCHED.get(key)
+    if hit is not None and hit[0] is params and hit[1] is venues:
+        return hit[2]
+    if len(_WATCHED) >= _WATCHED_MAX:
+        _WATCHED.clear()  # catalogues replaced many times: start again
+    found = tuple(venues_for(params, venues))
+    _WATCHED[key] = (params, venues, found)
+    return found
+
+
+_WATCHED: dict[tuple[int, int],
+               tuple[GeofenceParams, Mapping[str, Venue], tuple[Venue, ...]]] = {}
+_WATCHED_MAX = 256
+
+
+def venue_at(venues: Sequence[Venue], lat: float, lon: float) -> Venue | None:
     """The first of ``venues`` containing the position."""
-    return next((v for v in venues if inside(v, lat, lon)), None)
+    for venue in venues:
+        if inside(venue, lat, lon):
+            return venue
+    return None

@@ -70,7 +70,7 @@ class Detection:
     memory: Memory | None = None  # None: unchanged
 
 
-NOTHING = Detection()
+NOTHING = Detection()  # shared: a detection a kind returns is read, never changed
 
 
 class Kind(Protocol):

@@ -16,7 +16,7 @@ from typing import Any
 from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import CountParams, Trigger, Venue
 from cjo.triggers import facts as fact_rules
-from cjo.triggers.kinds.base import Detection, EventKind, Memory, Observation
+from cjo.triggers.kinds.base import NOTHING, Detection, EventKind, Memory, Observation
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import format_duration
 
@@ -30,6 +30,8 @@ class Count(EventKind):
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
         params = _params(trigger)
+        if not any(fact.name == params.match.event for fact in obs.facts):
+            return NOTHING
         times: list[int] = list(memory.get("at", []))
         found = Detection()
         for fact in obs.facts:

@@ -23,8 +23,8 @@ from typing import Any
 from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import GeofenceParams, Trigger, Venue
 from cjo.state.model import SubscriberState
-from cjo.triggers.geo import inside, venue_at, venues_for
-from cjo.triggers.kinds.base import Detection, Memory, Observation, TimerRequest
+from cjo.triggers.geo import inside, venue_at, venues_for, watched
+from cjo.triggers.kinds.base import NOTHING, Detection, Memory, Observation, TimerRequest
 from cjo.triggers.moment import Moment
 
 
@@ -43,10 +43,10 @@ class Geofence:
                  venues: Mapping[str, Venue]) -> Detection:
         lat, lon = obs.record.get("lat"), obs.record.get("lon")
         if obs.stream != "location" or lat is None or lon is None:
-            return Detection()
+            return NOTHING
         at = obs.event_time
         if at < memory.get("last", -1):
-            return Detection()
+            return NOTHING
         params = _params(trigger)
         current = venues.get(memory["venue"]) if "venue" in memory else None
         if current is not None and inside(current, lat, lon):
@@ -55,7 +55,7 @@ class Geofence:
         if current is not None and params.on == "leave" and (
                 memory["last"] - memory["since"] >= params.dwell):
             found.moments.append(_moment(trigger.id, params, current, memory["since"], at, obs))
-        entered = venue_at(venues_for(params, venues), lat, lon)
+        entered = venue_at(watched(params, venues), lat, lon)
         if entered is not None:
             found.memory = {"venue": entered.id, "since": at, "last": at}
             if params.on == "enter" and params.dwell == 0:

@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from cjo.catalogue.attributes import sample_values
-from cjo.catalogue.model import SequenceParams, Step, Trigger, Venue
+from cjo.catalogue.model import SequenceParams, Trigger, Venue
 from cjo.triggers import facts as fact_rules
-from cjo.triggers.kinds.base import Detection, EventKind, Fact, Memory, Observation
+from cjo.triggers.kinds.base import NOTHING, Detection, EventKind, Fact, Memory, Observation
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import days
 
@@ -39,7 +39,9 @@ class Sequence(EventKind):
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
         params = _params(trigger)
-        positions = _positions(params.steps)
+        if not any(fact.name in params.events for fact in obs.facts):
+            return NOTHING
+        positions = params.positions
         stages: list[list[Partial]] = memory.get("stages") or [[] for _ in positions[:-1]]
         newest: int = memory.get("newest", -1)
         found = Detection()
@@ -63,10 +65,6 @@ class Sequence(EventKind):
 def _params(trigger: Trigger) -> SequenceParams:
     assert isinstance(trigger.params, SequenceParams)
     return trigger.params
-
-
-def _positions(steps: list[Step]) -> list[Step]:
-    return [step for step in steps for _ in range(step.count)]
 
 
 def _advance(stages: list[list[Partial]], wanted: list[int], fact: Fact, within: int,

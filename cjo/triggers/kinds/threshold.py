@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from cjo.catalogue.model import ThresholdParams, Trigger, Venue
 from cjo.state.model import SubscriberState
-from cjo.triggers.kinds.base import Detection, EventKind, Memory, Observation
+from cjo.triggers.kinds.base import NOTHING, Detection, EventKind, Memory, Observation
 from cjo.triggers.moment import Moment
-from cjo.triggers.timefmt import utc
+from cjo.triggers.timefmt import DAY_MS, utc
 
 
 class Threshold(EventKind):
@@ -33,18 +34,25 @@ class Threshold(EventKind):
                  venues: Mapping[str, Venue]) -> Detection:
         params = trigger.params
         assert isinstance(params, ThresholdParams)
+        if _source(params, obs.before) is _source(params, obs.after):
+            return NOTHING  # what it measures is unchanged: no crossing
         old, new = measure(params, obs.before), measure(params, obs.after)
         if new is None or not crossed(params, old, new):
-            return Detection()
+            return NOTHING
         at = measured_at(params, obs.after)
         key = period_key(params.period, at, obs.after.bundle)
         if memory.get("period") == key:
-            return Detection()
+            return NOTHING
         moment = Moment(trigger_id=trigger.id, instance=key, imsi=obs.after.imsi,
                         event_id=obs.event_id, event_time=at,
                         attrs=_attrs(params, new, obs.after))
         return Detection(moments=[moment], memory={"period": key})
 
+
+
+def _source(params: ThresholdParams, state: SubscriberState) -> object:
+    """The state value a measure is computed from (and only from)."""
+    return state.balance if params.measure == "balance" else state.bundle
 
 
 def measure(params: ThresholdParams, state: SubscriberState) -> float | None:
@@ -63,13 +71,20 @@ def measure(params: ThresholdParams, state: SubscriberState) -> float | None:
 
 
 def _pace(used_pct: float, at: int, min_elapsed: int) -> float | None:
-    moment = utc(at)
-    start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    elapsed = at - int(start.timestamp() * 1000)
+    start, month_ms = _month(at // DAY_MS)
+    elapsed = at - start
     if elapsed < max(min_elapsed, 1):
         return None
-    month_ms = calendar.monthrange(moment.year, moment.month)[1] * 86_400_000
     return used_pct / (elapsed / month_ms)
+
+
+@lru_cache(maxsize=64)
+def _month(day: int) -> tuple[int, int]:
+    """The start (epoch ms) and the length (ms) of the UTC calendar month of ``day`` (days since
+    1970-01-01): computed once per day seen, not per record."""
+    moment = utc(day * DAY_MS)
+    start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return int(start.timestamp() * 1000), calendar.monthrange(moment.year, moment.month)[1] * DAY_MS
 
 
 def crossed(params: ThresholdParams, old: float | None, new: float) -> bool:

@@ -17,7 +17,7 @@ from fnmatch import fnmatchcase
 
 from cjo.catalogue.model import TransitionParams, Trigger, Venue
 from cjo.offers.countries import country_name
-from cjo.triggers.kinds.base import Detection, EventKind, Memory, Observation
+from cjo.triggers.kinds.base import NOTHING, Detection, EventKind, Memory, Observation
 from cjo.triggers.moment import Moment
 
 HOME, FOREIGN, ANY = "home", "foreign", "any"
@@ -34,7 +34,7 @@ class Transition(EventKind):
             moment = _network(trigger.id, params, obs)
         else:
             moment = _device(trigger.id, params, obs)
-        return Detection(moments=[moment]) if moment is not None else Detection()
+        return Detection(moments=[moment]) if moment is not None else NOTHING
 
 
 
