@@ -1,10 +1,12 @@
 """Child processes of the bench (cjo workers, the naive agent): start, watch, measure, stop.
 
-Throughput is timed from the first sign of work (a record on the group's changelog topics or on
-``marks``, e.g. a cjo worker's tick topic, which it writes once it owns partitions; or a
-committed offset, whichever is seen first) to the moment every input partition is committed up
-to its end: start-up and the group join are excluded. (The first commit alone is no start mark: a
-cjo worker catching up may hold its first commit until the end of a short run.) A run that
+Throughput is timed from the moment the first child is ready (faust's ``[^Worker]: Ready`` log
+line: partitions assigned, tables recovered; so the children run at log level INFO) to the
+moment every input partition is committed up to its end: start-up and the group join are
+excluded. Without that line the start is the first sign of work: a committed offset, or a record
+on the group's changelog topics or on ``marks`` (a cjo worker's tick topic). Neither is a good
+mark alone: a cjo worker may hold its first commit, its changelog writes and its ticks while it
+works through a large fetch. A run that
 stops making progress, or outlasts its budget, ends with :class:`StageTimeout` instead of hanging.
 """
 
@@ -17,11 +19,19 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
 from cjo.adapters.kafka_admin import Partition, committed_offsets, end_offsets
+
+READY = "[^Worker]: Ready"
+
+
+def log_time(line: str) -> float:
+    """The time of a faust log line ``[2026-11-30 19:25:07,248] ...``, epoch seconds."""
+    return datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
 class StageTimeout(Exception):
@@ -78,6 +88,17 @@ class Child:
             self.proc.kill()
             self.proc.wait()
 
+    def ready_at(self) -> float | None:
+        """Wall time (epoch s) of faust's first ``[^Worker]: Ready`` line in the log, if any."""
+        try:
+            with self.log_path.open(errors="replace") as log:
+                for line in log:
+                    if READY in line and line.startswith("["):
+                        return log_time(line)
+        except (OSError, ValueError):
+            return None
+        return None
+
     def log_tail(self, lines: int = 15) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -112,7 +133,7 @@ def changelog_records(bootstrap: str, app_id: str, marks: Sequence[str] = ()) ->
 class Timing:
     seconds: float  # first commit -> all committed
     peak_rss: int  # the largest RSS sum of the children, sampled while they ran
-    idle_rss: int  # the RSS sum when the first commit was seen
+    idle_rss: int  # the RSS sum when the start was seen (ready, before the work)
 
 
 def time_commits(bootstrap: str, group: str, ends: Mapping[Partition, int],
@@ -122,21 +143,23 @@ def time_commits(bootstrap: str, group: str, ends: Mapping[Partition, int],
     docstring. Raises StageTimeout or StageFailed."""
     topics = sorted({t for t, _ in ends})
     total = sum(ends.values())
-    begun = time.perf_counter()
+    begun = time.time()
     first: float | None = None
     best, best_at, peak, idle = -1, begun, 0, 0
     while True:
         committed = committed_offsets(bootstrap, group, topics)
         done = sum(min(max(committed.get(tp, -1), 0), end) for tp, end in ends.items())
-        now = time.perf_counter()
+        now = time.time()
         if done >= total:
             return Timing(now - (first or now), peak, idle)
         rss = sum(c.rss_bytes() for c in children)
         peak = max(peak, rss)
         # progress: commits, or changelog writes (a worker may hold its commits for long)
         progress = done + changelog_records(bootstrap, group, marks)
-        if first is None and progress > 0:
-            first, idle = now, rss
+        if first is None:
+            ready = [t for t in (c.ready_at() for c in children) if t is not None]
+            if ready or progress > 0:
+                first, idle = min(ready) if ready else now, rss
         if progress > best:
             best, best_at = progress, now
         dead = [c for c in children if not c.alive]

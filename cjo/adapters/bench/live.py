@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from cjo import codec
@@ -25,6 +24,7 @@ from cjo.adapters.bench.children import (
     StageTimeout,
     changelog_records,
     cjo_worker,
+    log_time,
     time_commits,
 )
 from cjo.adapters.bench.events import EventSet
@@ -89,19 +89,14 @@ class Recovery:
         return self.records / self.seconds if self.seconds > 0 else 0.0
 
 
-def _stamp(line: str) -> float:
-    """The time of a faust log line ``[2026-11-30 19:25:07,248] ...``, epoch seconds."""
-    return datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").timestamp()
-
-
 def restore_seconds(log: str) -> float | None:
     """Seconds between faust's restore start and end lines in a worker log; None if absent."""
     start = done = None
     for line in log.splitlines():
         if start is None and RESTORE_START in line:
-            start = _stamp(line)
+            start = log_time(line)
         elif start is not None and RESTORE_DONE in line:
-            done = _stamp(line)
+            done = log_time(line)
             break
     return None if start is None or done is None else done - start
 

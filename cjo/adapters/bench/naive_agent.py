@@ -62,7 +62,7 @@ def main() -> None:
     import faust  # noqa: PLC0415
 
     app = create_app(dict(os.environ))
-    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+    faust.Worker(app, loglevel="INFO", quiet=True).execute_from_commandline()
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ class CjoRun:
 
 
 def stage_env(run: Broker, stage: str, data_dir: Path, prefix: str | None = None,
-              log_level: str = "WARNING") -> dict[str, str]:
+              log_level: str = "INFO") -> dict[str, str]:
     """A cjo worker's environment for ``stage``: inputs under ``prefix``, the rest its own."""
     prefix = prefix or run.prefix
     settings = load(broker=run.bootstrap, partitions=run.partitions, app_id=f"cjo-bench-{stage}",
