@@ -20,6 +20,7 @@ from cjo.adapters.bench.events import (
     generate,
 )
 from cjo.adapters.bench.live import restore_seconds
+from cjo.adapters.bench.profile import summarise
 from cjo.adapters.bench.report import BASELINE, CEILING, Results, Row, markdown, table
 
 
@@ -121,3 +122,17 @@ def test_restore_seconds_from_faust_log() -> None:
            "reading from changelog topics \n")
     assert restore_seconds(log) == pytest.approx(0.953)
     assert restore_seconds(log.splitlines()[0]) is None
+
+
+def test_profile_summary_of_collapsed_stacks() -> None:
+    collapsed = ("<module> (cjo/__main__.py:1);handle (streams/processor.py:10);"
+                 "decode (cjo/codec/wire.py:5) 30\n"
+                 "<module> (cjo/__main__.py:1);handle (streams/processor.py:10) 10\n"
+                 "poll (aiokafka/consumer.py:3) 60\n")
+    profile = summarise(collapsed)
+    assert profile.samples == 100
+    top = dict((name, (inc, leaf)) for name, inc, leaf in profile.top())
+    assert top["handle (processor.py)"] == (40.0, 10.0)
+    assert top["decode (wire.py)"] == (30.0, 30.0)
+    assert "<module> (__main__.py)" not in top
+    assert profile.top_leaves(1) == [("poll (consumer.py)", 60.0)]

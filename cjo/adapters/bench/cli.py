@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from cjo.adapters.bench import stages
 from cjo.adapters.bench.ceiling import read_and_decode
@@ -55,9 +56,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="worker processes of row 4 (default: one per core)")
     parser.add_argument("--latency-seconds", type=float,
                         help="how long the paced load of row 5 lasts; default 60 (--quick 15)")
-    parser.add_argument("--json", type=Path, default=Path("bench-results.json"),
-                        help="where the results go as JSON (default ./bench-results.json)")
+    parser.add_argument("--json", type=Path, default=Path("out/bench-results.json"),
+                        help="where the results go as JSON (default out/bench-results.json, "
+                        "git-ignored)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the worker of row 3 with py-spy; print where its time went")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (worker logs, data dirs)")
     args = parser.parse_args(argv)
@@ -99,7 +103,7 @@ def broker_rows(results: Results, args: argparse.Namespace, events: EventSet,
                             "events/s", records, naive.seconds, compare=True))
         except (StageTimeout, StageFailed) as err:
             results.add(_failed(BASELINE, "baseline: naive Faust agent", err))
-        one = cjo_rows(results, run, ends, records, budget, events.subscribers)
+        one = cjo_rows(results, run, ends, budget, events.subscribers, args.profile)
         if one is not None:
             _say("recovery")
             try:
@@ -120,10 +124,11 @@ def broker_rows(results: Results, args: argparse.Namespace, events: EventSet,
 
 
 def cjo_rows(results: Results, run: stages.Broker, ends: dict[tuple[str, int], int],
-             records: int, budget: float, subscribers: int) -> stages.CjoRun | None:
-    _say("cjo, 1 process")
+             budget: float, subscribers: int, profile: bool) -> stages.CjoRun | None:
+    _say("cjo, 1 process" + (" (sampled by py-spy)" if profile else ""))
+    records = sum(ends.values())
     try:
-        one = stages.run_cjo(run, "cjo1", 1, ends, budget)
+        one = stages.run_cjo(run, "cjo1", 1, ends, budget, profile)
     except (StageTimeout, StageFailed) as err:
         results.add(_failed("cjo_1", "cjo, 1 worker process", err))
         return None
@@ -132,6 +137,9 @@ def cjo_rows(results: Results, run: stages.Broker, ends: dict[tuple[str, int], i
                     records, one.timing.seconds, compare=True,
                     note=f"{sum(offers.values()):,} offers"))
     results.setup["cjo_1_offers"] = offers
+    if one.profile is not None:
+        results.setup["profile"] = {"samples": one.profile.samples, "top": one.profile.top(20),
+                                    "leaves": one.profile.top_leaves(20)}
     scale = PER / subscribers
     results.add(Row("disk", "RocksDB on disk per 100k subscribers", one.disk * scale / MB, "MB",
                     note=f"{one.disk / MB:,.1f} MB for {subscribers:,}"))
@@ -163,6 +171,15 @@ def latency_rows(results: Results, run: stages.Broker, events: EventSet,
                         lat.events, lat.seconds, note=note if q == 50 else ""))
 
 
+def profile_text(profile: dict[str, Any]) -> str:
+    lines = [f"py-spy, worker of row 3: {profile['samples']:,} busy samples; "
+             "% on the stack / % as the leaf"]
+    lines += [f"  {inc:5.1f}  {leaf:5.1f}  {name}" for name, inc, leaf in profile["top"]]
+    lines.append("by itself (leaf):")
+    lines += [f"  {leaf:5.1f}  {name}" for name, leaf in profile["leaves"]]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     started = time.monotonic()
@@ -188,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         results.add(row)
     results.setup["seconds"] = round(time.monotonic() - started)
     print(table(results))
+    if "profile" in results.setup:
+        print("\n" + profile_text(results.setup["profile"]))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     results.write_json(args.json)
     print(f"\nJSON: {args.json.resolve()}  (whole run {results.setup['seconds']} s)")
     return 0

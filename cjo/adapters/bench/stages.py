@@ -14,6 +14,7 @@ from pathlib import Path
 from cjo import codec
 from cjo.adapters.bench.children import Child, Timing, cjo_worker, disk_bytes, time_commits
 from cjo.adapters.bench.naive_agent import naive_env
+from cjo.adapters.bench.profile import Profile, Sampler
 from cjo.adapters.broker import free_port
 from cjo.adapters.kafka_admin import Partition, read_all
 from cjo.adapters.worker_process import worker_env
@@ -44,6 +45,7 @@ class CjoRun:
     data_dirs: list[Path]
     app_id: str
     env: dict[str, str] = field(default_factory=dict)
+    profile: Profile | None = None
 
     @property
     def disk(self) -> int:
@@ -78,7 +80,7 @@ def run_naive(run: Broker, ends: Mapping[Partition, int], budget_s: float) -> Ti
 
 
 def run_cjo(run: Broker, stage: str, processes: int, ends: Mapping[Partition, int],
-            budget_s: float) -> CjoRun:
+            budget_s: float, profile: bool = False) -> CjoRun:
     """``processes`` cjo workers in one group over the inputs, timed to the last commit."""
     dirs = [run.tmp / stage / f"w{i}" for i in range(processes)]
     env = stage_env(run, stage, dirs[0])
@@ -87,13 +89,16 @@ def run_cjo(run: Broker, stage: str, processes: int, ends: Mapping[Partition, in
     for d, child in zip(dirs, children, strict=True):
         d.parent.mkdir(parents=True, exist_ok=True)
         child.start()
+    proc = children[0].proc
+    sampler = Sampler(proc.pid, run.tmp / f"{stage}.pyspy") if profile and proc else None
     try:
         timing = time_commits(run.bootstrap, env["CJO_APP_ID"], ends, children, budget_s,
                               marks=[env["CJO_TOPIC_TICKS"]])
     finally:
+        summary = sampler.stop() if sampler else None
         for child in children:
             child.stop()
-    return CjoRun(timing, dirs, env["CJO_APP_ID"], env)
+    return CjoRun(timing, dirs, env["CJO_APP_ID"], env, summary)
 
 
 def count_offers(bootstrap: str, stage: str, prefix: str) -> dict[str, int]:
