@@ -68,15 +68,26 @@ class EventTimeMerger(Generic[T]):
     def release(self, partition: int, caught_up: Status, now_ms: int) -> Iterator[T]:
         """Yield the records of ``partition`` that may be processed now, in merged order."""
         part = self._partitions.get(partition)
+        free = False  # every empty queue's topic is caught up: holds until another empties
         while part is not None and part.size:
-            if self._must_wait(part, caught_up, now_ms):
-                return
-            heads = [q[0] for q in part.queues.values() if q]
-            first = min(heads, key=lambda e: (e.event_time, e.rank))
-            queue = next(q for q in part.queues.values() if q and q[0] is first)
-            queue.popleft()
+            if not free:
+                if self._must_wait(part, caught_up, now_ms):
+                    return
+                free = self._all_caught_up(part, caught_up)
+            best: deque[_Entry[T]] | None = None
+            for queue in part.queues.values():
+                if queue and (best is None or (queue[0].event_time, queue[0].rank)
+                              < (best[0].event_time, best[0].rank)):
+                    best = queue
+            assert best is not None
+            first = best.popleft()
             part.size -= 1
+            if not best:
+                free = False
             yield first.item
+
+    def _all_caught_up(self, part: _Partition[T], caught_up: Status) -> bool:
+        return all(caught_up(t) is True for t in self._topics if not part.queues.get(t))
 
     def _must_wait(self, part: _Partition[T], caught_up: Status, now_ms: int) -> bool:
         statuses = {caught_up(t) for t in self._topics if not part.queues.get(t)}

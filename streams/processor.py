@@ -252,13 +252,14 @@ class Processor:
                         self._next_offset[tp] = position
 
     def _caught_up(self, partition: int) -> Status:
-        def caught_up(topic: str) -> bool | None:
+        """Per input topic of the partition: read to its end (None: unknown). Worked out once:
+        neither the ends nor what was taken change while a batch is decided."""
+        statuses: dict[str, bool | None] = {}
+        for topic in self._inputs.values():
             end = self._feed.highwater(topic, partition)
             nxt = self._next_offset.get(TP(topic, partition))
-            if end is None or nxt is None:
-                return None
-            return nxt >= end
-        return caught_up
+            statuses[topic] = None if end is None or nxt is None else nxt >= end
+        return statuses.get
 
     def _idle(self, partition: int) -> bool:
         """Nothing waits in the merge and every input topic of the partition is read to its end."""
