@@ -55,6 +55,20 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.kill()
 
+    def terminate(self) -> None:
+        """SIGTERM, without waiting: see ``wait_exit``."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+
+    def wait_exit(self, timeout_s: float) -> int | None:
+        """The exit status once the process has ended, None if it still runs after the wait."""
+        if self._proc is None:
+            return None
+        try:
+            return self._proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
     def kill(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()

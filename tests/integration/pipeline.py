@@ -3,7 +3,9 @@ the replay producer, and what the engine published read back from the topics."""
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from cjo.adapters.replay import ReplaySummary, replay
 from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.validate import default_catalogue
+from cjo.errors import CjoError
 from cjo.offline import read_log, run_offline
 from cjo.settings import load
 from cjo.summary import Summary
@@ -37,6 +40,7 @@ class Pipeline:
                              partitions=partitions, data_dir=workdir / "state", **settings)
         self.workdir = workdir
         self.worker: WorkerProcess | None = None
+        self.members: list[WorkerProcess] = []  # start_member: workers sharing the group
         self.end_offsets: dict[tuple[str, int], int] = {}
         create_topics(bootstrap, self.settings.topics.all(), partitions)
 
@@ -98,9 +102,49 @@ class Pipeline:
         records = read_all(self.settings.broker, list(self.topics.offers().values()))
         return [codec.decode(r.value)[1]["offer_id"] for r in records]
 
+    def start_member(self, name: str) -> WorkerProcess:
+        """One more worker in the group, with its own RocksDB directory (and a free web port)."""
+        env = {**worker_env(self.settings, log_level="INFO"),
+               "CJO_DATA_DIR": str(self.workdir / f"state-{name}"), "CJO_WEB_PORT": "0"}
+        member = WorkerProcess(env, self.workdir / f"{name}.log").start()
+        self.members.append(member)
+        return member
+
+    def committed(self) -> dict[tuple[str, int], int]:
+        """The group's committed offset of every input partition (-1: nothing committed)."""
+        return committed_offsets(self.settings.broker, self.settings.app_id,
+                                 list(self.topics.inputs().values()))
+
+    def wait_group(self, timeout_s: float) -> None:
+        """Wait until the group committed every input partition to its end offset, whichever
+        members are left; fails naming the partitions behind and every member's log tail."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            committed = self.committed()
+            behind = {tp: (committed.get(tp, -1), end) for tp, end in self.end_offsets.items()
+                      if committed.get(tp, -1) < end}
+            if not behind:
+                return
+            if time.monotonic() > deadline:
+                rows = "\n".join(f"  {t}[{p}]: committed {c}, end {e}"
+                                  for (t, p), (c, e) in sorted(behind.items()))
+                raise CjoError(f"the group did not commit every input to its end within "
+                               f"{timeout_s:.0f}s:\n{rows}\n{self.member_logs()}")
+            time.sleep(0.5)
+
+    def member_logs(self, lines: int = 25) -> str:
+        return "\n".join(f"--- {m.log_path} ({'alive' if m.alive else 'ended'}):\n"
+                         f"{m.log_tail(lines)}" for m in self.members)
+
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
+        for member in self.members:  # all asked at once, so a slow one costs its grace once
+            member.terminate()
+        deadline = time.monotonic() + 15.0
+        for member in self.members:
+            if member.wait_exit(max(0.1, deadline - time.monotonic())) is None:
+                member.kill()
 
 
 def reference_decisions(log: Path, catalogue: Catalogue | None = None,
@@ -109,3 +153,61 @@ def reference_decisions(log: Path, catalogue: Catalogue | None = None,
     merge and timers (``cjo.offline``), the oracle of the crash and determinism tests."""
     records, _bad = read_log(log)
     return run_offline(records, catalogue or default_catalogue(), partitions).decisions
+
+
+# --- what a worker's log says about its consumer group (aiokafka's and faust's own lines) ---
+
+ASSIGNED = "Setting newly assigned partitions"
+READY = "Worker ready"  # faust: recovery done and the streams resumed after an assignment
+# faust logs a set of partitions as a table: "| t1.events.usage | {1, 4} |", ranges as "0-2"
+_ROW = re.compile(r"^\|\s*(\S+)\s*\|\s*\{([^}]*)\}\s*\|", re.MULTILINE)
+
+
+def _partition_set(spec: str) -> set[int]:
+    parts: set[int] = set()
+    for item in filter(None, (i.strip() for i in spec.split(","))):
+        low, _, high = item.partition("-")
+        parts.update(range(int(low), int(high or low) + 1))
+    return parts
+
+
+def log_size(worker: WorkerProcess) -> int:
+    try:
+        return worker.log_path.stat().st_size
+    except OSError:
+        return 0
+
+
+def latest_assignment(worker: WorkerProcess, since: int = 0,
+                      topics: Iterable[str] | None = None) -> set[tuple[str, int]] | None:
+    """The partitions (of ``topics``) the worker was last given after byte ``since`` of its log,
+    once faust has resumed its streams on them; None while there is no such completed one."""
+    try:
+        with worker.log_path.open("rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
+    except OSError:
+        return None
+    at = text.rfind(ASSIGNED)
+    if at < 0 or READY not in text[at:]:
+        return None
+    table = text[at:text.find(" for group", at)]
+    wanted = None if topics is None else set(topics)
+    return {(t, p) for t, spec in _ROW.findall(table) for p in _partition_set(spec)
+            if wanted is None or t in wanted}
+
+
+def group_settled(members: Mapping[WorkerProcess, int], topics: Iterable[str],
+                  partitions: int) -> dict[WorkerProcess, set[tuple[str, int]]] | None:
+    """Each worker's assignment when every one of ``members`` (worker -> log offset to read
+    from) has been assigned and resumed since its offset, the assignments are disjoint and
+    together cover every partition of ``topics``, and none is empty; else None."""
+    topics = list(topics)
+    got = {w: latest_assignment(w, since, topics) for w, since in members.items()}
+    if any(a is None or not a for a in got.values()):
+        return None
+    every = [tp for a in got.values() for tp in a or ()]
+    whole = {(t, p) for t in topics for p in range(partitions)}
+    if len(every) != len(set(every)) or set(every) != whole:
+        return None
+    return {w: a or set() for w, a in got.items()}
