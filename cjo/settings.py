@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     rocksdb_block_cache_mb: int = Field(16, ge=1, description="block cache per table partition")
     rocksdb_write_buffer_mb: int = Field(
         8, ge=1, description="memtable size per table partition (two are kept at most)")
+    uvloop: bool = Field(True, description="run the worker's event loop on uvloop")
     standby_replicas: int = Field(
         0, ge=0, description="faust standby replicas of the state table on other workers "
         "(0: a new owner restores from the changelog; >0 only pays across hosts)")
