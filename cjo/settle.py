@@ -75,6 +75,8 @@ class Candidate:
 
 def settle(moments: list[tuple[Trigger, Moment]], state: SubscriberState, ctx: Context,
            result: Result) -> None:
+    if not moments:
+        return
     viable = [c for t, m in moments if (c := _evaluate(t, m, state, ctx, result)) is not None]
     marketing = sorted((c for c in viable if c.trigger.marketing),
                        key=lambda c: (-c.value, c.trigger.id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import Trigger, Venue
@@ -21,8 +21,7 @@ from cjo.triggers.moment import Moment
 Memory = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):
     """Something that happened, as count/sequence steps match it.
 
     ``name`` is the input stream (charging, location, usage, subscribers, responses) with the
@@ -36,9 +35,9 @@ class Fact:
     fields: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One input record applied to one subscriber's state."""
+class Observation(NamedTuple):
+    """One input record applied to one subscriber's state (a named tuple, like ``Fact``: made
+    for every record, and a tuple is made several times faster than a frozen dataclass)."""
 
     stream: str
     record: Mapping[str, Any]
