@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from faust.types import TP
@@ -37,6 +37,7 @@ from streams.publisher import DeadLetter, Publisher
 log = logs.get("cjo.processor")
 
 REPORT_EVERY_MS = 10_000
+STEP_RECORDS = 2_000  # records decided before they are published and stored
 
 
 class Feed(Protocol):
@@ -57,6 +58,15 @@ class Taken:
     stream: str
     record: dict[str, Any]
     ingested_at: int
+
+
+@dataclass(slots=True)
+class Step:
+    """What a run of records decided, published and stored together."""
+
+    out: Output = field(default_factory=Output)
+    done: list[tuple[TP, int]] = field(default_factory=list)  # the records it processed
+    records: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,19 +131,31 @@ class Processor:
         if dead:
             await self._publisher.dead_letters(dead)
             self._tracker.processed(dead_keys, ())
-        if epoch != self._epoch:
-            return  # revoked meanwhile (see ``forget``)
-        out, done = self._decide({tp.partition for tp in batch}, ticked, batch, now)
+        partitions = sorted({tp.partition for tp in batch})
+        while epoch == self._epoch:  # else revoked meanwhile (see ``forget``)
+            step = self._decide(partitions, now)
+            last = step.records < STEP_RECORDS
+            if last:
+                self._tick(ticked, batch, now, step)
+            if not await self._settle(step, epoch) or last:
+                break
+        self._report(now)
+
+    async def _settle(self, step: Step, epoch: int) -> bool:
+        """Publish what a step decided (awaited), then store its writes and send them to the
+        changelog; False if the partitions were revoked meanwhile (nothing is stored then:
+        the next owner decides these records again)."""
+        out = step.out
         await self._publisher.publish(out.offers, out.decisions, out.outcomes, out.examples)
         if epoch != self._epoch:
-            return  # revoked while publishing: the next owner decides these records again
+            return False
         self._log_offers(out)
         changed = {p: store.flush() for p, store in self._stores.items() if store.writes}
         send = self._feed.send_changelog
         writes = [await send(p, key, value) for p, kvs in changed.items() for key, value in kvs]
-        self._tracker.processed(done, writes)
+        self._tracker.processed(step.done, writes)
         self._tracker.advance()
-        self._report(now)
+        return True
 
     def forget(self, partitions: set[int] | None = None) -> None:
         """Partitions were revoked (None: all, the consumer went back to the committed offsets):
@@ -180,13 +202,13 @@ class Processor:
         if expected is not None:
             self._next_offset[tp] = expected
 
-    def _decide(self, partitions: set[int], ticked: set[int],
-                batch: Mapping[TP, Sequence[Any]], now: int
-                ) -> tuple[Output, list[tuple[TP, int]]]:
-        total = Output()
-        done: list[tuple[TP, int]] = []
+    def _decide(self, partitions: Sequence[int], now: int) -> Step:
+        """Up to ``STEP_RECORDS`` records the merge releases, through each partition's runner
+        (a step is published and stored before the next: the loop stays responsive and a
+        catch-up commits as it goes)."""
+        step = Step()
         shared = self.shared
-        for partition in sorted(partitions):
+        for partition in partitions:
             runner = self._runner(partition)
             store = self._stores[partition]
             for taken in self._merger.release(partition, self._caught_up(partition), now):
@@ -196,13 +218,22 @@ class Processor:
                 self.counts[taken.stream] += 1
                 if not out.writes:
                     self.counts["redelivered"] += 1
-                self._add(total, out, store)
-                done.append((taken.tp, taken.offset))
-            if partition in ticked:
-                self._add(total, runner.on_tick(now, self._idle(partition), shared), store)
-                tick_tp = TP(self._ticks, partition)
-                done.extend((tick_tp, r.offset) for r in batch.get(tick_tp, ()))
-        return total, done
+                self._add(step.out, out, store)
+                step.done.append((taken.tp, taken.offset))
+                step.records += 1
+                if step.records >= STEP_RECORDS:
+                    return step
+        return step
+
+    def _tick(self, ticked: set[int], batch: Mapping[TP, Sequence[Any]], now: int,
+              step: Step) -> None:
+        """Ticks: idle partitions advance on wall time (live mode), due timers fire."""
+        for partition in ticked:
+            runner = self._runner(partition)
+            self._add(step.out, runner.on_tick(now, self._idle(partition), self.shared),
+                      self._stores[partition])
+            tick_tp = TP(self._ticks, partition)
+            step.done.extend((tick_tp, r.offset) for r in batch.get(tick_tp, ()))
 
     def _add(self, total: Output, out: Output, store: BatchStore) -> None:
         total.offers.extend(out.offers)
