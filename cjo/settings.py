@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     rocksdb_block_cache_mb: int = Field(16, ge=1, description="block cache per table partition")
     rocksdb_write_buffer_mb: int = Field(
         8, ge=1, description="memtable size per table partition (two are kept at most)")
+    fetch_max_wait_ms: int = Field(
+        100, ge=1, le=30_000, description="longest wait of a fetch for new records (the "
+        "embedded broker answers only when it ends; Apache Kafka as soon as records arrive)")
     uvloop: bool = Field(True, description="run the worker's event loop on uvloop")
     standby_replicas: int = Field(
         0, ge=0, description="faust standby replicas of the state table on other workers "

@@ -54,9 +54,7 @@ class StartState:
     dnc_offset: int = 0
 
 
-def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
-    """``start``: the catalogue, models and do-not-contact list in force; the worker then
-    follows their topics (see ``streams.follower``)."""
+def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.BatchConsumer]:
     app = faust.App(
         settings.app_id,
         broker=_broker_url(settings.broker),
@@ -82,11 +80,15 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         broker_session_timeout=settings.session_timeout_s,
     )
     consumer = faust_pins.install_transport(app)
+    consumer.fetch_max_wait_ms = settings.fetch_max_wait_ms
     if settings.embedded_broker_workarounds:
         consumer.exact_highwaters = exact_offsets.reader(settings.broker)
-    raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
-           "value_serializer": "raw"}
-    topics = settings.topics
+    return app, consumer
+
+
+def _state_table(app: faust.App, settings: Settings) -> Any:
+    """One raw-bytes value per subscriber (and the timers, budgets and watermarks), in RocksDB
+    with bounded memory per partition, recoverable from its changelog topic."""
     mib = 1024 * 1024
     table: Any = app.Table(
         STATE_TABLE,
@@ -101,6 +103,17 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
     # faust derives a table's serializers from its types and falls back to json for bytes;
     # the store and the changelog are created lazily, so raw set here is what they use.
     table.key_serializer = table.value_serializer = "raw"
+    return table
+
+
+def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
+    """``start``: the catalogue, models and do-not-contact list in force; the worker then
+    follows their topics (see ``streams.follower``)."""
+    app, consumer = _new_app(settings, web_port)
+    raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+           "value_serializer": "raw"}
+    topics = settings.topics
+    table = _state_table(app, settings)
     publisher = Publisher(
         offers={c: app.topic(t, **raw) for c, t in topics.offers().items()},
         decisions=app.topic(topics["decisions"], **raw),

@@ -13,13 +13,14 @@
 - **State is read and written per partition without an event context**: ``partition_db`` is the
   partition's RocksDB (rocksdict) database; ``send_changelog`` the table's changelog write.
 - **Exact end offsets on the embedded broker** (``highwaters``; see ``exact_offsets``).
+- **The fetch wait** (``fetch_max_wait_ms``, hard-coded by faust) is a setting.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
@@ -48,11 +49,27 @@ class BatchHandler(Protocol):
         ...
 
 
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """faust's consumer thread, with the fetch wait of the ``BatchConsumer`` it serves."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # faust hard-codes 1500 ms; the embedded broker answers a waiting fetch only when the
+        # wait ends, new data or not (measured: p50 370 ms from produce to fetch at 1500,
+        # 34 ms at 100). Apache Kafka answers at once on new data either way.
+        consumer._fetch_max_wait_ms = cast(BatchConsumer, self.consumer).fetch_max_wait_ms
+        return consumer
+
+
 class BatchConsumer(faust_aiokafka.Consumer):
     """faust's aiokafka consumer; the topics a ``BatchHandler`` wants go to it a fetch at a time."""
 
     handler: BatchHandler | None = None
     exact_highwaters: Any = None  # async (topics) -> {(topic, partition): end}, or None
+    fetch_max_wait_ms: int = 100
+
+    def _new_consumer_thread(self) -> Any:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def _drain_messages(self, fetcher: Any) -> None:
         """Replaces faust's loop (``Consumer._drain_messages``); same stop and error handling."""

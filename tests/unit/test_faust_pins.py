@@ -41,6 +41,12 @@ PINS: dict[str, tuple[str, str]] = {
         "7c24f6511b2fcef7", "builds faust's message for the topics cjo leaves to faust"),
     "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread.highwaters": (
         "b49ed48ec1731816", "ListOffsets(latest), wrong on the embedded broker (exact_offsets)"),
+    "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread._create_worker_consumer": (
+        "c2701bfc3e6f6cad", "builds the aiokafka consumer with fetch_max_wait_ms=1500 "
+        "(cjo sets its own)"),
+    "aiokafka.consumer.consumer:AIOKafkaConsumer.__init__": (
+        "01506f316191f7c9", "keeps the fetch wait in _fetch_max_wait_ms until start() builds "
+        "the fetcher"),
     "faust.app.base:App._on_partitions_revoked": (
         "d5c895bbe57dc73a", "waits for tracked messages only with stream_wait_empty, then "
         "sends on_partitions_revoked (where the processor forgets) before the group rejoins"),
@@ -124,3 +130,15 @@ def test_a_seek_back_makes_the_handler_forget() -> None:
     consumer.perform_seek = no_seek
     asyncio.run(consumer._seek_back())
     assert handler.forgotten == [None]
+
+
+def test_the_fetch_wait_is_cjo_s() -> None:
+    app = faust.App("pins-test-3", broker="kafka://127.0.0.1:1")
+    consumer = faust_pins.install_transport(app)
+    consumer.fetch_max_wait_ms = 77
+
+    async def build() -> int:
+        worker_consumer = consumer._thread._create_worker_consumer(app.transport)
+        return int(worker_consumer._fetch_max_wait_ms)
+
+    assert asyncio.run(build()) == 77
