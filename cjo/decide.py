@@ -20,6 +20,7 @@ from cjo.triggers.facts import facts
 from cjo.triggers.kinds import KINDS
 from cjo.triggers.kinds.base import Detection, Observation
 from cjo.triggers.moment import Moment
+from cjo.triggers.plan import plan
 
 __all__ = ["Context", "Result", "decide", "fire", "new_state"]
 
@@ -42,11 +43,11 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
     detected: list[Moment] = []
     fresh: list[tuple[Trigger, Moment]] = []
     obs = Observation(stream, record, state, after, seen)
-    for trigger in ctx.catalogue.reacting_to(stream):
-        if trigger.kind == "deadline":
+    venues = ctx.catalogue.venues
+    for trigger, on_event, sees_moments in plan(ctx.catalogue, stream):
+        if sees_moments:
             obs = Observation(stream, record, state, after, obs.facts, tuple(detected))
-        detection = KINDS[trigger.kind].on_event(
-            trigger, obs, after.memory.get(trigger.id, {}), ctx.catalogue.venues)
+        detection = on_event(trigger, obs, after.memory.get(trigger.id, {}), venues)
         if detection.moments or detection.timers or detection.memory is not None:
             detected.extend(detection.moments)
             fresh.extend(_take(detection, trigger, after, result))

@@ -10,35 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from cjo.catalogue.model import PolicyDef, Trigger, Venue
 from cjo.errors import CatalogueError, CatalogueRejected
 
 PAYLOAD_FORMAT = "cjo.catalogue/1"
-
-# The input streams whose records can change what a kind looks at (None: any, e.g. count and
-# sequence match facts of every stream). Skipping the others is only a saving, never a change of
-# result.
-KIND_STREAMS: dict[str, frozenset[str] | None] = {
-    "transition": frozenset({"charging", "location", "usage"}),
-    "threshold": frozenset({"charging"}),
-    "geofence": frozenset({"location"}),
-    "deadline": frozenset({"subscribers"}),
-    "count": None,
-    "sequence": None,
-}
-
-
-def reacts_to(trigger: Trigger, stream: str) -> bool:
-    """Whether a record of ``stream`` can concern ``trigger`` (see ``KIND_STREAMS``)."""
-    if trigger.kind == "deadline" and getattr(trigger.params, "anchor", None) == "moment":
-        return True  # anchored on another trigger's moment, which any record may bring
-    streams = KIND_STREAMS[trigger.kind]
-    return streams is None or stream in streams
+T = TypeVar("T")
 
 
 def digest_of(sources: Sequence[tuple[str, str]]) -> str:
@@ -82,17 +63,17 @@ class Catalogue:
         the moments of the same record)."""
         return tuple(sorted(self._enabled, key=lambda t: t.kind == "deadline"))
 
-    def reacting_to(self, stream: str) -> tuple[Trigger, ...]:
-        """``evaluation_order`` without the triggers a record of ``stream`` cannot concern,
-        worked out once per stream."""
-        plan = self._reacting.get(stream)
-        if plan is None:
-            plan = tuple(t for t in self.evaluation_order if reacts_to(t, stream))
-            self._reacting[stream] = plan
-        return plan
+    def memo(self, key: Hashable, build: Callable[[Catalogue], T]) -> T:
+        """``build(self)``, worked out on the first call with ``key`` and kept with the
+        catalogue (which never changes): what the domain derives from it once, not per record."""
+        try:
+            return cast(T, self._memo[key])
+        except KeyError:
+            value = self._memo[key] = build(self)
+            return value
 
     @cached_property
-    def _reacting(self) -> dict[str, tuple[Trigger, ...]]:
+    def _memo(self) -> dict[Hashable, object]:
         return {}
 
     @cached_property

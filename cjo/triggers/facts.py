@@ -27,6 +27,13 @@ from cjo.triggers.kinds.base import Fact
 TRIAL_STARTED = "trial_started"
 TOPUP = "topup"
 BUNDLE_PURCHASED = "bundle_purchased"
+_DERIVED = {"subscribers": frozenset({TRIAL_STARTED}),
+            "charging": frozenset({TOPUP, BUNDLE_PURCHASED})}
+
+
+def names_of(stream: str) -> frozenset[str]:
+    """The names of the facts a record of ``stream`` may give: its own and those derived."""
+    return frozenset({stream}) | _DERIVED.get(stream, frozenset())
 
 
 def facts(stream: str, record: Mapping[str, Any], before: SubscriberState,

@@ -1,0 +1,57 @@
+"""The triggers a record runs (cjo.triggers.plan): skipping the others never changes a result."""
+
+import io
+
+from cjo import codec
+from cjo.catalogue.validate import default_catalogue
+from cjo.decide import new_state
+from cjo.errors import InvalidRecord
+from cjo.sim import simulate, write_log
+from cjo.state import Position, SubscriberState, apply_record
+from cjo.triggers.facts import facts, names_of
+from cjo.triggers.plan import plan, reacts_to
+from tests.unit.factories import trigger
+
+
+def test_every_fact_of_a_simulated_day_is_named_as_its_stream_may_name_it() -> None:
+    log = io.StringIO()
+    write_log(simulate(40, 1, seed=3), log)
+    states: dict[str, SubscriberState] = {}
+    seen: set[str] = set()
+    for line in log.getvalue().splitlines():
+        try:
+            rec = codec.parse_log_line(line)
+        except InvalidRecord:
+            continue
+        imsi = rec.value["imsi"]
+        before = states.get(imsi) or new_state(imsi)
+        after = apply_record(before, rec.stream, rec.value, Position(rec.stream))
+        assert after is not None
+        for fact in facts(rec.stream, rec.value, before, after):
+            assert fact.name in names_of(rec.stream)
+            seen.add(fact.name)
+        states[imsi] = after
+    assert {"trial_started", "bundle_purchased"} <= seen
+
+
+def test_count_and_sequence_run_only_on_streams_that_may_give_their_facts() -> None:
+    dropped = trigger("count", {"match": {"event": "usage", "where": {"dropped": True}},
+                                "count": 3, "within": "1h"})
+    assert [s for s in ("usage", "charging", "location") if reacts_to(dropped, s)] == ["usage"]
+    topups = trigger("sequence", {"steps": [{"event": "topup"}, {"event": "trial_started"}],
+                                  "within": "7d"})
+    assert [s for s in ("usage", "charging", "subscribers") if reacts_to(topups, s)] == [
+        "charging", "subscribers"]
+
+
+def test_plans_keep_the_evaluation_order_and_are_worked_out_once() -> None:
+    catalogue = default_catalogue()
+    for stream in ("charging", "location", "usage", "subscribers", "responses"):
+        steps = plan(catalogue, stream)
+        assert plan(catalogue, stream) is steps
+        order = [t.id for t in catalogue.evaluation_order]
+        ids = [s.trigger.id for s in steps]
+        assert ids == [i for i in order if i in ids]
+        assert all(s.sees_moments == (s.trigger.kind == "deadline") for s in steps)
+    assert {s.trigger.kind for s in plan(catalogue, "location")} == {
+        "geofence", "transition"}
