@@ -117,13 +117,23 @@ class BatchConsumer(faust_aiokafka.Consumer):
             await handler.on_batch(ours)
 
     async def _deliver_to_streams(self, tp: TP, batch: Sequence[Any]) -> None:
-        """faust's own per-message delivery (other agents' topics), as in its drain loop."""
+        """faust's own per-message delivery (changelogs in recovery, other agents' topics).
+        faust wraps every delivery in ``wait_first`` (four tasks, ~24 us a message) so that a
+        rebalance can abandon one blocked in flow control; a delivery that starts while the
+        flow is on cannot block there (flow control is the conductor's first wait), so only
+        one that starts while it is suspended gets the wrapper."""
+        callback = self.callback
         for record in batch:
+            if not self.flow_active:
+                return  # a rebalance began: faust seeks back and delivers these again
             r_offset = self._read_offset[tp]
             if r_offset is not None and record.offset < r_offset:
                 continue
             message = self._to_message(tp, record)
-            await self.wait_first(self.callback(message), self.suspend_flow.wait())
+            if self.suspend_flow.is_set() or not self.app.flow_control.is_active():
+                await self.wait_first(callback(message), self.suspend_flow.wait())
+            else:
+                await callback(message)
             self._read_offset[tp] = record.offset
 
     def _filter_tps_with_pending_acks(self, topics: Any = None) -> Iterator[TP]:

@@ -47,6 +47,11 @@ PINS: dict[str, tuple[str, str]] = {
     "aiokafka.consumer.consumer:AIOKafkaConsumer.__init__": (
         "01506f316191f7c9", "keeps the fetch wait in _fetch_max_wait_ms until start() builds "
         "the fetcher"),
+    "faust.transport.conductor:ConductorCompiler.build": (
+        "837cf521368c1ee4", "on_message's first wait is flow control, so a delivery begun "
+        "with the flow on needs no wait_first"),
+    "mode.utils.queues:FlowControlEvent.acquire": (
+        "ed0208e866e64d0b", "waits only while suspended"),
     "faust.app.base:App._on_partitions_revoked": (
         "d5c895bbe57dc73a", "waits for tracked messages only with stream_wait_empty, then "
         "sends on_partitions_revoked (where the processor forgets) before the group rejoins"),
