@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Hashable, Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Delivery(Protocol):
@@ -87,6 +87,10 @@ class OffsetTracker:
         if tp is not None:
             return len(self._taken.get(tp, ()))
         return sum(len(e) for e in self._taken.values())
+
+    def topic_partitions(self) -> list[Any]:
+        """Every topic-partition with records taken or committable."""
+        return [*{*self._taken, *self._committable}]
 
     def forget(self, keep: Iterable[Hashable] = ()) -> int:
         """Drop every partition but ``keep`` (revoked: their next owner reads them again)."""

@@ -164,9 +164,10 @@ class Processor:
         gone = set(self._runners) | {tp.partition for tp in self._next_offset}
         gone = gone if partitions is None else gone & partitions
         dropped = sum(len(self._merger.drop(p)) for p in gone)
-        keep = [tp for tp in self._next_offset if tp.partition not in gone]
-        dropped += self._tracker.forget(keep)
-        self._next_offset = {tp: o for tp, o in self._next_offset.items() if tp in keep}
+        dropped += self._tracker.forget(
+            [tp for tp in self._tracker.topic_partitions() if tp.partition not in gone])
+        self._next_offset = {tp: o for tp, o in self._next_offset.items()
+                             if tp.partition not in gone}
         self._runners = {p: r for p, r in self._runners.items() if p not in gone}
         self._stores = {p: s for p, s in self._stores.items() if p not in gone}
         log.info("partitions_revoked", partitions=sorted(gone), dropped=dropped)
