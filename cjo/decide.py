@@ -39,7 +39,8 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
     result = Result(state=after)
     _forget_removed_triggers(after, ctx.catalogue)
     seen = facts(stream, record, state, after)
-    result.examples.extend(feedback.observe(stream, record, seen, after, ctx.catalogue))
+    if after.pending:  # offers waiting for a response or a conversion
+        result.examples.extend(feedback.observe(stream, record, seen, after, ctx.catalogue))
     detected: list[Moment] = []
     fresh: list[tuple[Trigger, Moment]] = []
     obs = Observation(stream, record, state, after, seen)

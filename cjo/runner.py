@@ -70,6 +70,7 @@ class PartitionRunner:
         self._partitions = partitions
         self.watermark = watermark
         self._stored_wm = -1
+        self._bound_of, self._bound = -1, due_bound(-1)
         raw = store.get(watermark_key(partition))
         if raw:
             self._stored_wm = int(raw)
@@ -106,7 +107,7 @@ class PartitionRunner:
         return out
 
     def _fire_due(self, out: Output, shared: Shared, ingested_at: int) -> None:
-        bound = due_bound(self.watermark.value())
+        bound = self._due_bound()
         while out.fired < MAX_TIMERS_PER_STEP:
             keys = self._due(out, bound)
             if not keys:
@@ -119,6 +120,13 @@ class PartitionRunner:
                 result = fire(timer, self._state(out, timer.imsi),
                               self._context(out, shared, now, ingested_at))
                 self._collect(out, result)
+
+    def _due_bound(self) -> bytes:
+        """``due_bound`` of the watermark, made again only when the watermark moved."""
+        value = self.watermark.value()
+        if value != self._bound_of:
+            self._bound_of, self._bound = value, due_bound(value)
+        return self._bound
 
     def _due(self, out: Output, bound: bytes) -> list[bytes]:
         limit = MAX_TIMERS_PER_STEP - out.fired

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from cjo.catalogue.attributes import COMMON
 from cjo.catalogue.catalogue import Catalogue
@@ -40,8 +40,9 @@ class Budget(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
+    """What a decision is made with (a named tuple: one is made per record)."""
+
     catalogue: Catalogue
     # When the engine acts (epoch ms): what max_delay and quiet hours are measured against.
     # None (replays): the newest event time of the subscriber's own records, so lateness in a
