@@ -45,7 +45,7 @@ class _Partition(Generic[T]):
 
 class EventTimeMerger(Generic[T]):
     def __init__(self, topics: Mapping[str, int], max_idle_ms: int = 5_000,
-                 max_buffered: int = 50_000) -> None:
+                 max_buffered: int = 20_000) -> None:
         """``topics``: every input topic -> its stream rank."""
         self._topics = dict(topics)
         self._max_idle_ms = max_idle_ms

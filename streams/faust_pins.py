@@ -13,7 +13,8 @@
 - **State is read and written per partition without an event context**: ``partition_db`` is the
   partition's RocksDB (rocksdict) database; ``send_changelog`` the table's changelog write.
 - **Exact end offsets on the embedded broker** (``highwaters``; see ``exact_offsets``).
-- **The fetch wait** (``fetch_max_wait_ms``, hard-coded by faust) is a setting.
+- **The fetch wait and size** (``fetch_max_wait_ms``, hard-coded by faust, and
+  ``fetch_max_bytes``) are cjo's.
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # faust hard-codes 1500 ms; the embedded broker answers a waiting fetch only when the
         # wait ends, new data or not (measured: p50 370 ms from produce to fetch at 1500,
         # 34 ms at 100). Apache Kafka answers at once on new data either way.
-        consumer._fetch_max_wait_ms = cast(BatchConsumer, self.consumer).fetch_max_wait_ms
+        batch_consumer = cast(BatchConsumer, self.consumer)
+        consumer._fetch_max_wait_ms = batch_consumer.fetch_max_wait_ms
+        # aiokafka asks for up to 50 MB a fetch; the embedded broker fills a response from one
+        # partition at a time, so the event-time merge held whole topics while another topic
+        # of the same partition waited for its turn (a few MB per fetch keeps that bounded)
+        consumer._fetch_max_bytes = batch_consumer.fetch_max_bytes
         return consumer
 
 
@@ -67,6 +73,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
     handler: BatchHandler | None = None
     exact_highwaters: Any = None  # async (topics) -> {(topic, partition): end}, or None
     fetch_max_wait_ms: int = 100
+    fetch_max_bytes: int = 4 * 1024 * 1024
 
     def _new_consumer_thread(self) -> Any:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)

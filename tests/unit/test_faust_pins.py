@@ -45,8 +45,8 @@ PINS: dict[str, tuple[str, str]] = {
         "c2701bfc3e6f6cad", "builds the aiokafka consumer with fetch_max_wait_ms=1500 "
         "(cjo sets its own)"),
     "aiokafka.consumer.consumer:AIOKafkaConsumer.__init__": (
-        "01506f316191f7c9", "keeps the fetch wait in _fetch_max_wait_ms until start() builds "
-        "the fetcher"),
+        "01506f316191f7c9", "keeps the fetch wait and size in _fetch_max_wait_ms and "
+        "_fetch_max_bytes until start() builds the fetcher"),
     "faust.transport.conductor:ConductorCompiler.build": (
         "837cf521368c1ee4", "on_message's first wait is flow control, so a delivery begun "
         "with the flow on needs no wait_first"),
@@ -140,10 +140,10 @@ def test_a_seek_back_makes_the_handler_forget() -> None:
 def test_the_fetch_wait_is_cjo_s() -> None:
     app = faust.App("pins-test-3", broker="kafka://127.0.0.1:1")
     consumer = faust_pins.install_transport(app)
-    consumer.fetch_max_wait_ms = 77
+    consumer.fetch_max_wait_ms, consumer.fetch_max_bytes = 77, 1_234_567
 
-    async def build() -> int:
+    async def build() -> tuple[int, int]:
         worker_consumer = consumer._thread._create_worker_consumer(app.transport)
-        return int(worker_consumer._fetch_max_wait_ms)
+        return int(worker_consumer._fetch_max_wait_ms), int(worker_consumer._fetch_max_bytes)
 
-    assert asyncio.run(build()) == 77
+    assert asyncio.run(build()) == (77, 1_234_567)
