@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from time import monotonic
 from typing import Any, Protocol, cast
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -112,12 +113,15 @@ class BatchConsumer(faust_aiokafka.Consumer):
     async def _deliver(self, records: Mapping[TP, Sequence[Any]], active: Any) -> None:
         handler = self.handler
         ours: dict[TP, Sequence[Any]] = {}
+        now = monotonic()
         for tp, batch in records.items():
             if active is not None and tp not in active and tp not in self._buffered_partitions:
                 continue
             if handler is not None and handler.wants(tp.topic):
                 ours[tp] = batch
                 self._read_offset[tp] = batch[-1].offset
+                # faust's livelock check reads when a stream last took a record of the TP
+                self.app.monitor.stream_inbound_time[tp] = now
             else:
                 await self._deliver_to_streams(tp, batch)
         if ours and handler is not None:

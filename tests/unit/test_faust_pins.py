@@ -52,6 +52,9 @@ PINS: dict[str, tuple[str, str]] = {
         "with the flow on needs no wait_first"),
     "mode.utils.queues:FlowControlEvent.acquire": (
         "ed0208e866e64d0b", "waits only while suspended"),
+    "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread.verify_event_path": (
+        "b983e7735f647cb3", "logs a stalled stream unless monitor.stream_inbound_time[tp] "
+        "moves (the batch consumer sets it)"),
     "faust.app.base:App._on_partitions_revoked": (
         "d5c895bbe57dc73a", "waits for tracked messages only with stream_wait_empty, then "
         "sends on_partitions_revoked (where the processor forgets) before the group rejoins"),
