@@ -6,6 +6,14 @@ workers SIGKILLed, a third worker started beside two, one of three sent SIGTERM 
 once). The embedded broker does not fence a member that lost its partitions (its late commit is
 accepted), so nothing here leans on fencing: the end state is compared with the oracle.
 Each scenario runs twice: a pass that depends on luck should show up as a failure.
+
+Seen here (embedded broker, two cores): the group settles 10-13 s after a SIGKILL (the session
+timeout, then the broker holds the join for half of it), 6-10 s after a worker asks to join, and
+12-14 s after a SIGTERM although the worker exits within 2-4 s: a member still in its first
+generation never sends LeaveGroup (the embedded broker numbers the first generation 0, and
+aiokafka leaves only when the generation is > 0), so the group waits for its session timeout.
+On a mismatch the failure lists each differing decision in full, with when the engine ingested it
+relative to the change: one decided before the change is not the rebalance's doing.
 """
 
 from __future__ import annotations
@@ -159,7 +167,8 @@ def replay_until_mid_stream(pipeline: Pipeline, oracle: Oracle) -> threading.Thr
     return replaying
 
 
-def finish_and_compare(pipeline: Pipeline, oracle: Oracle, replaying: threading.Thread) -> None:
+def finish_and_compare(pipeline: Pipeline, oracle: Oracle, replaying: threading.Thread,
+                       change_at_ms: int) -> None:
     replaying.join(REPLAY_S + 60)
     assert not replaying.is_alive(), "the replay did not end"
     assert sum(pipeline.end_offsets.values()) == oracle.records, "the replay lost records"
@@ -171,27 +180,38 @@ def finish_and_compare(pipeline: Pipeline, oracle: Oracle, replaying: threading.
     repeated = len(decisions) - len(set(decisions))
     print(f"offers {len(on_channels)} ({len(set(on_channels))} ids, {resent} re-sent), "
           f"decisions {len(decisions)} ({repeated} repeated)")
+    differ = differences(records, oracle, change_at_ms)
     # nothing lost, nothing extra: a re-send carries the same id (at-least-once)
     missing, extra = oracle.sent - set(on_channels), set(on_channels) - oracle.sent
     assert not missing and not extra, f"offers missing {sorted(missing)[:5]} ({len(missing)}), " \
-        f"not the oracle's {sorted(extra)[:5]} ({len(extra)})"
+        f"not the oracle's {sorted(extra)[:5]} ({len(extra)})\n{differ}"
+    assert not differ, differ
+    assert set(decisions) == oracle.decisions
+    # re-sends only for what was in flight at the change: a few, never a replay of the log
+    assert resent <= len(oracle.sent) // 10, f"{resent} offers re-sent"
+    assert repeated <= len(oracle.decisions) // 10, f"{repeated} decisions repeated"
+
+
+def differences(records: list[dict[str, Any]], oracle: Oracle, change_at_ms: int) -> str:
+    """Every offer whose decisions differ from the oracle's, each decision in full; for the
+    engine's, when it was ingested relative to the change (before it: not the rebalance's doing)."""
     got: dict[str, set[Decision]] = defaultdict(set)
-    for d in decisions:
-        got[d[0]].add(d)
+    for d in records:
+        got[d["offer_id"]].add((d["offer_id"], d["outcome"], d.get("channel")))
     want: dict[str, set[Decision]] = defaultdict(set)
     for d in oracle.decisions:
         want[d[0]].add(d)
-    differ = {o: (sorted(got[o], key=str), sorted(want[o], key=str))
-              for o in got.keys() | want.keys() if got[o] != want[o]}
-    details = [f"{where}: {WHAT.format_map(defaultdict(lambda: None, d))}"
-               for where, ds in (("got", records), ("oracle", oracle.whole))
-               for d in ds if d["offer_id"] in differ]
-    assert not differ, f"{len(differ)} offers decided otherwise (got, oracle): " \
-        f"{list(differ.items())[:5]}\n" + "\n".join(details)
-    assert set(decisions) == oracle.decisions
-    # re-sends only for what was in flight at the change: a few, never a replay of the log
-    assert resent <= len(oracle.sent) // 4, f"{resent} offers re-sent"
-    assert repeated <= len(oracle.decisions) // 4, f"{repeated} decisions repeated"
+    differ = {o for o in got.keys() | want.keys() if got[o] != want[o]}
+    if not differ:
+        return ""
+    lines = [f"{len(differ)} offers decided otherwise than the oracle:"]
+    for where, ds in (("engine", records), ("oracle", oracle.whole)):
+        for d in ds:
+            if d["offer_id"] in differ:
+                when = (f", ingested {(d['ingested_at'] - change_at_ms) / 1000:+.1f}s from the "
+                        "change" if where == "engine" else "")
+                lines.append(f"  {where}: {WHAT.format_map(defaultdict(lambda: None, d))}{when}")
+    return "\n".join(lines)
 
 
 @pytest.mark.parametrize("run", range(2))
@@ -212,13 +232,13 @@ def test_a_rebalance_mid_stream(broker: EmbeddedBroker, unique_prefix: str, tmp_
                                          {}, time.monotonic(), 120.0)
         watch.start()
         replaying = replay_until_mid_stream(pipeline, oracle)
-        marks, t0 = group.marks(), time.monotonic()
+        marks, t0, change_at_ms = group.marks(), time.monotonic(), int(time.time() * 1000)
         if change == "join":
             joining = group.start("c")
             # from its join request on: its start-up (imports, control topics) is not the group's
             wait_for("the new worker asking to join", lambda: JOINING in joining.log_path.read_text(
                 errors="replace"), 90.0, pipeline)
-            t0 = time.monotonic()
+            t0, change_at_ms = time.monotonic(), int(time.time() * 1000)
         else:
             leaving = group.live.pop(1)
             moved = partitions_of(assigned[leaving])
@@ -245,7 +265,7 @@ def test_a_rebalance_mid_stream(broker: EmbeddedBroker, unique_prefix: str, tmp_
               f"{[sorted(partitions_of(a)) for a in after.values()]}")
         assert took <= REBALANCE_LIMIT_S, f"the rebalance took {took:.1f}s"
         assert resumed_s <= REBALANCE_LIMIT_S + 2, f"moved partitions idle {resumed_s:.1f}s"
-        finish_and_compare(pipeline, oracle, replaying)
+        finish_and_compare(pipeline, oracle, replaying, change_at_ms)
         assert all(w.alive for w in group.live), "a worker died"
     finally:
         watch.halt.set()
