@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -138,9 +138,11 @@ class Timing:
 
 def time_commits(bootstrap: str, group: str, ends: Mapping[Partition, int],
                  children: Sequence[Child], budget_s: float, stall_s: float = 90.0,
-                 marks: Sequence[str] = ()) -> Timing:
+                 marks: Sequence[str] = (), on_start: Callable[[], object] | None = None
+                 ) -> Timing:
     """Wait until ``group`` committed every partition of ``ends`` to its end; see the module
-    docstring. Raises StageTimeout or StageFailed."""
+    docstring; ``on_start`` is called once the start is seen. Raises StageTimeout or
+    StageFailed."""
     topics = sorted({t for t, _ in ends})
     total = sum(ends.values())
     begun = time.time()
@@ -160,6 +162,8 @@ def time_commits(bootstrap: str, group: str, ends: Mapping[Partition, int],
             ready = [t for t in (c.ready_at() for c in children) if t is not None]
             if ready or progress > 0:
                 first, idle = min(ready) if ready else now, rss
+                if on_start is not None:
+                    on_start()
         if progress > best:
             best, best_at = progress, now
         dead = [c for c in children if not c.alive]

@@ -48,7 +48,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                                      description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, help="default 100,000 (--quick 20,000)")
     parser.add_argument("--events", type=int, help="network events after the profiles; "
-                        "default 300,000 (--quick 40,000)")
+                        "default 200,000 (--quick 40,000)")
     parser.add_argument("--days", type=int, default=1, help="days of event time they span")
     parser.add_argument("--quick", action="store_true", help="a small run, about 2 minutes")
     parser.add_argument("--partitions", type=int, default=8)
@@ -66,7 +66,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="keep the temporary directory (worker logs, data dirs)")
     args = parser.parse_args(argv)
     args.subscribers = args.subscribers or (20_000 if args.quick else 100_000)
-    args.events = args.events or (40_000 if args.quick else 300_000)
+    args.events = args.events or (40_000 if args.quick else 200_000)
     args.latency_seconds = args.latency_seconds or (15.0 if args.quick else 60.0)
     return args
 
@@ -172,10 +172,10 @@ def latency_rows(results: Results, run: stages.Broker, events: EventSet,
 
 
 def profile_text(profile: dict[str, Any]) -> str:
-    lines = [f"py-spy, worker of row 3: {profile['samples']:,} busy samples; "
-             "% on the stack / % as the leaf"]
+    lines = [f"py-spy, worker of row 3 from its Ready line: {profile['samples']:,} busy "
+             "samples; cjo's own functions, % of samples on the stack / % as the leaf:"]
     lines += [f"  {inc:5.1f}  {leaf:5.1f}  {name}" for name, inc, leaf in profile["top"]]
-    lines.append("by itself (leaf):")
+    lines.append("where the time is spent (leaf functions, any code):")
     lines += [f"  {leaf:5.1f}  {name}" for name, leaf in profile["leaves"]]
     return "\n".join(lines)
 

@@ -17,16 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RATE_HZ = 100
+_ENTRY_FILES = ("__main__.py", "cli.py", "worker.py")  # wrappers on every stack: no news
 
 
 @dataclass
 class Profile:
     samples: int = 0
-    inclusive: Counter[str] = field(default_factory=Counter)
+    inclusive: Counter[str] = field(default_factory=Counter)  # cjo's own functions only
     leaf: Counter[str] = field(default_factory=Counter)
 
     def top(self, n: int = 12) -> list[tuple[str, float, float]]:
-        """(function, % of samples on the stack, % as the leaf), by inclusive share."""
+        """(cjo function, % of samples on the stack, % as the leaf), by inclusive share."""
         if not self.samples:
             return []
         return [(name, 100 * count / self.samples, 100 * self.leaf[name] / self.samples)
@@ -38,13 +39,18 @@ class Profile:
         return [(name, 100 * c / self.samples) for name, c in self.leaf.most_common(n)]
 
 
-def _function(frame: str) -> str:
-    """``name (path/to/module.py:123)`` -> ``name (module.py)``."""
+def _function(frame: str) -> tuple[str, bool]:
+    """``name (/path/to/pkg/module.py:123)`` -> (``name (pkg/module.py)``, is it cjo's own code:
+    not from site-packages nor the standard library)."""
     name, _, where = frame.partition(" (")
-    return f"{name} ({Path(where.split(':')[0]).name})" if where else name
+    path = Path(where.rsplit(":", 1)[0])
+    folders = path.parts[:-1]
+    own = ("site-packages" not in folders and ("cjo" in folders or "streams" in folders)
+           and name != "<module>" and path.name not in _ENTRY_FILES)
+    return (f"{name} ({path.parent.name}/{path.name})" if where else name), own
 
 
-def summarise(collapsed: str, skip: tuple[str, ...] = ("<module>", "run", "_run")) -> Profile:
+def summarise(collapsed: str) -> Profile:
     """Collapsed stacks -> a Profile. py-spy leaves idle threads out (no ``--idle``), so the
     shares are of the samples where a thread of the worker was busy."""
     profile = Profile()
@@ -54,12 +60,11 @@ def summarise(collapsed: str, skip: tuple[str, ...] = ("<module>", "run", "_run"
             continue
         count = int(count_text)
         frames = [_function(f) for f in stack.split(";") if f]
-        frames = [f for f in frames if f.split(" ")[0] not in skip] or frames
         profile.samples += count
-        for name in set(frames):
+        for name in {name for name, own in frames if own}:
             profile.inclusive[name] += count
         if frames:
-            profile.leaf[frames[-1]] += count
+            profile.leaf[frames[-1][0]] += count
     return profile
 
 

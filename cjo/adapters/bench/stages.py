@@ -89,13 +89,17 @@ def run_cjo(run: Broker, stage: str, processes: int, ends: Mapping[Partition, in
     for d, child in zip(dirs, children, strict=True):
         d.parent.mkdir(parents=True, exist_ok=True)
         child.start()
-    proc = children[0].proc
-    sampler = Sampler(proc.pid, run.tmp / f"{stage}.pyspy") if profile and proc else None
+    samplers: list[Sampler] = []
+
+    def sample() -> None:  # from the start mark: start-up and imports left out
+        if profile and children[0].proc is not None:
+            samplers.append(Sampler(children[0].proc.pid, run.tmp / f"{stage}.pyspy"))
+
     try:
         timing = time_commits(run.bootstrap, env["CJO_APP_ID"], ends, children, budget_s,
-                              marks=[env["CJO_TOPIC_TICKS"]])
+                              marks=[env["CJO_TOPIC_TICKS"]], on_start=sample)
     finally:
-        summary = sampler.stop() if sampler else None
+        summary = samplers[0].stop() if samplers else None
         for child in children:
             child.stop()
     return CjoRun(timing, dirs, env["CJO_APP_ID"], env, summary)
