@@ -20,6 +20,7 @@ from fastavro.schema import parse_schema, to_parsing_canonical_form
 
 from cjo.errors import DecodeError
 
+from .checks import Check
 from .normalise import checker, normalise
 from .schemas import (
     fingerprint,
@@ -41,11 +42,12 @@ class _Reading:
     name: str  # our record's short name
     writer: dict[str, Any]  # the schema the bytes were written with (logical types stripped)
     reader: dict[str, Any] | None  # ours, when it differs from the writer's
+    check: Check  # our record's semantic checks
 
 
 @cache
 def _readings() -> dict[bytes, _Reading]:
-    return {fingerprint(n): _Reading(n, wire_schema(n), None) for n in record_names()}
+    return {fingerprint(n): _Reading(n, wire_schema(n), None, checker(n)) for n in record_names()}
 
 
 @cache
@@ -100,7 +102,7 @@ def decode(data: bytes, expected: str | None = None) -> tuple[str, dict[str, Any
         raise DecodeError("", reason) from error
     if stream.tell() != len(data):
         raise DecodeError("", f"{len(data) - stream.tell()} bytes left after the {reading.name}")
-    checker(reading.name)(record)
+    reading.check(record)
     return reading.name, record
 
 
@@ -123,5 +125,5 @@ def register_writer_schema(writer_schema: Mapping[str, Any] | str) -> str:
     readings = _readings()
     key = fingerprint_of(to_parsing_canonical_form(parsed))
     if key not in readings:
-        readings[key] = _Reading(name, parsed, wire_schema(name))
+        readings[key] = _Reading(name, parsed, wire_schema(name), checker(name))
     return name

@@ -39,16 +39,14 @@ class Sequence(EventKind):
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
         params = _params(trigger)
-        if not any(fact.name in params.events for fact in obs.facts):
+        hits = [(fact, wanted) for fact in obs.facts if (wanted := _wanted(params, fact))]
+        if not hits:
             return NOTHING
         positions = params.positions
         stages: list[list[Partial]] = memory.get("stages") or [[] for _ in positions[:-1]]
         newest: int = memory.get("newest", -1)
         found = Detection()
-        for fact in obs.facts:
-            wanted = [p for p, step in enumerate(positions) if fact_rules.matches(step, fact)]
-            if not wanted:
-                continue
+        for fact, wanted in hits:
             newest = max(newest, fact.at)
             stages, done = _advance(stages, wanted, fact, params.within, len(positions))
             stages = [[q for q in front if q[0] >= newest - params.within] for front in stages]
@@ -65,6 +63,13 @@ class Sequence(EventKind):
 def _params(trigger: Trigger) -> SequenceParams:
     assert isinstance(trigger.params, SequenceParams)
     return trigger.params
+
+
+def _wanted(params: SequenceParams, fact: Fact) -> list[int]:
+    """The positions ``fact`` matches."""
+    if fact.name not in params.events:
+        return []
+    return [p for p, step in enumerate(params.positions) if fact_rules.matches(step, fact)]
 
 
 def _advance(stages: list[list[Partial]], wanted: list[int], fact: Fact, within: int,
