@@ -137,3 +137,13 @@ def test_profile_summary_of_collapsed_stacks() -> None:
     assert top == {"handle (streams/processor.py)": (40.0, 10.0),
                    "decode (codec/wire.py)": (30.0, 30.0)}
     assert profile.top_leaves(1) == [("poll (aiokafka/consumer.py)", 60.0)]
+
+
+def test_rows_print_in_the_issue_order() -> None:
+    results = Results()
+    for key in ("rss", "cjo_n", "latency_p50", CEILING, "cjo_1", "extra", BASELINE):
+        results.add(Row(key, key, 1.0, "events/s"))
+    assert [r.key for r in results.ordered()] == [
+        CEILING, BASELINE, "cjo_1", "cjo_n", "latency_p50", "rss", "extra"]
+    assert [line.split()[1] for line in table(results).splitlines()[2:]] == [
+        r.key for r in results.ordered()]

@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 CEILING, BASELINE = "ceiling", "baseline"
+# The order of the printed table (the issue's numbering); rows with other keys come last.
+ORDER = (CEILING, BASELINE, "cjo_1", "cjo_n", "latency_p50", "latency_p95", "latency_p99",
+         "recovery", "disk", "rss", "domain_decode", "domain_decide", "timers_few",
+         "timers_many")
 
 
 @dataclass
@@ -37,6 +41,10 @@ class Results:
         self.rows.append(row)
         return row
 
+    def ordered(self) -> list[Row]:
+        rank = {key: n for n, key in enumerate(ORDER)}
+        return sorted(self.rows, key=lambda row: rank.get(row.key, len(ORDER)))
+
     def value(self, key: str) -> float | None:
         return next((r.value for r in self.rows if r.key == key), None)
 
@@ -49,7 +57,7 @@ class Results:
 
     def to_json(self) -> dict[str, Any]:
         self.compute_ratios()
-        return {"setup": self.setup, "rows": [asdict(r) for r in self.rows]}
+        return {"setup": self.setup, "rows": [asdict(r) for r in self.ordered()]}
 
     def write_json(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
@@ -80,7 +88,7 @@ def table(results: Results) -> str:
     """The printed table: one line a row, columns aligned."""
     results.compute_ratios()
     lines = [HEADERS]
-    for n, row in enumerate(results.rows, start=1):
+    for n, row in enumerate(results.ordered(), start=1):
         lines.append((
             str(n), row.label, _number(row.value, row.unit), row.unit,
             f"{row.events:,}" if row.events else "", f"{row.seconds:.1f}" if row.seconds else "",
@@ -100,7 +108,7 @@ def markdown(results: Results) -> str:
     """The same table in Markdown (for docs/benchmarks.md)."""
     results.compute_ratios()
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    for n, row in enumerate(results.rows, start=1):
+    for n, row in enumerate(results.ordered(), start=1):
         cells = (str(n), row.label, _number(row.value, row.unit), row.unit,
                  f"{row.events:,}" if row.events else "",
                  f"{row.seconds:.1f}" if row.seconds else "",
