@@ -19,7 +19,7 @@ from cjo.adapters.bench.events import (
     event_times,
     generate,
 )
-from cjo.adapters.bench.live import restore_seconds
+from cjo.adapters.bench.live import Latency, restore_seconds
 from cjo.adapters.bench.profile import summarise
 from cjo.adapters.bench.report import BASELINE, CEILING, Results, Row, markdown, table
 
@@ -147,3 +147,13 @@ def test_rows_print_in_the_issue_order() -> None:
         CEILING, BASELINE, "cjo_1", "cjo_n", "latency_p50", "rss", "extra"]
     assert [line.split()[1] for line in table(results).splitlines()[2:]] == [
         r.key for r in results.ordered()]
+
+
+def test_latency_windows() -> None:
+    series = [(1_000, 100), (2_000, 300), (12_500, 50), (31_000, 900)]
+    lat = Latency(1.0, 4, 30.0, 5, sorted(d for _, d in series), series)
+    windows = lat.windows(10.0)
+    assert [(w["from_s"], w["offers"], w["max"]) for w in windows] == [
+        (0.0, 2, 300), (10.0, 1, 50), (30.0, 1, 900)]
+    assert lat.p(50) is not None
+    assert Latency(1.0, 0, 1.0, 0, []).p(99) is None

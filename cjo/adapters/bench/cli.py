@@ -166,6 +166,7 @@ def latency_rows(results: Results, run: stages.Broker, events: EventSet,
         return
     note = (f"{len(lat.measured):,} of {lat.offers:,} offers, {lat.events:,} events "
             f"at {lat.rate:,.0f}/s")
+    results.setup["latency_windows_10s"] = lat.windows()
     for q in (50, 95, 99):
         results.add(Row(f"latency_p{q}", f"latency p{q}, production to offer", lat.p(q), "ms",
                         lat.events, lat.seconds, note=note if q == 50 else ""))
@@ -205,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         results.add(row)
     results.setup["seconds"] = round(time.monotonic() - started)
     print(table(results))
+    if results.setup.get("latency_windows_10s"):
+        print("\nlatency per 10 s of the paced load (ms): " + ", ".join(
+            f"{w['p50']:.0f}/{w['p99']:.0f}" for w in results.setup["latency_windows_10s"])
+            + "  (p50/p99)")
     if "profile" in results.setup:
         print("\n" + profile_text(results.setup["profile"]))
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cjo import codec
@@ -45,9 +45,21 @@ class Latency:
     seconds: float
     offers: int  # offers published
     measured: list[int]  # ms, one per offer with a triggering record
+    series: list[tuple[int, int]] = field(default_factory=list)  # (produced at, delay) ms
 
     def p(self, q: float) -> float | None:
         return float(percentile(self.measured, q)) if self.measured else None
+
+    def windows(self, step_s: float = 10.0) -> list[dict[str, float]]:
+        """p50/p99/max per ``step_s`` of production time: is the tail steady or in bursts?"""
+        if not self.series:
+            return []
+        origin = min(at for at, _ in self.series)
+        groups: dict[int, list[int]] = {}
+        for at, delay in self.series:
+            groups.setdefault(int((at - origin) / 1000 // step_s), []).append(delay)
+        return [{"from_s": n * step_s, "offers": len(d), "p50": percentile(d, 50),
+                 "p99": percentile(d, 99), "max": max(d)} for n, d in sorted(groups.items())]
 
 
 def run_latency(run: Broker, events: EventSet, rate: float, seconds: float,
@@ -67,7 +79,8 @@ def run_latency(run: Broker, events: EventSet, rate: float, seconds: float,
         time_commits(run.bootstrap, group, ends, [child], budget_s, marks=marks)
     finally:
         child.stop()
-    measured, offers = [], 0
+    series: list[tuple[int, int]] = []
+    offers = 0
     for record in read_all(run.bootstrap, offer_topics("lat", LATENCY_PREFIX)):
         if record.value is None:
             continue
@@ -75,8 +88,9 @@ def run_latency(run: Broker, events: EventSet, rate: float, seconds: float,
         offers += 1
         at = paced.produced_at.get(offer["trigger_event_id"])
         if at is not None:
-            measured.append(offer["published_at"] - at)
-    return Latency(rate, count, paced.seconds, offers, sorted(measured))
+            series.append((at, offer["published_at"] - at))
+    measured = sorted(delay for _, delay in series)
+    return Latency(rate, count, paced.seconds, offers, measured, sorted(series))
 
 
 @dataclass
