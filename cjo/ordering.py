@@ -6,7 +6,11 @@ Streams, the worker buffers records per partition and always releases the record
 (event time, stream rank) among the heads of the topic queues. A topic whose queue is empty blocks
 the release while it is known to lag (records exist that have not arrived yet: they will), and
 while its position is unknown only until the oldest record waiting has waited ``max_idle_ms`` of
-wall time. A full buffer (``max_buffered``) releases regardless: memory stays bounded.
+wall time. "Caught up" is only as good as when it was learnt: a topic read to its end as of the
+last fetch may since have received a record produced before the one about to be released (two
+partitions' records reach the broker independently), so a record waits for a topic's end learnt
+after it arrived (the next fetch, a few tens of milliseconds). A full buffer (``max_buffered``)
+releases regardless: memory stays bounded.
 
 Within one topic the order is the offset order, never changed: the redelivery check in the state
 relies on it, and a late record inside a topic is the state's business (see ``cjo.state.update``).
@@ -20,8 +24,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-# What the wiring knows of a topic-partition: True caught up, False lagging, None unknown.
-Status = Callable[[str], bool | None]
+# What the wiring knows of a topic-partition: False lagging, None unknown, True caught up, or an
+# int: caught up as of that wall time (ms), so not for a record that arrived after it (it may
+# have been produced after a record of this topic that the wiring has not seen yet).
+Status = Callable[[str], bool | int | None]
 
 T = TypeVar("T")
 
@@ -65,38 +71,45 @@ class EventTimeMerger(Generic[T]):
             return part.size if part else 0
         return sum(p.size for p in self._partitions.values())
 
+    def waiting(self) -> set[int]:
+        """The partitions with records waiting."""
+        return {p for p, part in self._partitions.items() if part.size}
+
     def release(self, partition: int, caught_up: Status, now_ms: int) -> Iterator[T]:
         """Yield the records of ``partition`` that may be processed now, in merged order."""
         part = self._partitions.get(partition)
-        free = False  # every empty queue's topic is caught up: holds until another empties
         while part is not None and part.size:
-            if not free:
-                if self._must_wait(part, caught_up, now_ms):
-                    return
-                free = self._all_caught_up(part, caught_up)
             best: deque[_Entry[T]] | None = None
             for queue in part.queues.values():
                 if queue and (best is None or (queue[0].event_time, queue[0].rank)
                               < (best[0].event_time, best[0].rank)):
                     best = queue
             assert best is not None
+            if self._must_wait(part, best[0].arrived_ms, caught_up, now_ms):
+                return
             first = best.popleft()
             part.size -= 1
-            if not best:
-                free = False
             yield first.item
 
-    def _all_caught_up(self, part: _Partition[T], caught_up: Status) -> bool:
-        return all(caught_up(t) is True for t in self._topics if not part.queues.get(t))
-
-    def _must_wait(self, part: _Partition[T], caught_up: Status, now_ms: int) -> bool:
-        statuses = {caught_up(t) for t in self._topics if not part.queues.get(t)}
-        if statuses <= {True}:
+    def _must_wait(self, part: _Partition[T], arrived_ms: int, caught_up: Status,
+                   now_ms: int) -> bool:
+        """Whether the next record (arrived at ``arrived_ms``) must wait for a topic whose
+        queue is empty: one that lags, or whose end is not known since the record arrived."""
+        lagging = unknown = False
+        for topic in self._topics:
+            if part.queues.get(topic):
+                continue
+            status = caught_up(topic)
+            if status is False:
+                lagging = True
+            elif status is None or (status is not True and status < arrived_ms):
+                unknown = True
+        if not (lagging or unknown):
             return False
         if part.size >= self._max_buffered:
             self.forced += 1
             return False
-        if False in statuses:
+        if lagging:
             return True
         oldest = min(q[0].arrived_ms for q in part.queues.values() if q)
         if now_ms - oldest >= self._max_idle_ms:

@@ -212,9 +212,12 @@ class FaustFeed:
         self._app = app
         self._table = table
 
-    def highwater(self, topic: str, partition: int) -> int | None:
-        value = self._app.consumer.highwater(TP(topic, partition))
-        return None if value is None else int(value)
+    def highwater(self, topic: str, partition: int) -> tuple[int | None, int]:
+        tp = TP(topic, partition)
+        value = self._app.consumer.highwater(tp)
+        if value is None:
+            return None, 0
+        return int(value), faust_pins.fetched_at(self._app.consumer, tp) or 0
 
     async def position(self, topic: str, partition: int) -> int | None:
         value = await self._app.consumer.position(TP(topic, partition))

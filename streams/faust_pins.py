@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from time import monotonic
 from typing import Any, Protocol, cast
 
+from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
@@ -124,7 +125,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 self.app.monitor.stream_inbound_time[tp] = now
             else:
                 await self._deliver_to_streams(tp, batch)
-        if ours and handler is not None:
+        if handler is not None:  # even with nothing new: what waits in its merge may go now
             await handler.on_batch(ours)
 
     async def _deliver_to_streams(self, tp: TP, batch: Sequence[Any]) -> None:
@@ -199,6 +200,20 @@ async def send_changelog(table: Any, partition: int, key: bytes, value: bytes | 
     return await table.changelog_topic.send(
         key=key, value=value, partition=partition, key_serializer="raw",
         value_serializer="raw", callback=table._on_changelog_sent)
+
+
+def fetched_at(consumer: Any, tp: TP) -> int | None:
+    """The wall time (ms) of the last fetch response that carried the partition's end offset
+    (aiokafka's partition state, read as faust's own livelock check reads it)."""
+    thread_consumer = consumer._thread._consumer
+    if thread_consumer is None:
+        return None
+    subscription = thread_consumer._subscription.subscription
+    assignment = None if subscription is None else subscription.assignment
+    if assignment is None:
+        return None
+    state = assignment.state_value(TopicPartition(tp.topic, tp.partition))
+    return None if state is None else state.timestamp
 
 
 def committed(consumer: Any, tps: Iterable[TP]) -> dict[TP, int | None]:

@@ -43,7 +43,9 @@ STEP_RECORDS = 2_000  # records decided before they are published and stored
 class Feed(Protocol):
     """What the processor needs from the consumer and the state table."""
 
-    def highwater(self, topic: str, partition: int) -> int | None: ...
+    def highwater(self, topic: str, partition: int) -> tuple[int | None, int]:
+        """The partition's end offset as of the last fetch, and that fetch's wall time (ms)."""
+        ...
     async def position(self, topic: str, partition: int) -> int | None: ...
     def partition_db(self, partition: int) -> Any: ...
     async def send_changelog(self, partition: int, key: bytes, value: bytes | None) -> Any: ...
@@ -131,7 +133,12 @@ class Processor:
         if dead:
             await self._publisher.dead_letters(dead)
             self._tracker.processed(dead_keys, ())
-        partitions = sorted({tp.partition for tp in batch})
+        # a partition with records waiting in the merge may release them now (a fresher end of
+        # another topic came with this fetch, or waited long enough), whether or not this
+        # fetch brought it anything
+        partitions = sorted({tp.partition for tp in batch} | self._merger.waiting())
+        if not partitions:
+            return
         while epoch == self._epoch:  # else revoked meanwhile (see ``forget``)
             step = self._decide(partitions, now)
             last = step.records < STEP_RECORDS
@@ -284,20 +291,24 @@ class Processor:
                         self._next_offset[tp] = position
 
     def _caught_up(self, partition: int) -> Status:
-        """Per input topic of the partition: read to its end (None: unknown). Worked out once:
-        neither the ends nor what was taken change while a batch is decided."""
-        statuses: dict[str, bool | None] = {}
+        """Per input topic of the partition: lagging (False), unknown (None), or read to its end
+        as of the wall time of the fetch that said so (``cjo.ordering.Status``). Worked out once:
+        neither changes while a batch is decided."""
+        statuses: dict[str, bool | int | None] = {}
         for topic in self._inputs.values():
-            end = self._feed.highwater(topic, partition)
+            end, as_of = self._feed.highwater(topic, partition)
             nxt = self._next_offset.get(TP(topic, partition))
-            statuses[topic] = None if end is None or nxt is None else nxt >= end
+            if end is None or nxt is None:
+                statuses[topic] = None
+            else:
+                statuses[topic] = as_of if nxt >= end else False
         return statuses.get
 
     def _idle(self, partition: int) -> bool:
         """Nothing waits in the merge and every input topic of the partition is read to its end."""
         caught_up = self._caught_up(partition)
         return not self._merger.buffered(partition) and all(
-            caught_up(t) for t in self._inputs.values())
+            caught_up(t) not in (None, False) for t in self._inputs.values())
 
     def _report(self, now: int) -> None:
         if now // REPORT_EVERY_MS != self._last_report_ms // REPORT_EVERY_MS:

@@ -14,23 +14,13 @@ from faust.types import TP
 from rocksdict import Options, Rdict
 
 from cjo import codec
+from cjo.adapters.kafka_admin import Record  # what the consumer hands over, field for field
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec import LogRecord
 from cjo.offline import partition_of
 from cjo.settings import Topics, load
 from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """What the consumer hands over (the fields of aiokafka's ConsumerRecord cjo reads)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
 
 
 def _delivered() -> asyncio.Future[None]:
@@ -64,8 +54,9 @@ class Feed:
         self.changelog: list[tuple[int, bytes, bytes | None]] = []
         self.position_of: dict[TP, int] = {}
 
-    def highwater(self, topic: str, partition: int) -> int | None:
-        return self.ends.get(TP(topic, partition), 0)
+    def highwater(self, topic: str, partition: int) -> tuple[int | None, int]:
+        """Every record is on the broker from the start: the end is known, and fresh."""
+        return self.ends.get(TP(topic, partition), 0), 2**62
 
     async def position(self, topic: str, partition: int) -> int | None:
         return self.position_of.get(TP(topic, partition), 0)
@@ -95,7 +86,7 @@ def by_partition(records: Sequence[LogRecord], topics: Topics,
         part = partition_of(rec.value["imsi"], partitions)
         tp = TP(topic, part)
         held[tp].append(Record(topic, part, len(held[tp]), rec.value["imsi"].encode(),
-                               codec.encode(rec.record_name, rec.value)))
+                               codec.encode(rec.record_name, rec.value), rec.event_time))
     return dict(held)
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from cjo.adapters.kafka_admin import Record
 from cjo.catalogue.validate import default_catalogue
 from cjo.offline import read_log, run_offline
 from cjo.sim import simulate, write_log
-from tests.component.harness import Record, Worker, by_partition, fetches
+from tests.component.harness import Worker, by_partition, fetches
 
 PARTITIONS = 4
 
@@ -96,7 +97,7 @@ def test_a_bad_record_is_dead_lettered_and_committed_past(tmp_path: Path,
     held = by_partition(log_records[:200], topics, 1)
     tp = next(tp for tp in held if tp.topic == topics["charging"])
     good = held[tp]
-    bad = Record(tp.topic, 0, len(good), b"not-an-imsi", b"\x00garbage")
+    bad = Record(tp.topic, 0, len(good), b"not-an-imsi", b"\x00garbage", 0)
     held[tp] = [*good, bad]
     worker = Worker(tmp_path, catalogue, held, 1)
 

@@ -55,6 +55,11 @@ PINS: dict[str, tuple[str, str]] = {
     "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread.verify_event_path": (
         "b983e7735f647cb3", "logs a stalled stream unless monitor.stream_inbound_time[tp] "
         "moves (the batch consumer sets it)"),
+    "aiokafka.consumer.fetcher:Fetcher._proc_fetch_request": (
+        "59bf948fff47eed5", "sets a partition's highwater and timestamp (wall ms) together "
+        "from each fetch response (fetched_at)"),
+    "aiokafka.consumer.subscription_state:TopicPartitionState.__init__": (
+        "f0b391da1b87af04", "holds highwater and timestamp"),
     "faust.app.base:App._on_partitions_revoked": (
         "d5c895bbe57dc73a", "waits for tracked messages only with stream_wait_empty, then "
         "sends on_partitions_revoked (where the processor forgets) before the group rejoins"),

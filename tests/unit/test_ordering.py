@@ -79,3 +79,17 @@ def test_merge_of_ordered_topics_is_sorted_and_loses_nothing(pushes) -> None:
     out = list(m.release(0, caught_up=lambda t: True, now_ms=0))
     assert sorted(out) == sorted(items)
     assert [(t, r) for t, r, _ in out] == sorted((t, r) for t, r, _ in out)
+
+
+def test_caught_up_counts_only_if_learnt_after_the_record_arrived() -> None:
+    """A topic read to its end as of a fetch before the record arrived may since have got a
+    record produced earlier (seen: a usage record applied before the charging record produced
+    2 ms ahead of it): the record waits for a fresher end, or for max_idle_ms."""
+    m: EventTimeMerger[str] = EventTimeMerger({"charging": 1, "usage": 3}, max_idle_ms=1_000)
+    m.push(0, "usage", 100, 500, "u100")
+    assert list(m.release(0, caught_up=lambda t: 400, now_ms=550)) == []
+    assert list(m.release(0, caught_up=lambda t: 500, now_ms=560)) == ["u100"]
+    m.push(0, "usage", 200, 600, "u200")
+    assert list(m.release(0, caught_up=lambda t: 400, now_ms=1_599)) == []
+    assert list(m.release(0, caught_up=lambda t: 400, now_ms=1_600)) == ["u200"]  # waited long
+    assert m.forced == 1
