@@ -37,6 +37,7 @@ from cjo.adapters.bench.produce import produce_all
 from cjo.adapters.bench.report import BASELINE, CEILING, Results, Row, table
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.kafka_admin import create_topics
+from cjo.errors import CjoError
 
 PER = 100_000  # resources are shown per this many subscribers
 MB = 1024 * 1024
@@ -75,16 +76,18 @@ def _say(text: str) -> None:
     print(f"bench: {text}", file=sys.stderr, flush=True)
 
 
-def _failed(key: str, label: str, error: Exception) -> Row:
+STAGE_ERRORS = (StageTimeout, StageFailed, CjoError)  # a stage that fails is a row that says so
+
+
+def _failed(key: str, label: str, error: Exception, unit: str = "events/s") -> Row:
     first = str(error).splitlines()[0] if str(error) else type(error).__name__
     _say(f"{label}: {error}")
-    return Row(key, label, None, "events/s", note=f"FAILED: {first}")
+    return Row(key, label, None, unit, note=f"FAILED: {first}")
 
 
 def broker_rows(results: Results, args: argparse.Namespace, events: EventSet,
                 tmp: Path) -> None:
-    records = len(events.profiles) + len(events.events)
-    budget = max(180.0, records / 300)
+    budget = max(180.0, (len(events.profiles) + len(events.events)) / 300)
     with EmbeddedBroker() as broker:
         run = stages.Broker(broker.bootstrap, args.partitions, tmp)
         inputs = run.inputs()
@@ -96,40 +99,59 @@ def broker_rows(results: Results, args: argparse.Namespace, events: EventSet,
         count, seconds = read_and_decode(broker.bootstrap, ends)
         results.add(Row(CEILING, "ceiling: confluent-kafka + Avro decode", count / seconds,
                         "events/s", count, seconds, compare=True))
-        _say("baseline: naive Faust agent")
-        try:
-            naive = stages.run_naive(run, ends, budget)
-            results.add(Row(BASELINE, "baseline: naive Faust agent", records / naive.seconds,
-                            "events/s", records, naive.seconds, compare=True))
-        except (StageTimeout, StageFailed) as err:
-            results.add(_failed(BASELINE, "baseline: naive Faust agent", err))
+        baseline_row(results, run, ends, budget)
         one = cjo_rows(results, run, ends, budget, events.subscribers, args.profile)
         if one is not None:
-            _say("recovery")
-            try:
-                rec = run_recovery(run, one, budget)
-                results.add(Row("recovery", "recovery: changelog restore, empty data dir",
-                                rec.rate, "records/s", rec.records, rec.seconds))
-            except (StageTimeout, StageFailed) as err:
-                results.add(_failed("recovery", "recovery", err))
-        _say(f"cjo, {args.processes} processes")
-        label = f"cjo, {args.processes} worker processes, one group"
-        try:
-            many = stages.run_cjo(run, "cjoN", args.processes, ends, budget)
-            results.add(Row("cjo_n", label, records / many.timing.seconds, "events/s", records,
-                            many.timing.seconds, compare=True))
-        except (StageTimeout, StageFailed) as err:
-            results.add(_failed("cjo_n", label, err))
+            recovery_row(results, run, one, budget)
+        many_row(results, run, ends, budget, args.processes)
         latency_rows(results, run, events, args, budget)
+
+
+def baseline_row(results: Results, run: stages.Broker, ends: dict[tuple[str, int], int],
+                 budget: float) -> None:
+    label, records = "baseline: naive Faust agent", sum(ends.values())
+    _say(label)
+    try:
+        naive = stages.run_naive(run, ends, budget)
+    except STAGE_ERRORS as err:
+        results.add(_failed(BASELINE, label, err))
+        return
+    results.add(Row(BASELINE, label, records / naive.seconds, "events/s", records,
+                    naive.seconds, compare=True))
+
+
+def recovery_row(results: Results, run: stages.Broker, one: stages.CjoRun,
+                 budget: float) -> None:
+    label = "recovery: changelog restore, empty data dir"
+    _say(label)
+    try:
+        rec = run_recovery(run, one, budget)
+    except STAGE_ERRORS as err:
+        results.add(_failed("recovery", label, err, "records/s"))
+        return
+    results.add(Row("recovery", label, rec.rate, "records/s", rec.records, rec.seconds))
+
+
+def many_row(results: Results, run: stages.Broker, ends: dict[tuple[str, int], int],
+             budget: float, processes: int) -> None:
+    label, records = f"cjo, {processes} worker processes, one group", sum(ends.values())
+    _say(label)
+    try:
+        many = stages.run_cjo(run, "cjoN", processes, ends, budget)
+    except STAGE_ERRORS as err:
+        results.add(_failed("cjo_n", label, err))
+        return
+    results.add(Row("cjo_n", label, records / many.timing.seconds, "events/s", records,
+                    many.timing.seconds, compare=True))
 
 
 def cjo_rows(results: Results, run: stages.Broker, ends: dict[tuple[str, int], int],
              budget: float, subscribers: int, profile: bool) -> stages.CjoRun | None:
-    _say("cjo, 1 process" + (" (sampled by py-spy)" if profile else ""))
+    _say("cjo, 1 worker process" + (" (sampled by py-spy)" if profile else ""))
     records = sum(ends.values())
     try:
         one = stages.run_cjo(run, "cjo1", 1, ends, budget, profile)
-    except (StageTimeout, StageFailed) as err:
+    except STAGE_ERRORS as err:
         results.add(_failed("cjo_1", "cjo, 1 worker process", err))
         return None
     offers = stages.count_offers(run.bootstrap, "cjo1", run.prefix)
@@ -144,8 +166,8 @@ def cjo_rows(results: Results, run: stages.Broker, ends: dict[tuple[str, int], i
     results.add(Row("disk", "RocksDB on disk per 100k subscribers", one.disk * scale / MB, "MB",
                     note=f"{one.disk / MB:,.1f} MB for {subscribers:,}"))
     peak, idle = one.timing.peak_rss, one.timing.idle_rss
-    # what a worker holding 100k subscribers would take: its RSS when ready, plus the growth
-    # seen while it took in these subscribers, scaled (linear; the growth is mostly state)
+    # a worker holding 100k subscribers: its RSS when ready plus the growth seen here, scaled
+    # linearly (exact at 100k subscribers; an upper bound below, the growth is partly buffers)
     results.add(Row("rss", "worker RSS per 100k subscribers", (idle + (peak - idle) * scale) / MB,
                     "MB", note=f"peak {peak / MB:,.0f} MB for {subscribers:,}, "
                     f"{idle / MB:,.0f} MB when ready"))
@@ -161,8 +183,8 @@ def latency_rows(results: Results, run: stages.Broker, events: EventSet,
     _say(f"latency at {sustained / 2:,.0f} events/s for {args.latency_seconds:.0f} s")
     try:
         lat = run_latency(run, events, sustained / 2, args.latency_seconds, budget)
-    except (StageTimeout, StageFailed) as err:
-        results.add(_failed("latency_p99", "latency", err))
+    except STAGE_ERRORS as err:
+        results.add(_failed("latency_p99", "latency", err, "ms"))
         return
     note = (f"{len(lat.measured):,} of {lat.offers:,} offers, {lat.events:,} events "
             f"at {lat.rate:,.0f}/s")
