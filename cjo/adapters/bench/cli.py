@@ -44,16 +44,23 @@ MB = 1024 * 1024
 DOMAIN_SAMPLE = 60_000  # records for the in-process domain stage
 
 
+def _positive(text: str) -> int:
+    value = int(text.replace("_", "").replace(",", ""))
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m cjo.adapters.bench",
                                      description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--subscribers", type=int, help="default 100,000 (--quick 20,000)")
-    parser.add_argument("--events", type=int, help="network events after the profiles; "
+    parser.add_argument("--subscribers", type=_positive, help="default 100,000 (--quick 20,000)")
+    parser.add_argument("--events", type=_positive, help="network events after the profiles; "
                         "default 200,000 (--quick 40,000)")
-    parser.add_argument("--days", type=int, default=1, help="days of event time they span")
+    parser.add_argument("--days", type=_positive, default=1, help="days of event time they span")
     parser.add_argument("--quick", action="store_true", help="a small run, about 2 minutes")
-    parser.add_argument("--partitions", type=int, default=8)
-    parser.add_argument("--processes", type=int, default=os.cpu_count() or 2,
+    parser.add_argument("--partitions", type=_positive, default=8)
+    parser.add_argument("--processes", type=_positive, default=os.cpu_count() or 2,
                         help="worker processes of row 4 (default: one per core)")
     parser.add_argument("--latency-seconds", type=float,
                         help="how long the paced load of row 5 lasts; default 60 (--quick 15)")
