@@ -7,6 +7,7 @@ subscriber in a RocksDB-backed table (rocksdict), recoverable from its changelog
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -226,5 +227,6 @@ class FaustFeed:
     def partition_db(self, partition: int) -> Any:
         return faust_pins.partition_db(self._table, partition)
 
-    async def send_changelog(self, partition: int, key: bytes, value: bytes | None) -> Any:
-        return await faust_pins.send_changelog(self._table, partition, key, value)
+    async def send_changelog(self, partition: int,
+                             items: Sequence[tuple[bytes, bytes | None]]) -> list[Any]:
+        return await faust_pins.send_changelog(self._app, self._table, partition, items)

@@ -11,7 +11,8 @@
   record of what is processed and durable (``BatchHandler.committable``), through faust's
   commit path (which flushes the producer first and drops revoked partitions).
 - **State is read and written per partition without an event context**: ``partition_db`` is the
-  partition's RocksDB (rocksdict) database; ``send_changelog`` the table's changelog write.
+  partition's RocksDB (rocksdict) database; ``send_changelog`` writes the table's changelog in
+  whole record batches.
 - **Exact end offsets on the embedded broker** (``highwaters``; see ``exact_offsets``).
 - **The fetch wait and size** (``fetch_max_wait_ms``, hard-coded by faust, and
   ``fetch_max_bytes``) are cjo's.
@@ -191,15 +192,41 @@ def partition_db(table: Any, partition: int) -> Any:
     return table._data._db_for_partition(partition)
 
 
-async def send_changelog(table: Any, partition: int, key: bytes, value: bytes | None) -> Any:
-    """Write one key to the table's changelog partition (raw bytes); returns a future of its
-    delivery. Sent at once, not through faust's producer buffer (``send_soon``), which drains
-    one message at a time and which faust's commit waits to see empty (under a steady stream of
-    writes it never is). On delivery faust records the changelog offset in the store
-    (``_on_changelog_sent``), as for its own writes."""
-    return await table.changelog_topic.send(
-        key=key, value=value, partition=partition, key_serializer="raw",
-        value_serializer="raw", callback=table._on_changelog_sent)
+async def send_changelog(app: Any, table: Any, partition: int,
+                         items: Sequence[tuple[bytes, bytes | None]]) -> list[Any]:
+    """Write keys to the table's changelog partition as whole record batches, straight to the
+    aiokafka producer; returns a future of each batch's delivery. faust's own path is a
+    ``Topic.send`` per key (serialisers, sensors, a future per message: tens of microseconds
+    each) through its producer buffer, which drains one message at a time and which faust's
+    commit waits to see empty. On delivery the store records the batch's last changelog offset,
+    as faust's ``_on_changelog_sent`` does for each of its writes."""
+    producer = app.producer._ensure_producer()
+    topic = table.changelog_topic.get_topic_name()
+    store = table.data
+    deliveries: list[Any] = []
+
+    async def send(batch: Any, count: int) -> None:
+        delivery = await producer.send_batch(batch, topic, partition=partition)
+
+        def persisted(done: asyncio.Future[Any]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                store.set_persisted_offset(TP(topic, partition), done.result().offset + count - 1)
+
+        delivery.add_done_callback(persisted)
+        deliveries.append(delivery)
+
+    batch, count = producer.create_batch(), 0
+    for key, value in items:
+        if batch.append(key=key, value=value, timestamp=None) is None:
+            await send(batch, count)
+            batch, count = producer.create_batch(), 0
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                raise ValueError(f"a state value of {len(value or b'')} bytes does not fit "
+                                 f"in a producer batch")
+        count += 1
+    if count:
+        await send(batch, count)
+    return deliveries
 
 
 def fetched_at(consumer: Any, tp: TP) -> int | None:

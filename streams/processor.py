@@ -48,7 +48,10 @@ class Feed(Protocol):
         ...
     async def position(self, topic: str, partition: int) -> int | None: ...
     def partition_db(self, partition: int) -> Any: ...
-    async def send_changelog(self, partition: int, key: bytes, value: bytes | None) -> Any: ...
+    async def send_changelog(self, partition: int,
+                             items: Sequence[tuple[bytes, bytes | None]]) -> list[Any]:
+        """Write keys to the state's changelog; futures of their delivery."""
+        ...
 
 
 @dataclass(slots=True)
@@ -157,9 +160,10 @@ class Processor:
         if epoch != self._epoch:
             return False
         self._log_offers(out)
-        changed = {p: store.flush() for p, store in self._stores.items() if store.writes}
-        send = self._feed.send_changelog
-        writes = [await send(p, key, value) for p, kvs in changed.items() for key, value in kvs]
+        writes: list[Any] = []
+        for partition, store in self._stores.items():
+            if store.writes:
+                writes.extend(await self._feed.send_changelog(partition, store.flush()))
         self._tracker.processed(step.done, writes)
         self._tracker.advance()
         return True

@@ -67,10 +67,10 @@ class Feed:
                                         options=Options(raw_mode=True))
         return self.dbs[partition]
 
-    async def send_changelog(self, partition: int, key: bytes,
-                             value: bytes | None) -> asyncio.Future[None]:
-        self.changelog.append((partition, key, value))
-        return _delivered()
+    async def send_changelog(self, partition: int, items: Sequence[tuple[bytes, bytes | None]]
+                             ) -> list[asyncio.Future[None]]:
+        self.changelog.extend((partition, key, value) for key, value in items)
+        return [_delivered()]
 
     def close(self) -> None:
         for db in self.dbs.values():

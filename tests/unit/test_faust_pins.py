@@ -67,10 +67,19 @@ PINS: dict[str, tuple[str, str]] = {
         "55854a5de12c3f52", "stops the fetcher (cancels the drain loop) without waiting"),
     "faust.app.base:App._consumer_wait_empty": (
         "6bc313c48c064b16", "the wait the rebalance deadlock was: off with stream_wait_empty"),
-    "faust.tables.base:Collection.send_changelog": (
-        "3dd3884e1b5fc0e1", "the changelog write of faust's own table sets"),
     "faust.tables.base:Collection._on_changelog_sent": (
-        "60122c86a120d82c", "records the changelog offset in the store on delivery"),
+        "60122c86a120d82c", "records the changelog offset in the store on delivery (cjo's "
+        "batch writes do the same per batch)"),
+    "faust.stores.rocksdb:Store.set_persisted_offset": (
+        "b4c811926678346e", "keeps the highest changelog offset written, per partition"),
+    "faust.transport.drivers.aiokafka:Producer._ensure_producer": (
+        "5592a4bbdf251325", "the started aiokafka producer"),
+    "aiokafka.producer.producer:AIOKafkaProducer.create_batch": (
+        "c4efda4bb7a09741", "an empty batch with the producer's compression"),
+    "aiokafka.producer.producer:AIOKafkaProducer.send_batch": (
+        "bf42b0f0c5c0646d", "queues a whole batch for one partition; a future of it"),
+    "aiokafka.producer.message_accumulator:MessageBatch.done": (
+        "2d765e5c2dc8638d", "the batch future's result carries the batch's base offset"),
     "faust.stores.rocksdb:Store._db_for_partition": (
         "cb7e67d5f9efc4bc", "the rocksdict database of one partition (raw mode)"),
     "faust.stores.rocksdb:Store.apply_changelog_batch": (
