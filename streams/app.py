@@ -66,7 +66,8 @@ def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.B
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,
         producer_max_batch_size=262_144,
-        producer_compression_type="lz4",
+        producer_compression_type=(None if settings.producer_compression == "none"
+                                   else settings.producer_compression),
         web_port=web_port,
         web_bind="127.0.0.1",
         web_enabled=False,
@@ -115,13 +116,10 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
            "value_serializer": "raw"}
     topics = settings.topics
     table = _state_table(app, settings)
-    publisher = Publisher(
-        offers={c: app.topic(t, **raw) for c, t in topics.offers().items()},
-        decisions=app.topic(topics["decisions"], **raw),
-        dlq=app.topic(topics["dlq"], **raw),
-        outcomes=app.topic(topics["outcomes"], **raw),
-        learning=app.topic(topics["learning"], **raw),
-    )
+    async def send(records: Sequence[faust_pins.Record]) -> list[Any]:
+        return await faust_pins.send_records(app, records)
+
+    publisher = Publisher(topics, send)
     time_policy = TimePolicy(live=settings.time_mode == "live",
                              allowed_lateness_ms=settings.allowed_lateness_ms,
                              idle_grace_ms=settings.idle_grace_ms)

@@ -192,41 +192,68 @@ def partition_db(table: Any, partition: int) -> Any:
     return table._data._db_for_partition(partition)
 
 
+Record = tuple[str, bytes | None, bytes | None, int | None]  # topic, key, value, partition
+
+
+async def send_records(app: Any, records: Sequence[Record]) -> list[Any]:
+    """Publish records as whole record batches, one or more per topic-partition, straight to the
+    aiokafka producer (a record without a partition goes where its key hashes, as with
+    ``Topic.send``); returns a future of each batch's delivery. faust's path is a
+    ``Topic.send`` per record: serialisers, sensors and a future per message, tens of
+    microseconds each."""
+    producer = app.producer._ensure_producer()
+    groups: dict[tuple[str, int], list[tuple[bytes | None, bytes | None]]] = {}
+    known: set[str] = set()
+    for topic, key, value, chosen in records:
+        partition = chosen
+        if partition is None:
+            if topic not in known:
+                await producer.client._wait_on_metadata(topic)
+                known.add(topic)
+            partition = producer._partition(topic, None, key, value, key, value)
+        groups.setdefault((topic, partition), []).append((key, value))
+    deliveries: list[Any] = []
+    for (topic, partition), items in groups.items():
+        deliveries.extend(f for f, _ in await _send_batches(producer, topic, partition, items))
+    return deliveries
+
+
 async def send_changelog(app: Any, table: Any, partition: int,
                          items: Sequence[tuple[bytes, bytes | None]]) -> list[Any]:
-    """Write keys to the table's changelog partition as whole record batches, straight to the
-    aiokafka producer; returns a future of each batch's delivery. faust's own path is a
-    ``Topic.send`` per key (serialisers, sensors, a future per message: tens of microseconds
-    each) through its producer buffer, which drains one message at a time and which faust's
-    commit waits to see empty. On delivery the store records the batch's last changelog offset,
-    as faust's ``_on_changelog_sent`` does for each of its writes."""
+    """Write keys to the table's changelog partition as whole record batches (see
+    ``send_records``; faust's own writes also pass through its producer buffer, which drains one
+    message at a time and which its commit waits to see empty). On delivery the store records
+    the batch's last changelog offset, as faust's ``_on_changelog_sent`` does for each write."""
     producer = app.producer._ensure_producer()
     topic = table.changelog_topic.get_topic_name()
     store = table.data
-    deliveries: list[Any] = []
-
-    async def send(batch: Any, count: int) -> None:
-        delivery = await producer.send_batch(batch, topic, partition=partition)
-
-        def persisted(done: asyncio.Future[Any]) -> None:
+    sent = await _send_batches(producer, topic, partition, items)
+    for delivery, count in sent:
+        def persisted(done: asyncio.Future[Any], count: int = count) -> None:
             if not done.cancelled() and done.exception() is None:
                 store.set_persisted_offset(TP(topic, partition), done.result().offset + count - 1)
 
         delivery.add_done_callback(persisted)
-        deliveries.append(delivery)
+    return [delivery for delivery, _ in sent]
 
+
+async def _send_batches(producer: Any, topic: str, partition: int,
+                        items: Sequence[tuple[bytes | None, bytes | None]]
+                        ) -> list[tuple[Any, int]]:
+    """(future of delivery, records in the batch), for as many batches as the items need."""
+    sent: list[tuple[Any, int]] = []
     batch, count = producer.create_batch(), 0
     for key, value in items:
         if batch.append(key=key, value=value, timestamp=None) is None:
-            await send(batch, count)
+            sent.append((await producer.send_batch(batch, topic, partition=partition), count))
             batch, count = producer.create_batch(), 0
             if batch.append(key=key, value=value, timestamp=None) is None:
-                raise ValueError(f"a state value of {len(value or b'')} bytes does not fit "
-                                 f"in a producer batch")
+                raise ValueError(f"a record of {len(value or b'')} bytes does not fit in a "
+                                 f"producer batch")
         count += 1
     if count:
-        await send(batch, count)
-    return deliveries
+        sent.append((await producer.send_batch(batch, topic, partition=partition), count))
+    return sent
 
 
 def fetched_at(consumer: Any, tp: TP) -> int | None:

@@ -2,19 +2,24 @@
 the broker has them.
 
 Every send is awaited to its acknowledgement before the state that records it is written: a crash
-in between re-sends the same deterministic offer id, never loses an offer. The sends of one batch
-go out together and are awaited together.
+in between re-sends the same deterministic offer id, never loses an offer. The records of one
+step go out together, as whole record batches per topic-partition, and are awaited together.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cjo import codec
 from cjo.clock import Clock, WallClock
+from cjo.settings import Topics
+
+# topic, key, value, partition (None: where the key hashes)
+Record = tuple[str, bytes | None, bytes | None, int | None]
+Send = Callable[[Sequence[Record]], Awaitable[list[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,41 +35,42 @@ class DeadLetter:
 
 
 class Publisher:
-    def __init__(self, offers: Mapping[str, Any], decisions: Any, dlq: Any,
-                 outcomes: Any = None, learning: Any = None, clock: Clock | None = None) -> None:
-        self._offers = offers
-        self._decisions = decisions
-        self._dlq = dlq
-        self._outcomes = outcomes
-        self._learning = learning
+    def __init__(self, topics: Topics, send: Send, clock: Clock | None = None) -> None:
+        """``send``: puts records on the broker; returns futures of their delivery."""
+        self._offers: Mapping[str, str] = topics.offers()
+        self._decisions = topics["decisions"]
+        self._dlq = topics["dlq"]
+        self._outcomes = topics["outcomes"]
+        self._learning = topics["learning"]
+        self._send = send
         self._clock = clock or WallClock()
 
     async def publish(self, offers: list[dict[str, Any]], decisions: list[dict[str, Any]],
                       outcomes: Sequence[dict[str, Any]] = (),
                       examples: Sequence[dict[str, Any]] = ()) -> None:
         now = self._clock.now_ms()
-        pending: list[Awaitable[Any]] = []
+        records: list[Record] = []
         for offer in offers:
             offer["published_at"] = now
-            topic = self._offers[offer["channel"].lower()]
-            pending.append(await topic.send(key=offer["imsi"].encode(),
-                                            value=codec.encode("Offer", offer)))
+            records.append((self._offers[offer["channel"].lower()], offer["imsi"].encode(),
+                            codec.encode("Offer", offer), None))
         for decision in decisions:
             decision["published_at"] = now
-            pending.append(await self._decisions.send(
-                key=decision["imsi"].encode(), value=codec.encode("Decision", decision)))
-        for outcome in outcomes:
-            pending.append(await self._outcomes.send(
-                key=outcome["imsi"].encode(), value=codec.encode("Outcome", outcome)))
-        for example in examples:  # the learner's topic has one partition: one model owner
-            pending.append(await self._learning.send(
-                key=example["model_id"].encode(), value=codec.encode("LearningExample", example),
-                partition=0))
-        if pending:
-            await asyncio.gather(*pending)
+            records.append((self._decisions, decision["imsi"].encode(),
+                            codec.encode("Decision", decision), None))
+        records.extend((self._outcomes, outcome["imsi"].encode(),
+                        codec.encode("Outcome", outcome), None) for outcome in outcomes)
+        # the learner's topic has one partition: one model owner
+        records.extend((self._learning, example["model_id"].encode(),
+                        codec.encode("LearningExample", example), 0) for example in examples)
+        await self._deliver(records)
 
     async def dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         now = self._clock.now_ms()
-        pending = [await self._dlq.send(key=d.key, value=codec.dead_letter(
-            d.topic, d.partition, d.offset, d.key, d.payload, d.error, now)) for d in letters]
-        await asyncio.gather(*pending)
+        await self._deliver([(self._dlq, d.key, codec.dead_letter(
+            d.topic, d.partition, d.offset, d.key, d.payload, d.error, now), None)
+            for d in letters])
+
+    async def _deliver(self, records: list[Record]) -> None:
+        if records:
+            await asyncio.gather(*await self._send(records))

@@ -19,6 +19,7 @@ from cjo.catalogue.catalogue import Catalogue
 from cjo.codec import LogRecord
 from cjo.offline import partition_of
 from cjo.settings import Topics, load
+from streams import publisher
 from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
 
@@ -35,13 +36,21 @@ class SentTo:
 
     values: list[bytes] = field(default_factory=list)
 
-    async def send(self, *, key: bytes | None, value: bytes,
-                   partition: int | None = None) -> asyncio.Future[None]:
-        self.values.append(value)
-        return _delivered()
-
     def decoded(self) -> list[dict[str, Any]]:
         return [codec.decode(v)[1] for v in self.values]
+
+
+class Broker:
+    """The output topics, by name: what was published to each."""
+
+    def __init__(self) -> None:
+        self.topics: dict[str, SentTo] = defaultdict(SentTo)
+
+    async def send(self, records: Sequence[publisher.Record]) -> list[asyncio.Future[None]]:
+        for topic, _key, value, _partition in records:
+            assert value is not None
+            self.topics[topic].values.append(value)
+        return [_delivered()]
 
 
 class Feed:
@@ -110,11 +119,11 @@ class Worker:
                  partitions: int) -> None:
         self.topics = load(partitions=partitions, time_mode="replay").topics
         self.feed = Feed(workdir, {tp: len(recs) for tp, recs in held.items()})
-        self.offers = {c: SentTo() for c in ("push", "sms", "email")}
-        self.decisions, self.dlq, self.outcomes, self.learning = (SentTo(), SentTo(),
-                                                                  SentTo(), SentTo())
-        publisher = Publisher(self.offers, self.decisions, self.dlq, self.outcomes,
-                              self.learning)
+        self.broker = Broker()
+        sent = self.broker.topics
+        self.offers = {c: sent[t] for c, t in self.topics.offers().items()}
+        self.decisions, self.dlq = sent[self.topics["decisions"]], sent[self.topics["dlq"]]
+        publisher = Publisher(self.topics, self.broker.send)
         self.processor = Processor(self.topics, publisher, self.feed, catalogue,
                                    time=TimePolicy(live=False), partitions=partitions)
 

@@ -76,6 +76,8 @@ PINS: dict[str, tuple[str, str]] = {
         "5592a4bbdf251325", "the started aiokafka producer"),
     "aiokafka.producer.producer:AIOKafkaProducer.create_batch": (
         "c4efda4bb7a09741", "an empty batch with the producer's compression"),
+    "aiokafka.producer.producer:AIOKafkaProducer._partition": (
+        "e45fa9c539d431d1", "the partition a keyed record goes to, as for send() (murmur2)"),
     "aiokafka.producer.producer:AIOKafkaProducer.send_batch": (
         "bf42b0f0c5c0646d", "queues a whole batch for one partition; a future of it"),
     "aiokafka.producer.message_accumulator:MessageBatch.done": (
