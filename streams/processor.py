@@ -37,7 +37,7 @@ from streams.publisher import DeadLetter, Publisher
 log = logs.get("cjo.processor")
 
 REPORT_EVERY_MS = 10_000
-STEP_RECORDS = 2_000  # records decided before they are published and stored
+STEP_RECORDS = 1_000  # records decided before they are published and stored
 
 
 class Feed(Protocol):
