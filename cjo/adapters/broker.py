@@ -26,6 +26,7 @@ from typing import IO
 
 from confluent_kafka.admin import AdminClient
 
+from cjo.adapters.processes import stop_process
 from cjo.errors import BrokerError
 
 READY_TIMEOUT_S = 20.0
@@ -132,13 +133,7 @@ class EmbeddedBroker:
         """SIGINT, then SIGKILL after a grace period; safe to call twice."""
         proc, self._proc = self._proc, None
         atexit.unregister(self.stop)
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc, STOP_GRACE_S, signal.SIGINT)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cjo.adapters.kafka_admin import committed_offsets
+from cjo.adapters.processes import stop_process
 from cjo.errors import CjoError
 from cjo.settings import Settings
 
@@ -47,13 +48,7 @@ class WorkerProcess:
 
     def stop(self, grace_s: float = 20.0) -> None:
         """SIGTERM (faust commits and closes its tables), then SIGKILL after the grace period."""
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        self._proc.send_signal(signal.SIGTERM)
-        try:
-            self._proc.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_process(self._proc, grace_s)
 
     def terminate(self) -> None:
         """SIGTERM, without waiting: see ``wait_exit``."""

@@ -13,7 +13,6 @@ stops making progress, or outlasts its budget, ends with :class:`StageTimeout` i
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 
 from cjo.adapters.kafka_admin import Partition, committed_offsets, end_offsets
+from cjo.adapters.processes import stop_process
 
 READY = "[^Worker]: Ready"
 
@@ -79,14 +79,7 @@ class Child:
 
     def stop(self, grace_s: float = 20.0) -> None:
         """SIGTERM (faust commits and closes its tables), SIGKILL after the grace period."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, grace_s)
 
     def ready_at(self) -> float | None:
         """Wall time (epoch s) of faust's first ``[^Worker]: Ready`` line in the log, if any."""
