@@ -3,7 +3,8 @@
 Reads go to the partition's RocksDB (rocksdict) database under the batch's own writes; writes
 collect here, so a subscriber touched by many records of a batch is read once and written once.
 ``flush`` stores them, after the batch's offers are published, in one RocksDB write batch, and
-returns what changed: the caller writes one changelog record per changed key.
+returns what changed: the caller writes one changelog record per changed key (a batch here is
+one step of the processor).
 
 The due-timer scan reads the database from the timer prefix up to a bound a little past the one
 asked (``LOOKAHEAD_MS`` of event time), once, and answers later scans of the batch from that

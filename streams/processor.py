@@ -1,11 +1,12 @@
 """Input records through the domain, a fetch at a time.
 
-Each batch (what one fetch returned for the input topics and the tick topic) is decoded, merged
-by event time per partition (``cjo.ordering``), decided by each partition's
-``cjo.runner.PartitionRunner`` over a ``BatchStore`` (a subscriber touched many times is read
-and written once), published (awaited), and only then stored: an offer is never lost to a crash
-between the two, it is re-sent with the same id instead. ``OffsetTracker`` says which offsets may
-be committed (processed, and their writes delivered).
+Each batch (what one fetch returned for the input topics and the tick topic) is decoded and
+merged by event time per partition (``cjo.ordering``); what the merge releases is decided in
+steps of up to ``STEP_RECORDS`` by each partition's ``cjo.runner.PartitionRunner`` over a
+``BatchStore`` (a subscriber touched many times in a step is read and written once). A step's
+output is published (awaited) and only then stored: an offer is never lost to a crash between
+the two, it is re-sent with the same id instead. ``OffsetTracker`` says which offsets may be
+committed (processed, and their writes delivered).
 
 Nothing is held that faust waits for: a revocation drops what waits in the merge and what is not
 yet durable (the next owner reads it again from the committed offset, and state updates skip
