@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import faust
@@ -30,7 +31,6 @@ log = logs.get("cjo.worker")
 
 STATE_TABLE = "subscriber-state"
 TICK_INTERVAL_S = 1.0
-PRODUCER_BUFFER = 10_000  # changelog writes queued before faust's producer pushes back
 
 
 @dataclass
@@ -116,10 +116,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
            "value_serializer": "raw"}
     topics = settings.topics
     table = _state_table(app, settings)
-    async def send(records: Sequence[faust_pins.Record]) -> list[Any]:
-        return await faust_pins.send_records(app, records)
-
-    publisher = Publisher(topics, send)
+    publisher = Publisher(topics, partial(faust_pins.send_records, app))
     time_policy = TimePolicy(live=settings.time_mode == "live",
                              allowed_lateness_ms=settings.allowed_lateness_ms,
                              idle_grace_ms=settings.idle_grace_ms)
@@ -182,10 +179,6 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
     async def on_revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
         revoked: set[TP] = args[0] if args else kwargs["revoked"]
         processor.forget({tp.partition for tp in revoked if tp.topic in source.topics})
-
-    @app.task
-    async def producer_buffer() -> None:
-        faust_pins.raise_producer_buffer(app, PRODUCER_BUFFER)
 
     return Wiring(app=app, processor=processor)
 

@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from time import monotonic
 from typing import Any, Protocol, cast
 
@@ -30,6 +30,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from cjo import logs
+from streams.publisher import Record
 
 log = logs.get("cjo.consumer")
 
@@ -182,17 +183,9 @@ def install_transport(app: Any) -> BatchConsumer:
     return consumer
 
 
-def raise_producer_buffer(app: Any, max_messages: int) -> None:
-    """faust blocks its conductor on more than 100 pending buffered sends (faust #173)."""
-    app.producer.buffer.max_messages = max_messages
-
-
 def partition_db(table: Any, partition: int) -> Any:
     """The rocksdict database (raw mode) of one partition of a RocksDB-backed table."""
     return table._data._db_for_partition(partition)
-
-
-Record = tuple[str, bytes | None, bytes | None, int | None]  # topic, key, value, partition
 
 
 async def send_records(app: Any, records: Sequence[Record]) -> list[Any]:
@@ -268,8 +261,3 @@ def fetched_at(consumer: Any, tp: TP) -> int | None:
         return None
     state = assignment.state_value(TopicPartition(tp.topic, tp.partition))
     return None if state is None else state.timestamp
-
-
-def committed(consumer: Any, tps: Iterable[TP]) -> dict[TP, int | None]:
-    """The offsets faust last committed or read as committed (its private bookkeeping)."""
-    return {tp: consumer._committed_offset.get(tp) for tp in tps}

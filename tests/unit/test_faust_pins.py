@@ -86,8 +86,6 @@ PINS: dict[str, tuple[str, str]] = {
         "cb7e67d5f9efc4bc", "the rocksdict database of one partition (raw mode)"),
     "faust.stores.rocksdb:Store.apply_changelog_batch": (
         "ea3344d369fc4ab5", "recovery writes raw key/value (None deletes) to that database"),
-    "faust.transport.producer:ProducerBuffer.wait_until_ebb": (
-        "758dd5744044071b", "blocks on more than max_messages buffered sends (raised by cjo)"),
 }
 
 
