@@ -111,3 +111,32 @@ def test_a_bad_record_is_dead_lettered_and_committed_past(tmp_path: Path,
     assert len(letters) == 1
     assert (letters[0]["source_offset"], letters[0]["payload"]) == (bad.offset, bad.value)
     assert worker.processor.committable()[tp] == len(good) + 1
+
+
+def test_a_revocation_while_publishing_stores_nothing(tmp_path: Path,
+                                                       log_records: list) -> None:  # type: ignore[type-arg]
+    """The partitions are revoked while a step's offers are on their way: the step's state
+    is not stored and its offsets are not committable (the next owner decides them again)."""
+    catalogue = default_catalogue()
+    topics = Worker(tmp_path, catalogue, {}, PARTITIONS).topics
+    held = by_partition(log_records, topics, PARTITIONS)
+    worker = Worker(tmp_path, catalogue, held, PARTITIONS)
+    processor = worker.processor
+    send = worker.broker.send
+
+    async def revoked_while_sending(records):  # type: ignore[no-untyped-def]
+        processor.forget(None)
+        return await send(records)
+
+    worker.broker.send = revoked_while_sending  # type: ignore[method-assign]
+    processor._publisher._send = revoked_while_sending  # the publisher holds the bound send
+
+    async def run() -> None:
+        await processor.on_batch(next(fetches(held, 10_000)))
+
+    asyncio.run(run())
+    stored = sum(1 for db in worker.feed.dbs.values() for _ in db.items())
+    worker.feed.close()
+    assert worker.decisions.values, "the step published before the revocation"
+    assert (worker.feed.changelog, stored) == ([], 0)
+    assert processor.committable() == {}
