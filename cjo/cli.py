@@ -84,7 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     dn.set_defaults(run=_dnc)
 
     _catalogue_parser(sub.add_parser("catalogue", help="check and show trigger catalogues"))
+    _schemas_parser(sub.add_parser("schemas", help="Avro schema evolution"))
     return p
+
+
+def _schemas_parser(group: argparse.ArgumentParser) -> None:
+    sub = group.add_subparsers(dest="schemas_command", required=True)
+    c = sub.add_parser("check", help="refuse an incompatible change from the previous "
+                       "release's schemas (exit 1, one line per problem)")
+    c.add_argument("--current", type=Path, default=None, help="schema directory (schemas/)")
+    c.add_argument("--previous", type=Path, default=None,
+                   help="the previous release's (schemas/previous/)")
+    c.set_defaults(run=_schemas_check)
 
 
 Command = Callable[[argparse.Namespace], int]
@@ -173,7 +184,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from cjo.sim import run_simulate
 
         return run_simulate(args.subscribers, args.days, args.seed, args.out)
-    if args.command in ("catalogue", "report", "explain", "respond", "dnc"):
+    if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
@@ -254,4 +265,22 @@ def _dnc(args: argparse.Namespace) -> int:
     count = publish_dnc(settings, args.imsis, block=args.action == "add")
     verb = "blocked" if args.action == "add" else "unblocked"
     print(f"{verb} {count} subscriber(s) on {settings.topics['dnc']}")
+    return 0
+
+
+def _schemas_check(args: argparse.Namespace) -> int:
+    """Prints ``OK: ...`` and returns 0, or every incompatible change on stderr and returns 1."""
+    from cjo.codec.evolution import PREVIOUS_RELEASE, check_release
+
+    try:
+        problems = check_release(args.current, args.previous)
+    except ValueError as err:
+        print(f"cjo: {err}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(f"incompatible: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    against = f"release {PREVIOUS_RELEASE}" if args.previous is None else str(args.previous)
+    print(f"OK: schemas compatible with {against}")
     return 0

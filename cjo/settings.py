@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     standby_replicas: int = Field(
         0, ge=0, description="faust standby replicas of the state table on other workers "
         "(0: a new owner restores from the changelog; >0 only pays across hosts)")
+    writer_schemas: str = Field(
+        "", description="newer producers' .avsc files or directories (comma-separated) the "
+        "worker registers at start, so their records decode (schemas/previous/ always is)")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")
     log_salt: SecretStr = Field(SecretStr("cjo"), description="salt of subscriber ids in logs")

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -18,6 +19,7 @@ from faust.types import TP
 from cjo import logs
 from cjo.adapters.control_topics import MODELS_KEY, apply_dnc
 from cjo.catalogue.catalogue import Catalogue
+from cjo.codec.evolution import register_writer_schemas
 from cjo.scoring import Scorer
 from cjo.settings import Settings
 from streams import exact_offsets, faust_pins
@@ -56,6 +58,8 @@ class StartState:
 
 
 def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.BatchConsumer]:
+    register_writer_schemas(Path(path.strip()) for path in settings.writer_schemas.split(",")
+                            if path.strip())
     app = faust.App(
         settings.app_id,
         broker=_broker_url(settings.broker),

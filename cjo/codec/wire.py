@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from fastavro import schemaless_reader, schemaless_writer
@@ -27,6 +28,7 @@ from .schemas import (
     fingerprint_of,
     record_names,
     schema,
+    schema_dir,
     strip_logical_types,
     wire_schema,
 )
@@ -47,7 +49,17 @@ class _Reading:
 
 @cache
 def _readings() -> dict[bytes, _Reading]:
-    return {fingerprint(n): _Reading(n, wire_schema(n), None, checker(n)) for n in record_names()}
+    """Our schemas, then the previous release's (``schemas/previous/``) as writer schemas."""
+    readings = {fingerprint(n): _Reading(n, wire_schema(n), None, checker(n))
+                for n in record_names()}
+    for path in sorted(previous_schema_dir().glob("*.avsc")):
+        _add_writer(readings, path.read_text(encoding="utf-8"))
+    return readings
+
+
+def previous_schema_dir() -> Path:
+    """The previous release's ``.avsc`` files, read by every decoder (``schemas/previous/``)."""
+    return schema_dir() / "previous"
 
 
 @cache
@@ -88,7 +100,9 @@ def decode(data: bytes, expected: str | None = None) -> tuple[str, dict[str, Any
         raise DecodeError("", f"not Avro single-object encoded (starts {data[:HEADER_SIZE].hex()})")
     reading = _readings().get(data[2:HEADER_SIZE])
     if reading is None:
-        raise DecodeError("", f"unknown schema fingerprint {data[2:HEADER_SIZE].hex()}")
+        raise DecodeError("", f"unknown schema fingerprint {data[2:HEADER_SIZE].hex()} (written "
+                          "with a schema this release does not know: a newer producer's? list "
+                          "its .avsc in CJO_WRITER_SCHEMAS)")
     if expected is not None and reading.name != expected:
         raise DecodeError("", f"expected {expected}, got {reading.name}")
     stream = BytesIO(data)
@@ -113,6 +127,10 @@ def register_writer_schema(writer_schema: Mapping[str, Any] | str) -> str:
     (``cjo.v1.ChargingEvent``); its bytes are then resolved into our version. Returns the short
     record name.
     """
+    return _add_writer(_readings(), writer_schema)
+
+
+def _add_writer(readings: dict[bytes, _Reading], writer_schema: Mapping[str, Any] | str) -> str:
     raw = json.loads(writer_schema) if isinstance(writer_schema, str) else dict(writer_schema)
     parsed = parse_schema(strip_logical_types(raw))
     if not isinstance(parsed, dict):
@@ -122,7 +140,6 @@ def register_writer_schema(writer_schema: Mapping[str, Any] | str) -> str:
     if name not in record_names() or full != schema(name)["name"]:
         known = ", ".join(schema(n)["name"] for n in record_names())
         raise ValueError(f"writer schema {full!r} is none of our records: {known}")
-    readings = _readings()
     key = fingerprint_of(to_parsing_canonical_form(parsed))
     if key not in readings:
         readings[key] = _Reading(name, parsed, wire_schema(name), checker(name))
