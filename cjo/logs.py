@@ -1,18 +1,32 @@
 """Structured logs: JSON lines when not on a terminal, readable lines on one.
 
-Subscriber identifiers never appear in clear: log ``subscriber=hash_id(imsi)``.
+Subscriber identifiers never appear in clear: log ``subscriber=hash_id(imsi)``. As a safety net,
+every log line goes through :func:`mask_event`: anything in a string value that looks like an
+IMSI or MSISDN (8 to 15 digits, optionally after ``+``, not part of a longer word or number) or an
+email address is replaced by ``<masked:HASH>`` (``HASH`` = :func:`hash_id` of it, so one
+subscriber's lines still correlate). Records of the standard ``logging`` module (faust, aiokafka)
+get the same treatment of their message (:func:`_install_record_masking`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sys
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
 
 _salt = b"cjo"
+
+# 8-15 digits (MSISDN E.164 without or with "+", IMSI 14-15): not inside a word, a longer digit
+# run or a decimal number; an email address: local@domain.tld.
+_PERSONAL = re.compile(
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+    r"|(?<![\w.+])\+?\d{8,15}(?![\w.])"
+)
 
 
 def configure(level: str = "INFO", fmt: str = "auto", salt: str = "cjo") -> None:
@@ -28,12 +42,14 @@ def configure(level: str = "INFO", fmt: str = "auto", salt: str = "cjo") -> None
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            mask_event,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+    _install_record_masking()
 
 
 def hash_id(identifier: str) -> str:
@@ -41,5 +57,55 @@ def hash_id(identifier: str) -> str:
     return hashlib.blake2b(identifier.encode(), key=_salt[:64], digest_size=8).hexdigest()
 
 
+def mask(text: str) -> str:
+    """``text`` with every IMSI-, MSISDN- or email-like part replaced by ``<masked:HASH>``."""
+    return _PERSONAL.sub(lambda match: f"<masked:{hash_id(match.group())}>", text)
+
+
+def mask_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """structlog processor: :func:`mask` over every string (and bytes) value, nested ones too."""
+    for key, value in event.items():
+        event[key] = _masked(value)
+    return event
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, bytes | bytearray):
+        return mask(repr(bytes(value)))
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_masked(v) for v in value]
+    return value
+
+
+_base_factory: Callable[..., logging.LogRecord] | None = None
+
+
+def _install_record_masking() -> None:
+    """Mask the message of every standard ``logging`` record this process creates (once)."""
+    global _base_factory  # noqa: PLW0603 - the factory is process-wide by design
+    if _base_factory is not None:
+        return
+    _base_factory = base = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it to the handler to report
+            return record
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
 def get(name: str) -> Any:
+    if not structlog.is_configured():
+        configure()
     return structlog.get_logger(name)

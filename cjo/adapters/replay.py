@@ -20,6 +20,7 @@ from tqdm import tqdm
 from cjo.adapters.kafka_admin import Partition, create_topics, producer_config
 from cjo.codec import dead_letter, encode_complete, parse_log_line
 from cjo.errors import BrokerError, ConfigError, InvalidRecord
+from cjo.logs import mask
 from cjo.settings import Topics, load
 
 FLUSH_TIMEOUT_S = 60.0
@@ -55,7 +56,7 @@ class ReplaySummary:
     def note_bad(self, line_number: int, error: InvalidRecord) -> None:
         self.bad_lines += 1
         if len(self.errors) < ERRORS_KEPT:
-            self.errors.append((line_number, str(error)))
+            self.errors.append((line_number, mask(str(error))))  # printed: no personal data
 
     def render(self) -> str:
         streams = ", ".join(f"{name} {count:,}" for name, count in sorted(self.produced.items()))
