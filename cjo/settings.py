@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STREAMS = ("charging", "location", "usage", "subscribers", "responses")
@@ -131,9 +131,27 @@ class Settings(BaseSettings):
     writer_schemas: str = Field(
         "", description="newer producers' .avsc files or directories (comma-separated) the "
         "worker registers at start, so their records decode (schemas/previous/ always is)")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="how every Kafka client of cjo talks to the brokers")
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism (SASL_PLAINTEXT, SASL_SSL)")
+    sasl_username: str = Field("", description="SASL user name (required with SASL_*)")
+    sasl_password: SecretStr = Field(SecretStr(""), description="SASL password (never logged)")
+    ssl_cafile: str = Field("", description="CA certificates (PEM) to verify the brokers; "
+                            "default: the system's")
+    ssl_certfile: str = Field("", description="client certificate (PEM), for mutual TLS")
+    ssl_keyfile: str = Field("", description="client private key (PEM), for mutual TLS")
+    ssl_password: SecretStr = Field(SecretStr(""), description="password of the client key")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")
     log_salt: SecretStr = Field(SecretStr("cjo"), description="salt of subscriber ids in logs")
+
+    @model_validator(mode="after")
+    def _sasl_needs_a_user(self) -> Settings:
+        if self.security_protocol.startswith("SASL_") and not self.sasl_username:
+            raise ValueError(f"CJO_SASL_USERNAME is required with CJO_SECURITY_PROTOCOL="
+                             f"{self.security_protocol}")
+        return self
 
     @cached_property
     def topics(self) -> Topics:

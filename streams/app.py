@@ -18,6 +18,7 @@ from faust.types import TP
 
 from cjo import logs
 from cjo.adapters.control_topics import MODELS_KEY, apply_dnc
+from cjo.adapters.kafka_security import faust_security
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec.evolution import register_writer_schemas
 from cjo.scoring import Scorer
@@ -84,6 +85,7 @@ def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.B
         table_standby_replicas=settings.standby_replicas,
         # the embedded broker holds a new group join for half the session timeout
         broker_session_timeout=settings.session_timeout_s,
+        **faust_security(settings),
     )
     consumer = faust_pins.install_transport(app)
     consumer.fetch_max_wait_ms = settings.fetch_max_wait_ms

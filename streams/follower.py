@@ -11,12 +11,14 @@ from collections.abc import Callable, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from cjo.adapters.kafka_security import aiokafka_security
+
 Handler = Callable[[bytes | None, bytes | None, int], None]  # key, value, offset
 
 
 async def follow(bootstrap: str, topic: str, start: Mapping[int, int], handle: Handler) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
-                                enable_auto_commit=False)
+                                enable_auto_commit=False, **aiokafka_security())
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in sorted(start)]

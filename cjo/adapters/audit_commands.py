@@ -18,6 +18,7 @@ from confluent_kafka import Consumer
 
 from cjo import codec
 from cjo.adapters.kafka_admin import partitions_of, read_all
+from cjo.adapters.kafka_security import confluent_config
 from cjo.errors import ConfigError, InvalidRecord
 from cjo.report.explain import explain
 from cjo.report.uplift import aggregate, render
@@ -40,8 +41,9 @@ class _Reader:
         self.bootstrap = settings.broker
         self.skipped = 0
         # A consumer's metadata request never auto-creates a topic (see kafka_admin).
-        self._meta = Consumer({"bootstrap.servers": self.bootstrap,
-                               "group.id": f"cjo-audit-{uuid.uuid4().hex}", "log_level": 3})
+        self._meta = Consumer(confluent_config(
+            self.bootstrap, {"group.id": f"cjo-audit-{uuid.uuid4().hex}", "log_level": 3},
+            settings))
 
     def close(self) -> None:
         self._meta.close()

@@ -26,6 +26,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic  # confluent_kafka.admin re-exports it untyped
 
+from cjo.adapters.kafka_security import confluent_config
 from cjo.errors import BrokerError
 
 Partition = tuple[str, int]
@@ -54,15 +55,16 @@ def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
     workers) choose, which keeps every input topic co-partitioned by imsi. Overrides are
     librdkafka names with underscores for dots (``linger_ms=50``, ``**{"linger.ms": 50}`` works
     too); the client's callback settings (``error_cb``, ``logger``, ...) keep their names.
+    Security (SASL/TLS) comes from the environment (``cjo.adapters.kafka_security``).
     """
-    config: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
+    config: dict[str, Any] = confluent_config(bootstrap)
+    config.update({
         "partitioner": "murmur2_random",
         "linger.ms": 5,
         "compression.type": "lz4",
         "acks": "all",
         "enable.idempotence": False,
-    }
+    })
     config.update({
         name if name in _UNDERSCORED else name.replace("_", "."): value
         for name, value in overrides.items()
@@ -71,8 +73,7 @@ def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
 
 
 def _consumer(bootstrap: str, group: str | None = None, eof: bool = False) -> Consumer:
-    return Consumer({
-        "bootstrap.servers": bootstrap,
+    return Consumer(confluent_config(bootstrap, {
         "group.id": group or f"cjo-admin-{uuid.uuid4().hex}",
         "enable.auto.commit": False,
         "isolation.level": "read_uncommitted",  # the high watermark, not the last stable offset
@@ -80,7 +81,7 @@ def _consumer(bootstrap: str, group: str | None = None, eof: bool = False) -> Co
         "enable.partition.eof": eof,
         "auto.offset.reset": "earliest",
         "log_level": 3,
-    })
+    }))
 
 
 def create_topics(
@@ -94,7 +95,7 @@ def create_topics(
     producer or admin client merely asks metadata about before it is created.
     """
     wanted = sorted(set(names))
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(confluent_config(bootstrap))
     # Replication factor -1: the broker's default (1 on Tansu, the cluster's on Apache Kafka).
     new = [NewTopic(name, partitions, -1, config=dict(config or {})) for name in wanted]
     for name, future in admin.create_topics(new, request_timeout=timeout_s).items():

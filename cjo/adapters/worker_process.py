@@ -10,6 +10,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from cjo.adapters.kafka_admin import committed_offsets
 from cjo.adapters.processes import stop_process
 from cjo.errors import CjoError
@@ -25,7 +27,17 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
             "CJO_TIME_MODE": settings.time_mode,
             "CJO_ALLOWED_LATENESS_MS": str(settings.allowed_lateness_ms),
             "CJO_IDLE_GRACE_MS": str(settings.idle_grace_ms),
-            "CJO_CATALOGUE": settings.catalogue}
+            "CJO_CATALOGUE": settings.catalogue, "CJO_WRITER_SCHEMAS": settings.writer_schemas,
+            **security_env(settings)}
+
+
+def security_env(settings: Settings) -> dict[str, str]:
+    """The CJO_* variables of the SASL/TLS settings (a child's Kafka clients need them too)."""
+    names = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
+             "ssl_cafile", "ssl_certfile", "ssl_keyfile", "ssl_password")
+    values = {name: getattr(settings, name) for name in names}
+    return {f"CJO_{name.upper()}": value.get_secret_value() if isinstance(value, SecretStr)
+            else str(value) for name, value in values.items()}
 
 
 class WorkerProcess:

@@ -10,17 +10,18 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from cjo import codec
 from cjo.adapters.kafka_admin import Partition
+from cjo.adapters.kafka_security import confluent_config
 from cjo.errors import BrokerError
 
 
 def read_and_decode(bootstrap: str, ends: dict[Partition, int],
                     timeout_s: float = 300.0) -> tuple[int, float]:
     """(records decoded, seconds from the first record to the last)."""
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap, "group.id": f"cjo-bench-ceiling-{uuid.uuid4().hex}",
+    consumer = Consumer(confluent_config(bootstrap, {
+        "group.id": f"cjo-bench-ceiling-{uuid.uuid4().hex}",
         "enable.auto.commit": False, "enable.partition.eof": False, "fetch.wait.max.ms": 10,
         "queued.max.messages.kbytes": 262_144, "log_level": 3,
-    })
+    }))
     pending = {tp: end for tp, end in ends.items() if end > 0}
     consumer.assign([TopicPartition(t, p, 0) for t, p in pending])
     count, first, deadline = 0, 0.0, time.monotonic() + timeout_s

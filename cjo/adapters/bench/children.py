@@ -24,6 +24,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 
 from cjo.adapters.kafka_admin import Partition, committed_offsets, end_offsets
+from cjo.adapters.kafka_security import confluent_config
 from cjo.adapters.processes import stop_process
 
 READY = "[^Worker]: Ready"
@@ -111,7 +112,7 @@ def disk_bytes(path: Path) -> int:
 def changelog_topics(bootstrap: str, app_id: str, marks: Sequence[str] = ()) -> list[str]:
     """The changelog topics of faust app ``app_id`` (its tables'), and those of ``marks`` that
     exist (listing every topic: asking for one by name would make the broker create it)."""
-    topics = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=30).topics
+    topics = AdminClient(confluent_config(bootstrap)).list_topics(timeout=30).topics
     return sorted(t for t in topics
                   if (t.startswith(f"{app_id}-") and t.endswith("-changelog")) or t in marks)
 

@@ -31,6 +31,7 @@ def create_app(env: dict[str, str]) -> Any:
     import faust  # noqa: PLC0415 (only the child process needs faust)
 
     from cjo import codec  # noqa: PLC0415
+    from cjo.adapters.kafka_security import faust_security  # noqa: PLC0415
 
     app = faust.App(
         env["CJO_BENCH_APP_ID"],
@@ -41,6 +42,7 @@ def create_app(env: dict[str, str]) -> Any:
         web_port=int(env["CJO_BENCH_WEB_PORT"]),
         web_bind="127.0.0.1",
         broker_session_timeout=10.0,
+        **faust_security(),
     )
     source = app.topic(*env["CJO_BENCH_TOPICS"].split(","), key_serializer="raw",
                        value_serializer="raw")
