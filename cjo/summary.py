@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cjo.logs import mask
+
 
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100); 0.0 for no values."""
@@ -54,5 +56,6 @@ class Summary:
 
 
 def offer_line(offer: Mapping[str, Any]) -> str:
-    return (f"{offer['channel']:<5} {offer['destination']:<22} {offer['trigger_id']:<24} "
+    destination = mask(str(offer["destination"]))  # printed: an MSISDN or email never in clear
+    return (f"{offer['channel']:<5} {destination:<22} {offer['trigger_id']:<24} "
             f"{offer['offer_code']:<20} {offer['message']}")

@@ -98,3 +98,15 @@ def test_loggers_are_masked_without_explicit_configure() -> None:
     logs.get("cjo.cli")
     processors = structlog.get_config()["processors"]
     assert logs.mask_event in processors
+
+
+def test_the_demo_prints_offers_without_their_destination_in_clear() -> None:
+    from cjo.summary import offer_line
+
+    for destination in (MSISDN, EMAIL):
+        line = offer_line({"channel": "SMS", "destination": destination, "trigger_id": "t",
+                           "offer_code": "O", "message": "hello"})
+        assert destination not in line and f"<masked:{logs.hash_id(destination)}>" in line
+    push = offer_line({"channel": "PUSH", "destination": "app-7", "trigger_id": "t",
+                       "offer_code": "O", "message": "hello"})
+    assert "app-7" in push
