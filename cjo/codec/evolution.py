@@ -25,7 +25,9 @@ from avro.compatibility import (
     SchemaCompatibilityType,
     SchemaIncompatibilityType,
 )
-from fastavro.schema import parse_schema
+from fastavro.schema import SchemaParseException, parse_schema
+
+from cjo.errors import ConfigError
 
 from .schemas import schema_dir
 from .wire import previous_schema_dir, register_writer_schema
@@ -85,8 +87,17 @@ def check_schemas(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[P
 
 def register_writer_schemas(paths: Iterable[Path]) -> list[str]:
     """Let the decoder read records written with the schemas of ``paths`` (``.avsc`` files, or
-    directories of them): a newer producer's versions of our records. Returns the record names."""
-    return [register_writer_schema(path.read_text(encoding="utf-8")) for path in _avsc(paths)]
+    directories of them): a newer producer's versions of our records. Returns the record names.
+
+    Raises :class:`~cjo.errors.ConfigError` naming the file and what is wrong with it.
+    """
+    names = []
+    for path in _avsc(paths):
+        try:
+            names.append(register_writer_schema(path.read_text(encoding="utf-8")))
+        except (ValueError, SchemaParseException) as error:  # JSONDecodeError is a ValueError
+            raise ConfigError(f"CJO_WRITER_SCHEMAS: {path}: {error}") from error
+    return names
 
 
 def _avsc(paths: Iterable[Path]) -> Iterator[Path]:
@@ -96,7 +107,8 @@ def _avsc(paths: Iterable[Path]) -> Iterator[Path]:
         elif path.is_file():
             yield path
         else:
-            raise ValueError(f"writer schema {path} is neither an .avsc file nor a directory")
+            raise ConfigError(f"CJO_WRITER_SCHEMAS: {path} is neither an .avsc file nor a "
+                              "directory")
 
 
 def _load_dir(directory: Path) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from cjo import cli
 from cjo.codec import decode, record_names, wire
 from cjo.codec.evolution import Problem, check_release, check_schemas, register_writer_schemas
 from cjo.codec.schemas import fingerprint_of, schema_dir, schema_json, strip_logical_types
-from cjo.errors import DecodeError
+from cjo.errors import ConfigError, DecodeError
 
 from .test_codec import SAMPLES, sample
 
@@ -189,6 +189,20 @@ def test_newer_writer_schemas_decode_once_registered(tmp_path: Path,
     assert decode(data) == ("LocationEvent", sample("LocationEvent", event_type="UNKNOWN"))
 
 
-def test_register_names_a_missing_path(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"missing\.avsc is neither"):
+def test_a_bad_writer_schema_setting_is_a_one_line_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^CJO_WRITER_SCHEMAS: .*missing\.avsc is neither"):
         register_writer_schemas([tmp_path / "missing.avsc"])
+    (tmp_path / "Broken.avsc").write_text("{not json")
+    with pytest.raises(ConfigError, match=r"Broken\.avsc: Expecting property name"):
+        register_writer_schemas([tmp_path])
+    (tmp_path / "Broken.avsc").write_text(json.dumps(
+        {"type": "record", "name": "Other", "namespace": "x", "fields": []}))
+    with pytest.raises(ConfigError, match="'x.Other' is none of our records"):
+        register_writer_schemas([tmp_path])
+
+
+def test_cli_names_a_missing_previous_directory(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere"
+    assert cli.main(["schemas", "check", "--previous", str(missing)]) == 2
+    assert capsys.readouterr().err == f"cjo: schema directory {missing} does not exist\n"
