@@ -197,7 +197,7 @@ def test_a_bad_writer_schema_setting_is_a_one_line_config_error(tmp_path: Path) 
         register_writer_schemas([tmp_path])
     (tmp_path / "Broken.avsc").write_text(json.dumps(
         {"type": "record", "name": "Other", "namespace": "x", "fields": []}))
-    with pytest.raises(ConfigError, match="'x.Other' is none of our records"):
+    with pytest.raises(ConfigError, match=r"'x\.Other' is none of our records"):
         register_writer_schemas([tmp_path])
 
 
