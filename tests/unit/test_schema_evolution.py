@@ -206,3 +206,14 @@ def test_cli_names_a_missing_previous_directory(tmp_path: Path,
     missing = tmp_path / "nowhere"
     assert cli.main(["schemas", "check", "--previous", str(missing)]) == 2
     assert capsys.readouterr().err == f"cjo: schema directory {missing} does not exist\n"
+
+
+def test_a_previous_schema_of_a_dropped_record_does_not_stop_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_readings: None
+) -> None:
+    gone = {"type": "record", "name": "Gone", "namespace": "cjo.v1",
+            "fields": [{"name": "x", "type": "string"}]}
+    (tmp_path / "Gone.avsc").write_text(json.dumps(gone))
+    monkeypatch.setattr(wire, "previous_schema_dir", lambda: tmp_path)
+    data = _written_with(schema_json("Outcome"), SAMPLES["Outcome"])
+    assert decode(data) == ("Outcome", SAMPLES["Outcome"])
