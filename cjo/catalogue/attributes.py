@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cjo.triggers.timefmt import days
+
 COMMON: dict[str, Any] = {
     "offer_code": "TRAVEL_PASS_1GB_7D",
     "offer_value": "5.00",
@@ -27,7 +29,8 @@ BY_KIND: dict[str, dict[str, Any]] = {
     "deadline.trial_expiry": {"product_id": "gaming_pass_1d", "expires_at": "2026-01-02 18:00 UTC"},
     "deadline.contract_end": {"contract_end": "2026-03-01", "days_left": 60},
     "deadline.moment": {"trigger": "low_balance"},
-    "sequence": {"count": 3, "window_days": 14},
+    # sequence: step1_count .. stepN_count (each step's count) and window_days, by its params
+    "sequence": {},
     "count": {"count": 3, "window": "1h"},
 }
 
@@ -42,4 +45,20 @@ def attributes_key(kind: str, params: Any) -> str:
 
 
 def sample_values(kind: str, params: Any) -> dict[str, Any]:
-    return {**COMMON, **BY_KIND[attributes_key(kind, params)]}
+    values = {**COMMON, **BY_KIND[attributes_key(kind, params)]}
+    if kind == "sequence":
+        values.update(step_attrs(params))
+    return values
+
+
+def step_attrs(params: Any) -> dict[str, Any]:
+    """A sequence's placeholders: ``step<i>_count`` (i from 1) per step and ``window_days``."""
+    return {**{f"step{i}_count": step.count for i, step in enumerate(params.steps, 1)},
+            "window_days": days(params.within)}
+
+
+#: A placeholder a kind no longer gives, and what to write instead.
+RETIRED: dict[tuple[str, str], str] = {
+    ("sequence", "count"): "a sequence has one count per step: write $step1_count (the first "
+                           "step's), $step2_count, ...",
+}

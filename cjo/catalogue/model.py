@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from cjo.catalogue.where import Test, WhereValue, compile_where, where_value
+
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _TIME_OF_DAY = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
 _UNIT_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
@@ -38,7 +40,6 @@ Consent = Literal["push", "sms", "email", "location"]
 PaymentType = Literal["PREPAID", "POSTPAID", "HYBRID", "UNKNOWN"]
 AgeBand = Literal["UNDER_18", "A18_24", "A25_34", "A35_44", "A45_54", "A55_64", "A65_PLUS",
                   "UNKNOWN"]
-Scalar = str | int | float | bool
 
 
 class Strict(BaseModel):
@@ -79,11 +80,19 @@ class Matcher(Strict):
     """An event or derived fact a count or sequence step matches (see cjo.triggers.facts).
 
     ``event`` is an input stream (charging, location, usage, subscribers, responses) or a derived
-    fact (trial_started, topup); ``where`` compares record fields by equality (a list means any of).
+    fact (trial_started, topup); ``where`` compares record fields: a value (equal), a list (one
+    of them) or a condition (``{gte: 10, lt: 20}``, ``{in: [...]}``, ``{not_in: [...]}``), see
+    :mod:`cjo.catalogue.where`.
     """
 
     event: str
-    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    where: dict[str, Annotated[WhereValue, BeforeValidator(where_value)]] = Field(
+        default_factory=dict)
+
+    @cached_property
+    def tests(self) -> tuple[tuple[str, Test], ...]:
+        """``where`` compiled once (a matcher belongs to an immutable catalogue)."""
+        return compile_where(self.where)
 
 
 class TransitionParams(Strict):

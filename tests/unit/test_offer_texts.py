@@ -1,0 +1,218 @@
+"""Customer-facing text is true: every offer the bundled catalogue makes on the demo's sample log
+(cjo/samples/sample.jsonl, through the offline runner) is read back against its template, and each
+placeholder's value is checked against the records it speaks of: the counts, countries, amounts,
+dates and venues the customer is told about."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cjo.catalogue.catalogue import Catalogue
+from cjo.catalogue.model import OfferDef, Trigger
+from cjo.catalogue.validate import default_catalogue, load_catalogue
+from cjo.codec import LogRecord
+from cjo.errors import CatalogueRejected
+from cjo.offers.countries import country_name
+from cjo.offline import read_log, run_offline
+from cjo.triggers.geo import inside
+from cjo.triggers.timefmt import DAY_MS, format_duration, format_minute
+
+SAMPLE = Path(__file__).resolve().parents[2] / "cjo" / "samples" / "sample.jsonl"
+
+
+class Told:
+    """One offer as sent, with the subscriber's records up to its moment."""
+
+    def __init__(self, offer: dict[str, Any], trigger: Trigger, spec: OfferDef,
+                 history: list[LogRecord], catalogue: Catalogue) -> None:
+        self.offer, self.trigger, self.spec, self.catalogue = offer, trigger, spec, catalogue
+        self.at = int(offer["trigger_time"])
+        self.history = [r for r in history if r.event_time <= self.at]
+
+    def record(self) -> dict[str, Any]:
+        """The record that revealed the moment."""
+        [found] = [r.value for r in self.history
+                   if r.value.get("event_id") == self.offer["trigger_event_id"]]
+        return found
+
+    def latest(self, stream: str) -> dict[str, Any]:
+        return [r.value for r in self.history if r.stream == stream][-1]
+
+    def within(self, stream: str, window: int) -> list[dict[str, Any]]:
+        return [r.value for r in self.history
+                if r.stream == stream and self.at - window <= r.event_time]
+
+
+def _profile_trials(told: Told, product: str, window: int) -> int:
+    """Trials of ``product`` that a profile of the window showed for the first time."""
+    seen: set[tuple[str, int]] = set()
+    started = 0
+    for r in told.history:
+        if r.stream != "subscribers":
+            continue
+        for trial in r.value.get("trials") or ():
+            key = (trial["product_id"], trial["expires_at"])
+            if key not in seen:
+                seen.add(key)
+                started += trial["product_id"] == product and told.at - window <= r.event_time
+    return started
+
+
+def _used_pct(record: dict[str, Any]) -> float:
+    total = record["bundle_total_octets"]
+    return 100 * (total - record["bundle_remaining_octets"]) / total
+
+
+def _sequence_step(told: Told, index: int) -> int:
+    """How many facts of step ``index`` happened in the window before the moment."""
+    params: Any = told.trigger.params
+    step = params.steps[index]
+    if step.event == "trial_started":
+        return _profile_trials(told, step.where["product_id"], params.within)
+    raise AssertionError(f"no fact counter for a step on {step.event}")
+
+
+def _count(told: Told) -> int:
+    """A count trigger's ``$count``: its matching records in the window before the moment; a
+    sequence's (as its template uses it): the facts of its first step."""
+    params: Any = told.trigger.params
+    if told.trigger.kind == "sequence":
+        return _sequence_step(told, 0)
+    assert params.match.event == "usage" and params.match.where == {"dropped": True}
+    return sum(1 for r in told.within("usage", params.within) if r["dropped"])
+
+
+def _venue(told: Told) -> str:
+    place = told.latest("location")
+    [venue] = [v for v in told.catalogue.venues.values()
+               if v.name == _venue_name(told) and inside(v, place["lat"], place["lon"])]
+    return venue.name
+
+
+def _venue_name(told: Told) -> str:
+    return str(told.offer["_values"]["venue"])
+
+
+def _trial_expiry(told: Told) -> dict[str, Any]:
+    [trial] = [t for t in told.latest("subscribers")["trials"] if t["expires_at"] == told.at]
+    return dict(trial)
+
+
+#: What each placeholder must say, worked out from the records, not from the engine.
+TRUTH: dict[str, Callable[[Told], Any]] = {
+    "offer_code": lambda t: t.offer["offer_code"],
+    "offer_value": lambda t: f"{t.spec.value:.2f}",
+    "valid_days": lambda t: t.spec.validity // DAY_MS,
+    "valid_until": lambda t: datetime.fromtimestamp(t.offer["valid_until"] / 1000, UTC)
+    .strftime("%Y-%m-%d"),
+    # roaming: the country of the network she attached to
+    "country": lambda t: country_name(t.record()["serving_plmn"][:3]),
+    # thresholds: the measure at the record that crossed the bound
+    "value": lambda t: (f"{t.record()['balance']:.2f}" if t.trigger.id == "low_balance"
+                        else f"{_used_pct(t.record()):.0f}"),
+    "currency": lambda t: t.record()["currency"],
+    # trials and contracts: from her profile
+    "product_id": lambda t: _trial_expiry(t)["product_id"],
+    "expires_at": lambda t: format_minute(_trial_expiry(t)["expires_at"]),
+    "contract_end": lambda t: datetime.fromtimestamp(
+        t.latest("subscribers")["contract_end"] * 86_400, UTC).strftime("%Y-%m-%d"),
+    "days_left": lambda t: t.latest("subscribers")["contract_end"] - t.at // DAY_MS,
+    # sequences and counts: what happened in the window before the moment
+    "step1_count": lambda t: _sequence_step(t, 0),
+    "window_days": lambda t: t.trigger.params.within // DAY_MS,  # type: ignore[union-attr]
+    "count": _count,
+    "window": lambda t: format_duration(t.trigger.params.within),  # type: ignore[union-attr]
+    # geofences: where she is
+    "venue": _venue,
+}
+
+
+def _reader(template: str) -> re.Pattern[str]:
+    """A pattern reading a rendered message back into its placeholders' values."""
+    parts, named = [], set()
+    last = 0
+    for match in string.Template.pattern.finditer(template):
+        parts.append(re.escape(template[last:match.start()]))
+        last = match.end()
+        name = match.group("named") or match.group("braced")
+        if name is None:
+            parts.append(re.escape("$"))
+        elif name in named:
+            parts.append(f"(?P={name})")
+        else:
+            named.add(name)
+            parts.append(f"(?P<{name}>.+?)")
+    parts.append(re.escape(template[last:]))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+@cache
+def _told() -> tuple[Told, ...]:
+    catalogue = default_catalogue()
+    records, _bad = read_log(SAMPLE)  # the sample has a few bad lines on purpose
+    by_imsi: dict[str, list[LogRecord]] = defaultdict(list)
+    for record in sorted(records, key=lambda r: r.event_time):
+        by_imsi[record.value["imsi"]].append(record)
+    triggers = {t.id: t for t in catalogue.triggers}
+    told = []
+    for offer in run_offline(records, catalogue).offers:
+        trigger = triggers[offer["trigger_id"]]
+        [spec] = [o for o in trigger.offers if o.code == offer["offer_code"]]
+        match = _reader(spec.templates[offer["language"]]).fullmatch(offer["message"])
+        assert match is not None, f"{offer['message']!r} is not its template rendered"
+        told.append(Told({**offer, "_values": match.groupdict()}, trigger, spec,
+                         by_imsi[offer["imsi"]], catalogue))
+    return tuple(told)
+
+
+def test_every_placeholder_of_every_offer_on_the_sample_says_what_happened() -> None:
+    told = _told()
+    checked: set[str] = set()
+    for one in told:
+        for name, shown in one.offer["_values"].items():
+            assert name in TRUTH, f"no check for ${name} ({one.trigger.id}): add one to TRUTH"
+            truth = TRUTH[name](one)
+            assert shown == str(truth), (
+                f"{one.trigger.id} told {one.offer['imsi'][-4:]} ${name}={shown!r}, "
+                f"the records say {truth!r}: {one.offer['message']!r}")
+        checked.add(one.trigger.id)
+    # the sample exercises these (a change of the sample that loses one should be noticed)
+    assert {"roaming_welcome", "trial_expiry_promo", "bundle_topup", "low_balance",
+            "gaming_bundle", "contract_renewal", "dropped_sessions_apology",
+            "stadium_arrival"} <= checked
+
+
+def test_the_gaming_bundle_tells_the_day_passes_she_took() -> None:
+    gaming = [t for t in _told() if t.trigger.id == "gaming_bundle"]
+    assert gaming
+    for one in gaming:
+        passes = _profile_trials(one, "gaming_pass_1d", 14 * DAY_MS)
+        assert f"You took {passes} day passes in 14 days." in one.offer["message"]
+
+
+def test_a_sequence_template_with_count_is_refused_naming_the_step_counts() -> None:
+    source = ("triggers:\n"
+              "  - id: t1\n"
+              "    kind: sequence\n"
+              "    params: {within: 14d, steps: [{event: topup, count: 2}, {event: usage}]}\n"
+              "    offers:\n"
+              "      - code: A\n"
+              "        templates: {en: \"$count top-ups, then $step2_count session\"}\n")
+    with pytest.raises(CatalogueRejected) as caught:
+        load_catalogue([("s.yaml", source)])
+    [problem] = caught.value.problems
+    assert (problem.line, problem.field) == (7, "triggers[0] (t1).offers[0].templates.en")
+    assert problem.reason.startswith("unknown placeholder $count: a sequence has one count per "
+                                     "step: write $step1_count")
+    fixed = source.replace("$count top-ups", "$step1_count top-ups")
+    [sequence] = load_catalogue([("s.yaml", fixed)]).triggers
+    assert sequence.id == "t1"
