@@ -20,7 +20,9 @@ COMMON: dict[str, Any] = {
 
 BY_KIND: dict[str, dict[str, Any]] = {
     # transition, attribute network / device
-    "transition.network": {"country": "France", "mcc": "208", "serving_plmn": "20801"},
+    # country/mcc: the network she is on; previous_*: the one she left (back home: the trip's)
+    "transition.network": {"country": "France", "mcc": "208", "serving_plmn": "20801",
+                           "previous_country": "the United Kingdom", "previous_mcc": "234"},
     "transition.device": {"tac": "35875109", "previous_tac": "86072104"},
     "threshold": {"measure": "bundle_used_pct", "value": "81", "bound": "80",
                   "bundle_id": "ADDON_5GB_30D", "currency": "GBP"},

@@ -18,7 +18,12 @@ import pytest
 
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.model import OfferDef, Trigger
-from cjo.catalogue.validate import default_catalogue, load_catalogue
+from cjo.catalogue.validate import (
+    DEFAULT_FILES,
+    DEFAULTS_DIR,
+    default_catalogue,
+    load_catalogue,
+)
 from cjo.codec import LogRecord
 from cjo.errors import CatalogueRejected
 from cjo.offers.countries import country_name
@@ -65,6 +70,16 @@ def _profile_trials(told: Told, product: str, window: int) -> int:
                 seen.add(key)
                 started += trial["product_id"] == product and told.at - window <= r.event_time
     return started
+
+
+def _left(told: Told) -> str:
+    """The MCC of the network she was on before the moment's record: the newest earlier record
+    naming another country's network than the record's (home, or the trip's last country)."""
+    now = told.record()
+    mcc = now["serving_plmn"][:3]
+    before = [r for r in told.history if r.event_time < now["event_time"]
+              and (r.value.get("serving_plmn") or mcc)[:3] != mcc]
+    return str(max(before, key=lambda r: r.event_time).value["serving_plmn"][:3])
 
 
 def _used_pct(record: dict[str, Any]) -> float:
@@ -114,8 +129,9 @@ TRUTH: dict[str, Callable[[Told], Any]] = {
     "valid_days": lambda t: t.spec.validity // DAY_MS,
     "valid_until": lambda t: datetime.fromtimestamp(t.offer["valid_until"] / 1000, UTC)
     .strftime("%Y-%m-%d"),
-    # roaming: the country of the network she attached to
+    # roaming: the country of the network she attached to, and of the one she left
     "country": lambda t: country_name(t.record()["serving_plmn"][:3]),
+    "previous_country": lambda t: country_name(_left(t)),
     # thresholds: the measure at the record that crossed the bound
     "value": lambda t: (f"{t.record()['balance']:.2f}" if t.trigger.id == "low_balance"
                         else f"{_used_pct(t.record()):.0f}"),
@@ -155,9 +171,15 @@ def _reader(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
+def _all_enabled() -> Catalogue:
+    """The bundled catalogue with its triggers that are off by default switched on."""
+    return load_catalogue([(f"defaults/{name}", (DEFAULTS_DIR / name).read_text(
+        encoding="utf-8").replace("enabled: false", "enabled: true")) for name in DEFAULT_FILES])
+
+
 @cache
-def _told() -> tuple[Told, ...]:
-    catalogue = default_catalogue()
+def _told(everything: bool = False) -> tuple[Told, ...]:
+    catalogue = _all_enabled() if everything else default_catalogue()
     records, _bad = read_log(SAMPLE)  # the sample has a few bad lines on purpose
     by_imsi: dict[str, list[LogRecord]] = defaultdict(list)
     for record in sorted(records, key=lambda r: r.event_time):
@@ -174,8 +196,10 @@ def _told() -> tuple[Told, ...]:
     return tuple(told)
 
 
-def test_every_placeholder_of_every_offer_on_the_sample_says_what_happened() -> None:
-    told = _told()
+@pytest.mark.parametrize("everything", [False, True], ids=["bundled", "all_enabled"])
+def test_every_placeholder_of_every_offer_on_the_sample_says_what_happened(
+        everything: bool) -> None:
+    told = _told(everything)
     checked: set[str] = set()
     for one in told:
         for name, shown in one.offer["_values"].items():
@@ -189,6 +213,7 @@ def test_every_placeholder_of_every_offer_on_the_sample_says_what_happened() -> 
     assert {"roaming_welcome", "trial_expiry_promo", "bundle_topup", "low_balance",
             "gaming_bundle", "contract_renewal", "dropped_sessions_apology",
             "stadium_arrival"} <= checked
+    assert ("welcome_home" in checked) == everything  # off by default
 
 
 def test_the_gaming_bundle_tells_the_day_passes_she_took() -> None:
