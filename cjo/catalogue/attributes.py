@@ -26,6 +26,10 @@ BY_KIND: dict[str, dict[str, Any]] = {
     "transition.device": {"tac": "35875109", "previous_tac": "86072104"},
     "threshold": {"measure": "bundle_used_pct", "value": "81", "bound": "80",
                   "bundle_id": "ADDON_5GB_30D", "currency": "GBP"},
+    # threshold on usage_bytes: the period's total and the bound as sizes, and the app (and its
+    # category) of the session that crossed it
+    "threshold.usage_bytes": {"measure": "usage_bytes", "value": "2.1 GB", "bound": "2 GB",
+                              "app_id": "youtube", "app_category": "VIDEO"},
     "geofence": {"venue": "Wembley Stadium", "venue_id": "wembley", "dwell_min": 10},
     # deadline, by anchor
     "deadline.trial_expiry": {"product_id": "gaming_pass_1d", "expires_at": "2026-01-02 18:00 UTC"},
@@ -38,11 +42,14 @@ BY_KIND: dict[str, dict[str, Any]] = {
 
 
 def attributes_key(kind: str, params: Any) -> str:
-    """``BY_KIND`` key: the kind, refined by transition attribute or deadline anchor."""
+    """``BY_KIND`` key: the kind, refined by transition attribute, deadline anchor or
+    (``usage_bytes``) threshold measure."""
     if kind == "transition":
         return f"transition.{params.attribute}"
     if kind == "deadline":
         return f"deadline.{params.anchor}"
+    if kind == "threshold" and params.measure == "usage_bytes":
+        return "threshold.usage_bytes"
     return kind
 
 

@@ -279,6 +279,8 @@ class _Checker:
 
     def _threshold(self, entry: _Entry, trigger: ThresholdTrigger) -> None:
         params = trigger.params
+        if params.where:
+            self._matcher(entry, ("params",), params.usage)
         top = PCT_MAX.get(params.measure)
         for name, bound in (("below", params.below), ("above", params.above)):
             if top is not None and bound is not None and not 0 <= bound <= top:

@@ -29,6 +29,7 @@ from cjo.errors import CatalogueRejected
 from cjo.offers.countries import country_name
 from cjo.offline import read_log, run_offline
 from cjo.triggers.geo import inside
+from cjo.triggers.kinds.usage import format_size
 from cjo.triggers.timefmt import DAY_MS, format_duration, format_minute
 
 SAMPLE = Path(__file__).resolve().parents[2] / "cjo" / "samples" / "sample.jsonl"
@@ -82,6 +83,26 @@ def _left(told: Told) -> str:
     return str(max(before, key=lambda r: r.event_time).value["serving_plmn"][:3])
 
 
+def _value(told: Told) -> str:
+    params: Any = told.trigger.params
+    if params.measure == "balance":
+        return f"{told.record()['balance']:.2f}"
+    if params.measure == "usage_bytes":
+        return format_size(_used_today(told, params.where["app_category"]))
+    assert params.measure == "bundle_used_pct"
+    return f"{_used_pct(told.record()):.0f}"
+
+
+def _used_today(told: Told, category: str) -> int:
+    """Her bytes of ``category`` on the UTC day of the moment, up to its record."""
+    day = told.at // DAY_MS
+    used = [r.value["bytes_uplink"] + r.value["bytes_downlink"] for r in told.history
+            if r.stream == "usage" and r.event_time // DAY_MS == day
+            and r.value["app_category"] == category]
+    assert sum(used[:-1]) < 2 * 10**9 <= sum(used)  # the moment's record crossed 2 GB
+    return sum(used)
+
+
 def _used_pct(record: dict[str, Any]) -> float:
     total = record["bundle_total_octets"]
     return 100 * (total - record["bundle_remaining_octets"]) / total
@@ -133,9 +154,10 @@ TRUTH: dict[str, Callable[[Told], Any]] = {
     "country": lambda t: country_name(t.record()["serving_plmn"][:3]),
     "previous_country": lambda t: country_name(_left(t)),
     # thresholds: the measure at the record that crossed the bound
-    "value": lambda t: (f"{t.record()['balance']:.2f}" if t.trigger.id == "low_balance"
-                        else f"{_used_pct(t.record()):.0f}"),
+    "value": _value,
     "currency": lambda t: t.record()["currency"],
+    "app_category": lambda t: t.record()["app_category"],
+    "app_id": lambda t: t.record()["app_id"],
     # trials and contracts: from her profile
     "product_id": lambda t: _trial_expiry(t)["product_id"],
     "expires_at": lambda t: format_minute(_trial_expiry(t)["expires_at"]),
@@ -214,6 +236,7 @@ def test_every_placeholder_of_every_offer_on_the_sample_says_what_happened(
             "gaming_bundle", "contract_renewal", "dropped_sessions_apology",
             "stadium_arrival"} <= checked
     assert ("welcome_home" in checked) == everything  # off by default
+    assert ("video_heavy_day" in checked) == everything
 
 
 def test_the_gaming_bundle_tells_the_day_passes_she_took() -> None:
