@@ -78,9 +78,25 @@ def where_value(value: Any) -> Any:
         return Condition.model_validate(value)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(part) for part in first["loc"][:1])
+        wanted = _EXPECTED.get(first["type"])
+        message = (f"expected {wanted}, got {_show(first.get('input'))}" if wanted
+                   else str(first["msg"]).removeprefix("Value error, "))
         raise ValueError(f"{where}: {message}" if where else message) from None
+
+
+_EXPECTED = {"float_parsing": "a number", "float_type": "a number", "list_type": "a list",
+             "too_short": "at least one value", "string_type": "text, a number or true/false",
+             "int_type": "text, a number or true/false", "bool_type": "text, a number or "
+             "true/false"}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "an empty list" if not value else "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "nothing" if value is None else repr(value)
 
 
 WhereValue = Scalar | list[Scalar] | Condition

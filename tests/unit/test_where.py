@@ -98,7 +98,11 @@ def _problems(where: str) -> list[CatalogueError]:
     ("{bytes_downlink: {}}", "bytes_downlink", "give at least one of: gt, gte, lt, lte, in"),
     ("{bytes_downlink: {gte: 20, lt: 10}}", "bytes_downlink", "the range is empty"),
     ("{bytes_downlink: {gt: 1, gte: 2}}", "bytes_downlink", "give gt or gte, not both"),
-    ("{bytes_downlink: {gte: lots}}", "bytes_downlink", "gte: Input should be a valid number"),
+    ("{bytes_downlink: {gte: lots}}", "bytes_downlink", "gte: expected a number, got 'lots'"),
+    ("{bytes_downlink: {in: []}}", "bytes_downlink",
+     "in: expected at least one value, got an empty list"),
+    ("{dropped: null}", "dropped", "expected text, a number, true/false, a list of them or a "
+                                   "condition such as {gte: 10, lt: 20}"),
     ("{app_id: {gte: 5}}", "app_id", "a range (gt, gte, lt, lte) needs a number field, "
                                      "this one is string"),
     ("{app_category: {in: [VIDEO, FILMS]}}", "app_category", "expected one of: VIDEO"),
