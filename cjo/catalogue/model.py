@@ -12,7 +12,18 @@ import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from cjo.catalogue.where import Test, WhereValue, compile_where, where_value
 
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _TIME_OF_DAY = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
@@ -38,7 +49,6 @@ Consent = Literal["push", "sms", "email", "location"]
 PaymentType = Literal["PREPAID", "POSTPAID", "HYBRID", "UNKNOWN"]
 AgeBand = Literal["UNDER_18", "A18_24", "A25_34", "A35_44", "A45_54", "A55_64", "A65_PLUS",
                   "UNKNOWN"]
-Scalar = str | int | float | bool
 
 
 class Strict(BaseModel):
@@ -79,11 +89,19 @@ class Matcher(Strict):
     """An event or derived fact a count or sequence step matches (see cjo.triggers.facts).
 
     ``event`` is an input stream (charging, location, usage, subscribers, responses) or a derived
-    fact (trial_started, topup); ``where`` compares record fields by equality (a list means any of).
+    fact (trial_started, topup); ``where`` compares record fields: a value (equal), a list (one
+    of them) or a condition (``{gte: 10, lt: 20}``, ``{in: [...]}``, ``{not_in: [...]}``), see
+    :mod:`cjo.catalogue.where`.
     """
 
     event: str
-    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    where: dict[str, Annotated[WhereValue, BeforeValidator(where_value)]] = Field(
+        default_factory=dict)
+
+    @cached_property
+    def tests(self) -> tuple[tuple[str, Test], ...]:
+        """``where`` compiled once (a matcher belongs to an immutable catalogue)."""
+        return compile_where(self.where)
 
 
 class TransitionParams(Strict):
@@ -94,21 +112,62 @@ class TransitionParams(Strict):
     to: str = "any"
 
 
-class ThresholdParams(Strict):
-    """Crossing of ``below`` (from above) or ``above`` (from below), once per ``period``."""
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+USAGE = "usage_bytes"
 
-    measure: Literal["bundle_used_pct", "bundle_remaining_pct", "balance", "bundle_pace_pct"]
+
+def parse_size(value: Any) -> Any:
+    """``'2GB'`` -> 2_000_000_000.0 (decimal units, as data is billed: 1 GB = 10^9 bytes);
+    a number is taken as bytes; anything else is left for the type check to refuse."""
+    if isinstance(value, str):
+        match = _SIZE.match(value)
+        if not match:
+            raise ValueError(f"expected a size such as 500MB or 2GB, got {value!r}")
+        return float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    return value
+
+
+class ThresholdParams(Strict):
+    """Crossing of ``below`` (from above) or ``above`` (from below), once per ``period``.
+
+    ``usage_bytes``: the bytes (uplink + downlink) of her usage records matching ``where`` (an
+    app, a category: ``{app_category: VIDEO}``) since the start of the ``period`` (UTC day, ISO
+    week or calendar month); ``above`` only, and a size such as ``2GB`` may be given.
+    """
+
+    measure: Literal["bundle_used_pct", "bundle_remaining_pct", "balance", "bundle_pace_pct",
+                     "usage_bytes"]
     below: float | None = None
     above: float | None = None
     period: Literal["day", "week", "month", "bundle"] = "month"
     min_cycle_elapsed: Duration = Field(3 * 86_400_000, ge=0,
                                         description="bundle_pace_pct: ignored before this")
+    where: dict[str, Annotated[WhereValue, BeforeValidator(where_value)]] = Field(
+        default_factory=dict, description="usage_bytes: the usage records counted")
+
+    @field_validator("below", "above", mode="before")
+    @classmethod
+    def _size(cls, value: Any, info: ValidationInfo) -> Any:
+        return parse_size(value) if info.data.get("measure") == USAGE else value
 
     @model_validator(mode="after")
     def _one_bound(self) -> ThresholdParams:
         if (self.below is None) == (self.above is None):
             raise ValueError("give exactly one of below or above")
+        if self.measure == USAGE:
+            if self.below is not None:
+                raise ValueError("usage_bytes only grows within a period: give above, not below")
+            if self.period == "bundle":
+                raise ValueError("usage_bytes is counted per day, week or month, not per bundle")
+        elif self.where:
+            raise ValueError("where selects usage records: only for measure usage_bytes")
         return self
+
+    @cached_property
+    def usage(self) -> Matcher:
+        """The usage records ``usage_bytes`` adds up (``where`` compiled once)."""
+        return Matcher(event="usage", where=self.where)
 
 
 class GeofenceParams(Strict):

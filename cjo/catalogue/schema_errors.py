@@ -23,6 +23,7 @@ from cjo.catalogue.model import (
     Trigger,
 )
 from cjo.catalogue.source import Path as KeyPath
+from cjo.catalogue.where import Condition
 
 _PLAIN: dict[str, str] = {
     "float_parsing": "a number", "float_type": "a number",
@@ -170,7 +171,8 @@ def _trigger_kinds() -> tuple[str, ...]:
 
 
 def _describe(tp: Any) -> str:
-    words = {str: "text", int: "a number", float: "a number", bool: "true/false"}
+    words = {str: "text", int: "a number", float: "a number", bool: "true/false",
+             Condition: "a condition such as {gte: 10, lt: 20}, {in: [...]} or {not_in: [...]}"}
     out: list[str] = []
     for member in _union_members(tp) or (tp,):
         word = words.get(member, "a list of them" if typing.get_origin(member) is list

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from cjo.catalogue.attributes import sample_values
+from cjo.catalogue.attributes import RETIRED, sample_values
 from cjo.catalogue.catalogue import Catalogue, digest_of
 from cjo.catalogue.model import (
     CatalogueFile,
@@ -41,6 +41,7 @@ from cjo.catalogue.model import (
 from cjo.catalogue.schema_errors import explain, show, suggest
 from cjo.catalogue.source import Parsed, parse
 from cjo.catalogue.source import Path as KeyPath
+from cjo.catalogue.where import Condition
 from cjo.codec import RECORD_OF_STREAM, schema
 from cjo.errors import CatalogueError, CatalogueRejected
 
@@ -266,13 +267,20 @@ class _Checker:
                 self.at(entry, where, f"{matcher.event} records have no field {name!r} "
                                       f"(fields: {', '.join(fields)})")
                 continue
-            values = expected if isinstance(expected, list) else [expected]
-            reason = _check_values(fields[name], values)
+            if isinstance(expected, Condition):
+                values = expected.values()
+                reason = _check_range(fields[name]) if expected.is_range else ""
+            else:
+                values = expected if isinstance(expected, list) else [expected]
+                reason = ""
+            reason = reason or _check_values(fields[name], values)
             if reason:
                 self.at(entry, where, reason)
 
     def _threshold(self, entry: _Entry, trigger: ThresholdTrigger) -> None:
         params = trigger.params
+        if params.where:
+            self._matcher(entry, ("params",), params.usage)
         top = PCT_MAX.get(params.measure)
         for name, bound in (("below", params.below), ("above", params.above)):
             if top is not None and bound is not None and not 0 <= bound <= top:
@@ -291,6 +299,9 @@ class _Checker:
                 problem = _render_problem(text, values)
                 if problem:
                     reason, text_line = problem
+                    retired = RETIRED.get((trigger.kind, reason.removeprefix(
+                        "unknown placeholder $")))
+                    reason = f"{reason}: {retired}" if retired else reason
                     self.problems.append(CatalogueError(
                         entry.file, entry.parsed.line_in((*entry.path, *path), text_line),
                         _field(entry.parsed.value, (*entry.path, *path)),
@@ -351,6 +362,19 @@ def _fields_of(event: str) -> dict[str, Any] | None:
     if record is None:
         return None
     return {f["name"]: f["type"] for f in schema(record)["fields"]}
+
+
+_NUMBERS = frozenset({"int", "long", "float", "double"})
+
+
+def _check_range(avro_type: Any) -> str:
+    """A reason if a range (gt, gte, lt, lte) cannot apply to the field (not a number), else ''."""
+    branches = avro_type if isinstance(avro_type, list) else [avro_type]
+    kinds = [b.get("type") if isinstance(b, dict) else b for b in branches if b != "null"]
+    if kinds and all(kind in _NUMBERS for kind in kinds):
+        return ""
+    shown = ", ".join(str(kind if isinstance(kind, str) else "record") for kind in kinds)
+    return f"a range (gt, gte, lt, lte) needs a number field, this one is {shown}"
 
 
 def _check_values(avro_type: Any, values: list[Any]) -> str:

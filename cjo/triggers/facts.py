@@ -16,11 +16,11 @@ Derived facts carry the record's event id and time.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from typing import Any
 
-from cjo.catalogue.model import Matcher, Scalar
+from cjo.catalogue.model import Matcher
+from cjo.catalogue.where import accepts
 from cjo.state.model import SubscriberState
 from cjo.triggers.kinds.base import Fact
 
@@ -86,29 +86,5 @@ def _bundle_purchased(before: SubscriberState, after: SubscriberState, at: int,
 
 
 def matches(matcher: Matcher, fact: Fact) -> bool:
-    """The fact has the matcher's name and every ``where`` field equal to (one of) its values.
-
-    Enum values compare as their names (strings); booleans only equal booleans (``True`` is not
-    ``1``); numbers compare by value (``1 == 1.0``); a field the fact lacks never matches.
-    """
-    if fact.name != matcher.event:
-        return False
-    for name, wanted in matcher.where.items():
-        if name not in fact.fields:
-            return False
-        options = wanted if isinstance(wanted, list) else [wanted]
-        if not any(_equal(option, fact.fields[name]) for option in options):
-            return False
-    return True
-
-
-def _equal(wanted: Scalar, actual: Any) -> bool:
-    if isinstance(actual, enum.Enum):
-        actual = actual.name
-    if isinstance(wanted, bool) or isinstance(actual, bool):
-        return type(wanted) is type(actual) and wanted == actual
-    if isinstance(wanted, str) or isinstance(actual, str):
-        return isinstance(wanted, str) and isinstance(actual, str) and wanted == actual
-    if isinstance(actual, int | float):
-        return wanted == actual
-    return False
+    """The fact has the matcher's name and every ``where`` field passes (cjo.catalogue.where)."""
+    return fact.name == matcher.event and accepts(matcher.tests, fact.fields)

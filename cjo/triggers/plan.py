@@ -11,7 +11,15 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from cjo.catalogue.catalogue import Catalogue
-from cjo.catalogue.model import CountParams, DeadlineParams, SequenceParams, Trigger, Venue
+from cjo.catalogue.model import (
+    USAGE,
+    CountParams,
+    DeadlineParams,
+    SequenceParams,
+    ThresholdParams,
+    Trigger,
+    Venue,
+)
 from cjo.triggers.facts import names_of
 from cjo.triggers.kinds import KINDS
 from cjo.triggers.kinds.base import Detection, Memory, Observation
@@ -54,6 +62,8 @@ def reacts_to(trigger: Trigger, stream: str) -> bool:
         return params.match.event in names_of(stream)
     if isinstance(params, SequenceParams):
         return not params.events.isdisjoint(names_of(stream))
+    if isinstance(params, ThresholdParams) and params.measure == USAGE:
+        return stream == "usage"  # summed from usage records (cjo.triggers.kinds.usage)
     streams = _STREAMS[trigger.kind]
     return streams is None or stream in streams
 

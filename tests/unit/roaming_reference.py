@@ -34,6 +34,9 @@ def detect_roaming_welcome(
             event_id=str(record["event_id"]),
             event_time=int(trip["started_at"]),
             attrs={"country": country_name(trip["mcc"]), "mcc": trip["mcc"],
-                   "serving_plmn": trip["plmn"]},
+                   "serving_plmn": trip["plmn"],
+                   # the network left: home (since added to the kind's attributes)
+                   "previous_country": country_name((after.home_plmn or "")[:3]),
+                   "previous_mcc": (after.home_plmn or "")[:3]},
         )
     ]

@@ -88,11 +88,13 @@ def test_default_catalogue_loads_every_issue_trigger_and_venue() -> None:
         "stadium_halftime": "geofence", "stadium_leaving": "geofence",
         "gaming_bundle": "sequence", "new_device_accessories": "transition",
         "contract_renewal": "deadline", "dropped_sessions_apology": "count",
-        "bill_shock": "threshold",
+        "bill_shock": "threshold", "welcome_home": "transition", "video_heavy_day": "threshold",
     }
     assert set(catalogue.venues) == {"westfield_stratford", "bullring", "trafford_centre",
                                      "wembley", "old_trafford"}
-    assert catalogue.enabled() == catalogue.triggers
+    # every trigger is on but two examples: the return journey, a usage threshold per category
+    assert [t.id for t in catalogue.triggers if t not in catalogue.enabled()] == [
+        "welcome_home", "video_heavy_day"]
     roaming = catalogue.get("roaming_welcome")
     assert roaming is not None
     assert roaming.max_delay == 30 * 60_000
@@ -398,7 +400,7 @@ def test_cli_show_defaults_to_the_bundled_catalogue(capsys: pytest.CaptureFixtur
     assert lines[0].split() == ["id", "kind", "enabled", "version", "priority", "offers"]
     assert lines[1].split() == ["roaming_welcome", "transition", "yes", "v1", "80",
                                 "TRAVEL_PASS_1GB_7D"]
-    assert len(lines) == 1 + 13 + 1
+    assert len(lines) == 1 + 15 + 1
 
 
 # -- the contact policy and the policy fields of triggers and offers ------------------------------

@@ -23,7 +23,8 @@ def test_home_to_foreign_is_the_roaming_welcome_moment() -> None:
                                ("location", location("20801", 30))])
     assert (moment.trigger_id, moment.instance, moment.event_time) == (
         ROAMING_WELCOME, "trip-20", 20)
-    assert moment.attrs == {"country": "France", "mcc": "208", "serving_plmn": "20801"}
+    assert moment.attrs == {"country": "France", "mcc": "208", "serving_plmn": "20801",
+                            "previous_country": "the United Kingdom", "previous_mcc": "234"}
     assert moment.attrs.keys() == BY_KIND["transition.network"].keys()
 
 
@@ -37,6 +38,10 @@ def test_foreign_to_home_fires_once_per_trip_end() -> None:
     assert [(m.instance, m.event_time) for m in moments] == [
         ("trip-10-end", 30), ("trip-50-end", 60)]
     assert moments[0].attrs["mcc"] == "234" and moments[0].attrs["serving_plmn"] == "23415"
+    # back home, $country is home; $previous_country is where she was (the trip's last country)
+    assert [(m.attrs["country"], m.attrs["previous_country"], m.attrs["previous_mcc"])
+            for m in moments] == [("the United Kingdom", "Spain", "214"),
+                                  ("the United Kingdom", "the United States", "310")]
 
 
 def test_any_to_any_sees_both_directions_but_home_to_foreign_not_the_return() -> None:

@@ -19,12 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cjo.catalogue.attributes import sample_values
+from cjo.catalogue.attributes import sample_values, step_attrs
 from cjo.catalogue.model import SequenceParams, Trigger, Venue
 from cjo.triggers import facts as fact_rules
 from cjo.triggers.kinds.base import NOTHING, Detection, EventKind, Fact, Memory, Observation
 from cjo.triggers.moment import Moment
-from cjo.triggers.timefmt import days
 
 MAX_FRONT = 4
 Partial = list[int]  # [start, end]
@@ -99,5 +98,6 @@ def _insert(front: list[Partial], candidate: Partial) -> list[Partial]:
 
 
 def _attrs(params: SequenceParams) -> dict[str, Any]:
-    total = sum(step.count for step in params.steps)
-    return {"count": total, "window_days": days(params.within)}
+    """``step1_count`` .. ``stepN_count``: the facts each step matched (its ``count``); there is
+    no ``count``: a sum of unlike steps (two passes and a game) is no number to tell a customer."""
+    return step_attrs(params)

@@ -4,7 +4,8 @@ Measures, read from the state: ``bundle_used_pct`` = 100 * (total - remaining) /
 ``bundle_remaining_pct``, ``balance``, and ``bundle_pace_pct`` = used fraction / elapsed fraction
 of the calendar month (UTC, at the bundle's update time) * 100, unknown until ``min_cycle_elapsed``
 of the month has passed. A measure is unknown without a bundle, without totals, or with a zero
-total.
+total. ``usage_bytes`` is not read from the state but summed from usage records in the trigger's
+memory (``cjo.triggers.kinds.usage``).
 
 A crossing: before the record the measure was on the other side of the bound (or unknown) and
 after it is on the bound or past it (``below``: <=, ``above``: >=). The instance is the period of
@@ -20,10 +21,12 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from cjo.catalogue.model import ThresholdParams, Trigger, Venue
+from cjo.catalogue.model import USAGE, ThresholdParams, Trigger, Venue
 from cjo.state.model import SubscriberState
 from cjo.triggers.kinds.base import NOTHING, Detection, EventKind, Memory, Observation
+from cjo.triggers.kinds.usage import usage_crossing
 from cjo.triggers.moment import Moment
+from cjo.triggers.periods import period_key
 from cjo.triggers.timefmt import DAY_MS, utc
 
 
@@ -34,6 +37,8 @@ class Threshold(EventKind):
                  venues: Mapping[str, Venue]) -> Detection:
         params = trigger.params
         assert isinstance(params, ThresholdParams)
+        if params.measure == USAGE:
+            return usage_crossing(trigger.id, params, obs, memory)
         if _source(params, obs.before) is _source(params, obs.after):
             return NOTHING  # what it measures is unchanged: no crossing
         old, new = measure(params, obs.before), measure(params, obs.after)
@@ -98,19 +103,6 @@ def measured_at(params: ThresholdParams, state: SubscriberState) -> int:
     if params.measure == "balance" or state.bundle is None:
         return state.balance_at
     return int(state.bundle["at"])
-
-
-def period_key(period: str, at: int, bundle: Mapping[str, Any] | None) -> str:
-    when = utc(at)
-    if period == "day":
-        return f"d-{when:%Y-%m-%d}"
-    if period == "week":
-        year, week, _ = when.isocalendar()
-        return f"w-{year}-W{week:02d}"
-    if period == "month":
-        return f"m-{when:%Y-%m}"
-    bundle = bundle or {}
-    return f"b-{bundle.get('id')}-{bundle.get('total')}"
 
 
 def _attrs(params: ThresholdParams, value: float, state: SubscriberState) -> dict[str, Any]:

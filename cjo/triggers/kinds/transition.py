@@ -3,8 +3,11 @@
 ``network``: the serving network's class, ``home`` or ``foreign`` (serving MCC vs home MCC), read
 from the state's trip (``cjo.state.update``): a new trip is home -> foreign (instance
 ``trip-<started_at>``, the roaming welcome's), the end of a trip is foreign -> home (instance
-``trip-<started_at>-end``, at the event that showed the home network). A change of country within
-a trip keeps the class (foreign) and is no transition. A subscriber never seen is at home.
+``trip-<started_at>-end``, at the event that showed the home network). Templates get the country
+of the network she is on (``$country``) and of the one she left (``$previous_country``): back
+home, ``$country`` is home and ``$previous_country`` the trip's (last) foreign country. A change
+of country within a trip keeps the class (foreign) and is no transition. A subscriber never seen
+is at home.
 
 ``device``: the handset's TAC (first 8 digits of the IMEISV) changed from one known TAC to another;
 the first sighting (none -> X) is no change. ``from``/``to`` are TAC globs (``any``: every TAC).
@@ -47,23 +50,30 @@ def _network(trigger_id: str, params: TransitionParams, obs: Observation) -> Mom
     if after is not None and (before is None or before["started_at"] != after["started_at"]):
         if not _wanted(params, HOME, FOREIGN):
             return None
+        # the network before: home (a trip starts from home; a new trip straight after
+        # another, with no home network seen between, is left from that trip's country)
+        previous = before["plmn"] if before is not None else obs.after.home_plmn or ""
         return _network_moment(trigger_id, obs, f"trip-{after['started_at']}",
-                               int(after["started_at"]), after["plmn"])
+                               int(after["started_at"]), after["plmn"], previous)
     if before is not None and after is None:
         if not _wanted(params, FOREIGN, HOME):
             return None
         serving = obs.after.serving_plmn or obs.after.home_plmn or ""
         return _network_moment(trigger_id, obs, f"trip-{before['started_at']}-end",
-                               obs.after.serving_at, serving)
+                               obs.after.serving_at, serving, before["plmn"])
     return None
 
 
 def _network_moment(trigger_id: str, obs: Observation, instance: str, at: int,
-                    plmn: str) -> Moment:
-    mcc = plmn[:3]
+                    plmn: str, previous_plmn: str) -> Moment:
+    """``country``/``mcc``: the network she is on now; ``previous_country``/``previous_mcc``: the
+    one she left (back home: the last foreign network of the trip)."""
+    mcc, previous_mcc = plmn[:3], previous_plmn[:3]
     return Moment(trigger_id=trigger_id, instance=instance, imsi=obs.after.imsi,
                   event_id=obs.event_id, event_time=at,
-                  attrs={"country": country_name(mcc), "mcc": mcc, "serving_plmn": plmn})
+                  attrs={"country": country_name(mcc), "mcc": mcc, "serving_plmn": plmn,
+                         "previous_country": country_name(previous_mcc),
+                         "previous_mcc": previous_mcc})
 
 
 def _device(trigger_id: str, params: TransitionParams, obs: Observation) -> Moment | None:
