@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     standby_replicas: int = Field(
         0, ge=0, description="faust standby replicas of the state table on other workers "
         "(0: a new owner restores from the changelog; >0 only pays across hosts)")
+    models_key: SecretStr = Field(
+        SecretStr("cjo-development-models-key"), description="HMAC-SHA256 key that signs the "
+        "scorer snapshots on the models topic; the learner and every worker must share it, and "
+        "production must set its own (the default is public)")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")
     log_salt: SecretStr = Field(SecretStr("cjo"), description="salt of subscriber ids in logs")

@@ -3,6 +3,10 @@
 No consumer group: every worker reads every partition itself from ``start`` offsets (where its
 start-up read ended) and hands each record to ``handle``. This is ARCHITECTURE's dependable
 alternative to faust's GlobalTable, which did not replicate in a two-worker probe here.
+
+A record ``handle`` refuses (it raises a ``CjoError``: a payload that does not parse) is logged
+once (``control_refused``: topic, offset, reason), counted by ``on_refused``, and skipped: what
+is in force stays, and the follower goes on with the next record.
 """
 
 from __future__ import annotations
@@ -11,10 +15,14 @@ from collections.abc import Callable, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from cjo.adapters.control_topics import refused
+from cjo.errors import CjoError
+
 Handler = Callable[[bytes | None, bytes | None, int], None]  # key, value, offset
 
 
-async def follow(bootstrap: str, topic: str, start: Mapping[int, int], handle: Handler) -> None:
+async def follow(bootstrap: str, topic: str, start: Mapping[int, int], handle: Handler,
+                 on_refused: Callable[[], None]) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
                                 enable_auto_commit=False)
     await consumer.start()
@@ -27,6 +35,10 @@ async def follow(bootstrap: str, topic: str, start: Mapping[int, int], handle: H
             batches = await consumer.getmany(*tps, timeout_ms=1_000)
             for messages in batches.values():
                 for message in messages:
-                    handle(message.key, message.value, message.offset)
+                    try:
+                        handle(message.key, message.value, message.offset)
+                    except CjoError as err:
+                        refused(topic, message.offset, err)
+                        on_refused()
     finally:
         await consumer.stop()

@@ -38,10 +38,10 @@ def read_start(settings: Settings) -> StartState:
     log.info("catalogue", digest=catalogue.digest, triggers=len(catalogue.enabled()),
              source="topic" if live.catalogue else settings.catalogue or "bundled default")
     ensure_control_topics(settings)
-    models = read_models(settings)
-    blocked, dnc_offset = read_dnc(settings)
+    models = read_models(settings)  # the newest valid: bad records are refused, never block
+    blocked, dnc_offset, dnc_refused = read_dnc(settings)
     return StartState(catalogue, live.next_offset, models.value, models.next_offset, blocked,
-                      dnc_offset)
+                      dnc_offset, refused=live.refused + models.refused + dnc_refused)
 
 
 def run_worker(settings: Settings) -> int:
