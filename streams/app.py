@@ -170,6 +170,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
                 scorer = Scorer.from_bytes(value, key)  # SnapshotError: refused, none adopted
                 processor.shared = replace(processor.shared, scorer=scorer)
                 learner.adopt(Scorer.from_bytes(value, key))  # its own copy: it learns in place
+                log.info("models_adopted", version=scorer.version, offset=offset)
 
         await follow(settings.broker, topics["models"], {0: start.models_offset}, adopt,
                      count_refused)

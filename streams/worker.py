@@ -39,6 +39,8 @@ def read_start(settings: Settings) -> StartState:
              source="topic" if live.catalogue else settings.catalogue or "bundled default")
     ensure_control_topics(settings)
     models = read_models(settings)  # the newest valid: bad records are refused, never block
+    log.info("models", version=models.version if models.value else None,
+             refused=models.refused)
     blocked, dnc_offset, dnc_refused = read_dnc(settings)
     return StartState(catalogue, live.next_offset, models.value, models.next_offset, blocked,
                       dnc_offset, refused=live.refused + models.refused + dnc_refused)

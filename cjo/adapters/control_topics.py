@@ -54,7 +54,8 @@ def models_key(settings: Settings) -> bytes:
 class Snapshot:
     value: bytes | None  # the newest valid snapshot (None: none yet)
     next_offset: int
-    refused: int = 0  # records refused on the way (each logged)
+    refused: int = 0  # newer records refused on the way to it (each logged)
+    version: int = 0  # the scorer version of ``value``
 
 
 def ensure_control_topics(settings: Settings) -> None:
@@ -73,12 +74,12 @@ def read_models(settings: Settings) -> Snapshot:
         if record.key != MODELS_KEY or not record.value:
             continue
         try:
-            Scorer.from_bytes(record.value, key)
+            scorer = Scorer.from_bytes(record.value, key)
         except CjoError as err:
             refused(topic, record.offset, err)
             refusals += 1
             continue
-        return Snapshot(record.value, records[-1].offset + 1, refusals)
+        return Snapshot(record.value, records[-1].offset + 1, refusals, scorer.version)
     return Snapshot(None, records[-1].offset + 1 if records else 0, refusals)
 
 
