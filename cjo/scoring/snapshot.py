@@ -62,7 +62,8 @@ def unseal(data: bytes, key: bytes) -> Any:
     signed = data[len(HEADER): len(HEADER) + DIGEST_HEX]
     body = data[len(HEADER) + DIGEST_HEX + 1:]
     if data[len(HEADER) + DIGEST_HEX: len(HEADER) + DIGEST_HEX + 1] != b"\n":
-        raise SnapshotError("truncated scorer snapshot: no digest line after the header")
+        raise SnapshotError("truncated or malformed scorer snapshot: no digest line after the "
+                            "header")
     if not hmac.compare_digest(signed, _digest(key, HEADER, body)):
         raise SnapshotError("scorer snapshot digest does not match: altered, truncated, or "
                             "signed with another CJO_MODELS_KEY")
