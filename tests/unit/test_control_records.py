@@ -213,3 +213,61 @@ def test_fuzz_catalogue_files(text: str) -> None:
         load_catalogue([("fuzz.yaml", text)])
     except CatalogueRejected as err:
         assert err.problems
+
+
+CATALOGUE_WORDS = st.sampled_from([
+    "triggers", "venues", "policy", "id", "kind", "params", "offers", "code", "channels",
+    "templates", "en", "match", "event", "where", "steps", "count", "within", "measure", "below",
+    "above", "venue_kind", "center", "lat", "lon", "radius_m", "polygon", "trigger", "anchor",
+    "caps", "quiet_hours", "dedupe", "threshold", "count", "sequence", "geofence", "deadline",
+    "usage", "charging", "balance", "sms", "push", "enabled", "priority", "value", "validity"])
+SHAPES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True)
+    | CATALOGUE_WORDS | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(CATALOGUE_WORDS, inner,
+                                                                max_size=5),
+    max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["triggers", "venues", "policy"]), SHAPES, max_size=3))
+def test_fuzz_catalogue_shapes_in_a_signed_payload(document: dict[str, object]) -> None:
+    """Valid YAML of odd shapes (the checker's cross checks see them): refused, never a crash."""
+    text = orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS).decode()  # JSON is YAML
+    try:
+        catalogue = Catalogue.from_payload(payload(("shapes.yaml", text)))
+    except CatalogueRejected as err:
+        assert err.problems
+        return
+    assert catalogue.triggers
+
+
+def _bundled_documents() -> list[object]:
+    return [source.parse(name, text).value for name, text in default_catalogue().sources]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_fuzz_the_bundled_catalogue_with_one_field_replaced(data: st.DataObject) -> None:
+    """The bundled catalogue with one value anywhere replaced by an odd one: the cross checks
+    see valid neighbours around it; refused or accepted, never a crash."""
+    documents = _bundled_documents()
+    node: object = data.draw(st.sampled_from(documents))
+    while True:
+        children = (list(node) if isinstance(node, dict)
+                    else list(range(len(node))) if isinstance(node, list) else [])
+        if not children:
+            break
+        at = data.draw(st.sampled_from(children))
+        if data.draw(st.booleans()):
+            node[at] = data.draw(SHAPES)  # type: ignore[index]
+            break
+        node = node[at]  # type: ignore[index]
+    texts = [("venues.yaml", orjson.dumps(documents[0]).decode()),
+             ("triggers.yaml", orjson.dumps(documents[1]).decode())]
+    try:
+        catalogue = Catalogue.from_payload(payload(*texts))
+    except CatalogueRejected as err:
+        assert err.problems
+        return
+    assert catalogue.triggers
