@@ -6,6 +6,7 @@ subscriber in a RocksDB-backed table (rocksdict), recoverable from its changelog
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -165,11 +166,15 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
 
     @app.task
     async def models_task() -> None:
-        def adopt(record_key: bytes | None, value: bytes | None, offset: int) -> None:
+        def load_twice(value: bytes) -> tuple[Scorer, Scorer]:
+            # the learner's own copy: it learns in place. SnapshotError: refused, none adopted
+            return Scorer.from_bytes(value, key), Scorer.from_bytes(value, key)
+
+        async def adopt(record_key: bytes | None, value: bytes | None, offset: int) -> None:
             if record_key == MODELS_KEY and value:
-                scorer = Scorer.from_bytes(value, key)  # SnapshotError: refused, none adopted
+                scorer, copy = await asyncio.to_thread(load_twice, value)  # off the event loop
                 processor.shared = replace(processor.shared, scorer=scorer)
-                learner.adopt(Scorer.from_bytes(value, key))  # its own copy: it learns in place
+                learner.adopt(copy)
                 log.info("models_adopted", version=scorer.version, offset=offset)
 
         await follow(settings.broker, topics["models"], {0: start.models_offset}, adopt,
@@ -179,7 +184,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
     async def dnc_task() -> None:
         blocked = set(start.do_not_contact)
 
-        def update(key: bytes | None, value: bytes | None, offset: int) -> None:
+        async def update(key: bytes | None, value: bytes | None, offset: int) -> None:
             apply_dnc(blocked, key, value)  # ControlRecordError: refused, nothing changes
             processor.shared = replace(processor.shared, do_not_contact=frozenset(blocked))
             log.info("do_not_contact_updated", blocked=len(blocked), offset=offset)

@@ -2,13 +2,15 @@
 
 Started after the worker read the topic to its end (``cjo.adapters.catalogue_topic.read_live``),
 from the next offset. The processor reads its catalogue once per record, so a switch is atomic:
-a record is decided wholly under the old catalogue or wholly under the new one. A payload that
-is not a valid catalogue raises (``CatalogueRejected``): the follower refuses it, logged and
-counted, and the catalogue in force stays.
+a record is decided wholly under the old catalogue or wholly under the new one. A payload is
+parsed and validated in a thread (bounded, but up to half a second: never on the event loop); one
+that is not a valid catalogue raises (``CatalogueRejected``): the follower refuses it, logged
+and counted, and the catalogue in force stays.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from cjo import logs
@@ -23,10 +25,10 @@ async def follow_catalogue(bootstrap: str, topic: str, start_offset: int,
                            current: Callable[[], Catalogue],
                            switch: Callable[[Catalogue], None],
                            on_refused: Callable[[], None]) -> None:
-    def handle(key: bytes | None, value: bytes | None, offset: int) -> None:
+    async def handle(key: bytes | None, value: bytes | None, offset: int) -> None:
         if key != KEY or not value:
             return
-        new = Catalogue.from_payload(value)
+        new = await asyncio.to_thread(Catalogue.from_payload, value)
         old = current()
         if new.digest != old.digest:
             switch(new)

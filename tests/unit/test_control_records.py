@@ -74,6 +74,13 @@ def test_an_alias_bomb_is_refused_before_it_expands() -> None:
         source.parse("bomb.yaml", text)
 
 
+def test_too_many_values_are_refused_while_composing() -> None:
+    text = "triggers: [" + ",".join(["1"] * (source.MAX_NODES + 1)) + "]\n"
+    with pytest.raises(CatalogueError, match=f"more than {source.MAX_NODES:,} values") as info:
+        source.parse("long.yaml", text)
+    assert "alias" not in str(info.value)  # while composing, before any value is built
+
+
 def test_aliases_within_the_bound_still_work() -> None:
     parsed = source.parse("ok.yaml", "base: &b {x: 1}\nthen: *b\n")
     assert parsed.value == {"base": {"x": 1}, "then": {"x": 1}}
