@@ -11,7 +11,7 @@ from cjo import logs
 from cjo.adapters.catalogue_topic import read_live
 from cjo.adapters.control_topics import ensure_control_topics, read_dnc, read_models
 from cjo.adapters.kafka_admin import create_topics
-from cjo.catalogue.catalogue import Catalogue
+from cjo.catalogue.catalogue import Catalogue, require_triggers
 from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.settings import Settings
 from streams.app import StartState, create_app
@@ -26,9 +26,10 @@ def _free_port() -> int:
 
 
 def fallback_catalogue(settings: Settings) -> Catalogue:
-    """The catalogue used while the catalogue topic holds none."""
+    """The catalogue used while the catalogue topic holds none (one without any trigger is
+    refused: the worker would offer nothing)."""
     files = [f.strip() for f in settings.catalogue.split(",") if f.strip()]
-    return load_files(files) if files else default_catalogue()
+    return require_triggers(load_files(files)) if files else default_catalogue()
 
 
 def read_start(settings: Settings) -> StartState:

@@ -112,8 +112,10 @@ def require_triggers(catalogue: Catalogue) -> Catalogue:
     """``catalogue`` if it has a trigger; else ``CatalogueRejected`` (it would turn every trigger
     off: to pause one, set ``enabled: false`` on it)."""
     if not catalogue.triggers:
-        raise _refuse(f"catalogue {catalogue.digest} has no trigger: refused, it would turn "
-                      "every trigger off")
+        where = ", ".join(name for name, _text in catalogue.sources) or "<catalogue>"
+        raise CatalogueRejected([CatalogueError(
+            where, 1, "", f"catalogue {catalogue.digest} has no trigger: refused, it would turn "
+                          "every trigger off")])
     return catalogue
 
 

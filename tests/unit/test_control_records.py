@@ -129,6 +129,15 @@ def test_apply_refuses_an_empty_catalogue_before_reaching_the_broker(tmp_path: P
         run_apply(nowhere, [empty], out=io.StringIO())
 
 
+def test_a_worker_refuses_an_empty_fallback_catalogue(tmp_path: Path) -> None:
+    from streams.worker import fallback_catalogue
+
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("venues: []\n")
+    with pytest.raises(CatalogueRejected, match=r"empty\.yaml:1: catalogue .* has no trigger"):
+        fallback_catalogue(load(catalogue=str(empty)))
+
+
 @pytest.mark.parametrize(("text", "says"), [
     (nested_flow(5_000), "nested deeper than"),
     (alias_bomb(), "alias bomb"),
