@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     ssl_certfile: str = Field("", description="client certificate (PEM), for mutual TLS")
     ssl_keyfile: str = Field("", description="client private key (PEM), for mutual TLS")
     ssl_password: SecretStr = Field(SecretStr(""), description="password of the client key")
+    models_key: SecretStr = Field(
+        SecretStr("cjo-development-models-key"), description="HMAC-SHA256 key that signs the "
+        "scorer snapshots on the models topic; the learner and every worker must share it, and "
+        "production must set its own (the default is public)")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")
     log_salt: SecretStr = Field(SecretStr("cjo"), description="salt of subscriber ids in logs")

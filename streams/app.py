@@ -6,6 +6,7 @@ subscriber in a RocksDB-backed table (rocksdict), recoverable from its changelog
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ import faust
 from faust.types import TP
 
 from cjo import logs
-from cjo.adapters.control_topics import MODELS_KEY, apply_dnc
+from cjo.adapters.control_topics import MODELS_KEY, apply_dnc, models_key
 from cjo.adapters.kafka_security import faust_security
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec.evolution import register_writer_schemas
@@ -56,6 +57,7 @@ class StartState:
     models_offset: int = 0
     do_not_contact: frozenset[str] = frozenset()
     dnc_offset: int = 0
+    refused: int = 0  # control records refused while reading them (each logged)
 
 
 def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.BatchConsumer]:
@@ -129,11 +131,18 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
     processor = Processor(topics, publisher, FaustFeed(app, table), start.catalogue,
                           max_idle_ms=settings.max_idle_ms, time=time_policy,
                           partitions=settings.partitions)
+    key = models_key(settings)
     processor.shared = replace(processor.shared, do_not_contact=start.do_not_contact,
-                               scorer=Scorer.from_bytes(start.models) if start.models else None)
+                               scorer=Scorer.from_bytes(start.models, key) if start.models
+                               else None)
+    processor.counts["control_refused"] += start.refused  # shown in the progress line, even 0
+
+    def count_refused() -> None:
+        processor.counts["control_refused"] += 1
+
     consumer.handler = processor
     models = app.topic(topics["models"], **raw)
-    learner = Learner(models, start.models)
+    learner = Learner(models, start.models, key)
     _learn(app, app.topic(topics["learning"], **raw), learner)
     ticks = app.topic(topics["ticks"], **raw)
     source = app.topic(*topics.inputs().values(), topics["ticks"], **raw)
@@ -159,27 +168,35 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
             processor.catalogue = new
 
         await follow_catalogue(settings.broker, topics["catalogue"], start.catalogue_offset,
-                               lambda: processor.catalogue, switch)
+                               lambda: processor.catalogue, switch, count_refused)
 
     @app.task
     async def models_task() -> None:
-        def adopt(key: bytes | None, value: bytes | None, offset: int) -> None:
-            if key == MODELS_KEY and value:
-                processor.shared = replace(processor.shared, scorer=Scorer.from_bytes(value))
-                learner.adopt(Scorer.from_bytes(value))  # its own copy: it learns in place
+        def load_twice(value: bytes) -> tuple[Scorer, Scorer]:
+            # the learner's own copy: it learns in place. SnapshotError: refused, none adopted
+            return Scorer.from_bytes(value, key), Scorer.from_bytes(value, key)
 
-        await follow(settings.broker, topics["models"], {0: start.models_offset}, adopt)
+        async def adopt(record_key: bytes | None, value: bytes | None, offset: int) -> None:
+            if record_key == MODELS_KEY and value:
+                scorer, copy = await asyncio.to_thread(load_twice, value)  # off the event loop
+                processor.shared = replace(processor.shared, scorer=scorer)
+                learner.adopt(copy)
+                log.info("models_adopted", version=scorer.version, offset=offset)
+
+        await follow(settings.broker, topics["models"], {0: start.models_offset}, adopt,
+                     count_refused)
 
     @app.task
     async def dnc_task() -> None:
         blocked = set(start.do_not_contact)
 
-        def update(key: bytes | None, value: bytes | None, offset: int) -> None:
-            apply_dnc(blocked, key, value)
+        async def update(key: bytes | None, value: bytes | None, offset: int) -> None:
+            apply_dnc(blocked, key, value)  # ControlRecordError: refused, nothing changes
             processor.shared = replace(processor.shared, do_not_contact=frozenset(blocked))
             log.info("do_not_contact_updated", blocked=len(blocked), offset=offset)
 
-        await follow(settings.broker, topics["dnc"], {0: start.dnc_offset}, update)
+        await follow(settings.broker, topics["dnc"], {0: start.dnc_offset}, update,
+                     count_refused)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's signal typing
     async def on_revoked(sender: Any, *args: Any, **kwargs: Any) -> None:

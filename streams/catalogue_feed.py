@@ -2,15 +2,19 @@
 
 Started after the worker read the topic to its end (``cjo.adapters.catalogue_topic.read_live``),
 from the next offset. The processor reads its catalogue once per record, so a switch is atomic:
-a record is decided wholly under the old catalogue or wholly under the new one.
+a record is decided wholly under the old catalogue or wholly under the new one. A payload is
+parsed and validated in a thread (bounded, but up to half a second: never on the event loop); one
+that is not a valid catalogue raises (``CatalogueRejected``): the follower refuses it, logged
+and counted, and the catalogue in force stays.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from cjo import logs
-from cjo.adapters.catalogue_topic import KEY, accept
+from cjo.adapters.catalogue_topic import KEY
 from cjo.catalogue.catalogue import Catalogue
 from streams.follower import follow
 
@@ -19,15 +23,16 @@ log = logs.get("cjo.catalogue")
 
 async def follow_catalogue(bootstrap: str, topic: str, start_offset: int,
                            current: Callable[[], Catalogue],
-                           switch: Callable[[Catalogue], None]) -> None:
-    def handle(key: bytes | None, value: bytes | None, offset: int) -> None:
+                           switch: Callable[[Catalogue], None],
+                           on_refused: Callable[[], None]) -> None:
+    async def handle(key: bytes | None, value: bytes | None, offset: int) -> None:
         if key != KEY or not value:
             return
+        new = await asyncio.to_thread(Catalogue.from_payload, value)
         old = current()
-        new = accept(value, old, offset)
-        if new is not None and new is not old and new.digest != old.digest:
+        if new.digest != old.digest:
             switch(new)
             log.info("catalogue_switched", old=old.digest, new=new.digest,
                      triggers=len(new.enabled()), offset=offset)
 
-    await follow(bootstrap, topic, {0: start_offset}, handle)
+    await follow(bootstrap, topic, {0: start_offset}, handle, on_refused)

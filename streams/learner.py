@@ -22,9 +22,10 @@ SNAPSHOT_AFTER_S = 1.0
 
 
 class Learner:
-    def __init__(self, models_topic: Any, initial: bytes | None) -> None:
+    def __init__(self, models_topic: Any, initial: bytes | None, key: bytes) -> None:
         self._models = models_topic
-        self._initial = initial
+        self._initial = initial  # a snapshot the worker read and checked at start-up
+        self._key = key  # CJO_MODELS_KEY: signs what is published
         self.scorer: Scorer | None = None
         self._unpublished: list[Any] = []  # events learned from, not yet in a snapshot
         self._last_publish = time.monotonic()
@@ -32,7 +33,8 @@ class Learner:
 
     def _scorer(self) -> Scorer:
         if self.scorer is None:
-            self.scorer = Scorer.from_bytes(self._initial) if self._initial else Scorer()
+            self.scorer = (Scorer.from_bytes(self._initial, self._key) if self._initial
+                           else Scorer())
         return self.scorer
 
     async def handle(self, event: Any) -> None:
@@ -57,7 +59,7 @@ class Learner:
         # send is awaited wait for the next snapshot before they are acknowledged
         events, self._unpublished = self._unpublished, []
         scorer = self._scorer()
-        snapshot, version = scorer.to_bytes(), scorer.version
+        snapshot, version = scorer.to_bytes(self._key), scorer.version
         self._last_publish = time.monotonic()
         await (await self._models.send(key=MODELS_KEY, value=snapshot, partition=0))
         for event in events:
@@ -71,6 +73,6 @@ class Learner:
         if self._unpublished:
             return
         current = self.scorer if self.scorer is not None else (
-            Scorer.from_bytes(self._initial) if self._initial else None)
+            Scorer.from_bytes(self._initial, self._key) if self._initial else None)
         if current is None or snapshot.version > current.version:
             self.scorer, self._initial = snapshot, None

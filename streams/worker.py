@@ -11,7 +11,7 @@ from cjo import logs
 from cjo.adapters.catalogue_topic import read_live
 from cjo.adapters.control_topics import ensure_control_topics, read_dnc, read_models
 from cjo.adapters.kafka_admin import create_topics
-from cjo.catalogue.catalogue import Catalogue
+from cjo.catalogue.catalogue import Catalogue, require_triggers
 from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.settings import Settings
 from streams.app import StartState, create_app
@@ -26,9 +26,10 @@ def _free_port() -> int:
 
 
 def fallback_catalogue(settings: Settings) -> Catalogue:
-    """The catalogue used while the catalogue topic holds none."""
+    """The catalogue used while the catalogue topic holds none (one without any trigger is
+    refused: the worker would offer nothing)."""
     files = [f.strip() for f in settings.catalogue.split(",") if f.strip()]
-    return load_files(files) if files else default_catalogue()
+    return require_triggers(load_files(files)) if files else default_catalogue()
 
 
 def read_start(settings: Settings) -> StartState:
@@ -38,10 +39,12 @@ def read_start(settings: Settings) -> StartState:
     log.info("catalogue", digest=catalogue.digest, triggers=len(catalogue.enabled()),
              source="topic" if live.catalogue else settings.catalogue or "bundled default")
     ensure_control_topics(settings)
-    models = read_models(settings)
-    blocked, dnc_offset = read_dnc(settings)
+    models = read_models(settings)  # the newest valid: bad records are refused, never block
+    log.info("models", version=models.version if models.value else None,
+             refused=models.refused)
+    blocked, dnc_offset, dnc_refused = read_dnc(settings)
     return StartState(catalogue, live.next_offset, models.value, models.next_offset, blocked,
-                      dnc_offset)
+                      dnc_offset, refused=live.refused + models.refused + dnc_refused)
 
 
 def run_worker(settings: Settings) -> int:

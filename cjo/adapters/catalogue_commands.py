@@ -1,8 +1,9 @@
 """`cjo catalogue apply | diff | list | try`: the live catalogue and what a new one would do.
 
-``apply`` validates the files first: a refused catalogue never reaches the topic, so the one in
-force stays. ``try`` runs a recorded log through the domain in process (no broker) under the
-given files, which is how a marketer checks a new trigger before it goes live.
+``apply`` validates the files first: a refused catalogue (or one with no trigger) never reaches
+the topic, so the one in force stays. ``try`` runs a recorded log through the domain in process
+(no broker) under the given files, which is how a marketer checks a new trigger before it goes
+live.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cjo.adapters.catalogue_topic import publish, read_live
-from cjo.catalogue.catalogue import diff
+from cjo.catalogue.catalogue import diff, require_triggers
 from cjo.catalogue.describe import describe
 from cjo.catalogue.validate import load_files
 from cjo.offline import read_log, run_offline
@@ -22,7 +23,7 @@ from cjo.settings import Settings
 
 
 def run_apply(settings: Settings, files: Sequence[Path], out: TextIO = sys.stdout) -> int:
-    new = load_files(files)
+    new = require_triggers(load_files(files))
     old = read_live(settings).catalogue
     changes = diff(old, new)
     if not changes:

@@ -2,7 +2,9 @@
 
 ``cjo catalogue apply`` validates and then publishes here (key ``catalogue``); every worker reads
 the topic itself, from the start (no consumer group), takes the newest record that validates and
-follows the topic while it runs. A payload that does not validate never replaces the one in force.
+follows the topic while it runs. A payload that does not validate (``Catalogue.from_payload``:
+bounded in size and depth, never empty) is refused with a ``control_refused`` log line and never
+replaces the one in force.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Producer
 
-from cjo import logs
+from cjo.adapters.control_topics import refused
 from cjo.adapters.kafka_admin import create_topics, producer_config, read_all
 from cjo.catalogue.catalogue import Catalogue
 from cjo.errors import BrokerError, CjoError
@@ -20,13 +22,12 @@ from cjo.settings import Settings
 KEY = b"catalogue"
 TOPIC_CONFIG = {"cleanup.policy": "compact"}
 
-log = logs.get("cjo.catalogue")
-
 
 @dataclass(frozen=True, slots=True)
 class Live:
-    catalogue: Catalogue | None  # None: nothing applied yet (workers use the bundled default)
+    catalogue: Catalogue | None  # None: nothing valid applied yet (workers use their fallback)
     next_offset: int  # where a follower goes on reading
+    refused: int = 0  # newer records refused on the way to it (each logged)
 
 
 def ensure_topic(settings: Settings) -> None:
@@ -35,21 +36,18 @@ def ensure_topic(settings: Settings) -> None:
 
 def read_live(settings: Settings) -> Live:
     ensure_topic(settings)
-    records = read_all(settings.broker, [settings.topics["catalogue"]])
-    live: Catalogue | None = None
-    for record in records:
+    topic = settings.topics["catalogue"]
+    records = read_all(settings.broker, [topic])
+    next_offset = records[-1].offset + 1 if records else 0
+    refusals = 0
+    for record in reversed(records):  # the newest valid one
         if record.key == KEY and record.value:
-            live = accept(record.value, live, record.offset)
-    return Live(live, records[-1].offset + 1 if records else 0)
-
-
-def accept(payload: bytes, current: Catalogue | None, offset: int) -> Catalogue | None:
-    """The catalogue a payload holds, or ``current`` if it does not validate (logged)."""
-    try:
-        return Catalogue.from_payload(payload)
-    except (CjoError, ValueError) as err:
-        log.error("catalogue_refused", offset=offset, error=str(err))
-        return current
+            try:
+                return Live(Catalogue.from_payload(record.value), next_offset, refusals)
+            except CjoError as err:
+                refused(topic, record.offset, err)
+                refusals += 1
+    return Live(None, next_offset, refusals)
 
 
 def publish(settings: Settings, catalogue: Catalogue, timeout_s: float = 10.0) -> None:

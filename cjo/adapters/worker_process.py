@@ -32,9 +32,10 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
 
 
 def security_env(settings: Settings) -> dict[str, str]:
-    """The CJO_* variables of the SASL/TLS settings (a child's Kafka clients need them too)."""
+    """The CJO_* variables of the SASL/TLS settings and the models key (a child worker needs
+    them too)."""
     names = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
-             "ssl_cafile", "ssl_certfile", "ssl_keyfile", "ssl_password")
+             "ssl_cafile", "ssl_certfile", "ssl_keyfile", "ssl_password", "models_key")
     values = {name: getattr(settings, name) for name in names}
     return {f"CJO_{name.upper()}": value.get_secret_value() if isinstance(value, SecretStr)
             else str(value) for name, value in values.items()}

@@ -3,7 +3,10 @@
 A :class:`Catalogue` is only ever made by :func:`cjo.catalogue.validate.load_catalogue`, so holding
 one means every check passed. It keeps its sources (file name, YAML text): they are what travels on
 the control topic (:meth:`Catalogue.to_payload`), and a worker re-validates them on receipt
-(:meth:`Catalogue.from_payload`) rather than trusting the sender.
+(:meth:`Catalogue.from_payload`) rather than trusting the sender: the payload is bounded in size
+(``MAX_PAYLOAD_BYTES``), its YAML texts in size, depth and values (``cjo.catalogue.source``), and a
+catalogue with no trigger is refused (:func:`require_triggers`): applied, it would silently turn
+every trigger off.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
+import orjson
+
 from cjo.catalogue.model import PolicyDef, Trigger, Venue
 from cjo.errors import CatalogueError, CatalogueRejected
 
 PAYLOAD_FORMAT = "cjo.catalogue/1"
+MAX_PAYLOAD_BYTES = 4 * 1024 * 1024  # several catalogues' worth; a Kafka record is 1 MiB
 T = TypeVar("T")
 
 
@@ -95,29 +101,42 @@ class Catalogue:
         from cjo.catalogue.validate import load_catalogue  # noqa: PLC0415 (validate imports us)
 
         sources = _payload_sources(data)
-        catalogue = load_catalogue(sources)
-        return catalogue
+        return require_triggers(load_catalogue(sources))
+
+
+def _refuse(reason: str) -> CatalogueRejected:
+    return CatalogueRejected([CatalogueError("<payload>", 1, "", reason)])
+
+
+def require_triggers(catalogue: Catalogue) -> Catalogue:
+    """``catalogue`` if it has a trigger; else ``CatalogueRejected`` (it would turn every trigger
+    off: to pause one, set ``enabled: false`` on it)."""
+    if not catalogue.triggers:
+        where = ", ".join(name for name, _text in catalogue.sources) or "<catalogue>"
+        raise CatalogueRejected([CatalogueError(
+            where, 1, "", f"catalogue {catalogue.digest} has no trigger: refused, it would turn "
+                          "every trigger off")])
+    return catalogue
 
 
 def _payload_sources(data: bytes) -> list[tuple[str, str]]:
-    def refuse(reason: str) -> CatalogueRejected:
-        return CatalogueRejected([CatalogueError("<payload>", 1, "", reason)])
-
+    if len(data) > MAX_PAYLOAD_BYTES:
+        raise _refuse(f"payload of {len(data):,} bytes: at most {MAX_PAYLOAD_BYTES:,}")
     try:
-        document: Any = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise refuse(f"not JSON: {error}") from None
+        document: Any = orjson.loads(data)  # depth-bounded: never a RecursionError
+    except orjson.JSONDecodeError as error:
+        raise _refuse(f"not JSON: {error}") from None
     if not isinstance(document, dict) or document.get("format") != PAYLOAD_FORMAT:
-        raise refuse(f"expected a JSON object with format {PAYLOAD_FORMAT!r}")
+        raise _refuse(f"expected a JSON object with format {PAYLOAD_FORMAT!r}")
     raw = document.get("sources")
     if not isinstance(raw, list) or not all(
         isinstance(item, dict) and isinstance(item.get("name"), str)
         and isinstance(item.get("text"), str) for item in raw
     ):
-        raise refuse("expected sources: a list of {name, text} objects")
+        raise _refuse("expected sources: a list of {name, text} objects")
     sources = [(item["name"], item["text"]) for item in raw]
     if document.get("digest") != digest_of(sources):
-        raise refuse(f"digest {document.get('digest')!r} does not match the sources "
+        raise _refuse(f"digest {document.get('digest')!r} does not match the sources "
                      f"({digest_of(sources)})")
     return sources
 

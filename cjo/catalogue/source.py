@@ -9,6 +9,13 @@ Plain scalars are read by the YAML 1.2 core rules, not PyYAML's YAML 1.1 ones: o
 Norwegian), there are no sexagesimal numbers (``1:30``) and no implicit dates. Mapping keys are
 always strings. A duplicate key is refused at its second line; a syntax error is refused at the
 line PyYAML reports.
+
+A catalogue may arrive from a control topic, so parsing is bounded before it can cost much: a
+text of more than ``MAX_CHARS`` characters is refused unread, nesting deeper than ``MAX_DEPTH``
+is refused while composing (before Python's recursion limit), and the plain value built is at
+most ``MAX_NODES`` values, counted while composing and again with aliases expanded (a 1 KB
+"billion laughs" alias bomb is refused at once instead of blocking the worker). Each is a
+:class:`CatalogueError` at its line.
 """
 
 from __future__ import annotations
@@ -23,6 +30,11 @@ from cjo.errors import CatalogueError
 
 Path = tuple[str | int, ...]
 
+MAX_CHARS = 1_000_000  # per file: the bundled catalogue is about 20 KB
+MAX_DEPTH = 40  # nested mappings and lists: a catalogue needs 8
+MAX_NODES = 20_000  # values in the parsed document, each alias counted as often as it is used
+# (the bundled catalogue has 400; 20,000 take about 0.4 s to parse and check)
+
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
@@ -32,10 +44,35 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
 
+class _OutOfBounds(Exception):
+    def __init__(self, line: int, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader composing nodes with the YAML 1.2 core schema's implicit types."""
+    """SafeLoader composing nodes with the YAML 1.2 core schema's implicit types, refusing to
+    nest deeper than ``MAX_DEPTH`` (PyYAML's composer recurses once per level) or to compose
+    more than ``MAX_NODES`` nodes."""
 
     yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
+    _depth = 0
+    _nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        self._nodes += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _OutOfBounds(self._line(), f"nested deeper than {MAX_DEPTH} levels")
+            if self._nodes > MAX_NODES:
+                raise _OutOfBounds(self._line(), f"more than {MAX_NODES:,} values")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _line(self) -> int:
+        return int(self.peek_event().start_mark.line) + 1  # type: ignore[no-untyped-call]
 
 
 _Loader.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"),
@@ -78,9 +115,15 @@ class Parsed:
 
 
 def parse(file: str, text: str) -> Parsed:
-    """Parse one YAML text; raise :class:`CatalogueError` (file, line) if it is not valid YAML."""
+    """Parse one YAML text; raise :class:`CatalogueError` (file, line) if it is not valid YAML
+    or exceeds a bound (size, depth, values)."""
+    if len(text) > MAX_CHARS:
+        raise CatalogueError(file, 1, "", f"too large: {len(text):,} characters "
+                                          f"(at most {MAX_CHARS:,})")
     try:
         root = yaml.compose(text, Loader=_Loader)
+    except _OutOfBounds as error:
+        raise CatalogueError(file, error.line, "", error.reason) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -100,12 +143,18 @@ class _Walker:
         self.lines: dict[Path, int] = {(): 1}
         self.blocks: dict[Path, int] = {}
         self.depth = 0
+        self.nodes = 0
 
     def value(self, node: yaml.Node, path: Path) -> Any:
         self.depth += 1
-        if self.depth > 100:
+        self.nodes += 1
+        if self.depth > MAX_DEPTH:
             raise CatalogueError(self.file, _line(node), _show(path),
-                                 "nested too deep (a recursive alias?)")
+                                 f"nested deeper than {MAX_DEPTH} levels (a recursive alias?)")
+        if self.nodes > MAX_NODES:
+            raise CatalogueError(self.file, _line(node), _show(path),
+                                 f"more than {MAX_NODES:,} values, aliases expanded "
+                                 "(an alias bomb?)")
         try:
             if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, path)

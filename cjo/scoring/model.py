@@ -24,7 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from river import linear_model, metrics, optim
+from river import linear_model, metrics, optim, utils
+
+from cjo.scoring import snapshot as snap
 
 SEP = "|"
 
@@ -109,8 +111,88 @@ class TriggerModel:
         self.positives += int(label)
         return p
 
+    # --- snapshot state: plain data, read back exactly (tests/unit/test_scorer_snapshot.py pins
+    # the river internals used here: the weights' VectorDict, the intercept, the SGD step count
+    # and the ROC AUC's per-threshold confusion matrices) ----------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Everything this model learned, as JSON-able data (see :meth:`from_state`)."""
+        return {
+            "weights": self.lr._weights.to_dict(),
+            "intercept": self.lr.intercept,
+            "steps": self.lr.optimizer.n_iterations,
+            "precision": dict(self.precision),
+            "examples": self.examples,
+            "positives": self.positives,
+            "auc": [_matrix_state(cm) for cm in self.auc.cms],
+        }
+
+    @classmethod
+    def from_state(cls, config: ModelConfig, state: Any, where: str) -> TriggerModel:
+        """The model :meth:`state` described; ``SnapshotError`` naming the field if malformed."""
+        doc = snap.obj(state, where)
+        model = cls(config)
+        model.lr._weights = utils.VectorDict(
+            snap.numbers(snap.field(doc, "weights", where), f"{where}.weights"))
+        model.lr.intercept = snap.number(snap.field(doc, "intercept", where),
+                                         f"{where}.intercept")
+        model.lr.optimizer.n_iterations = snap.count(snap.field(doc, "steps", where),
+                                                     f"{where}.steps")
+        model.precision = snap.numbers(snap.field(doc, "precision", where),
+                                       f"{where}.precision")
+        model.examples = snap.count(snap.field(doc, "examples", where), f"{where}.examples")
+        model.positives = snap.count(snap.field(doc, "positives", where), f"{where}.positives")
+        if model.positives > model.examples:
+            raise snap.SnapshotError(f"scorer snapshot: {where} has more positives than examples")
+        matrices = snap.field(doc, "auc", where)
+        if not isinstance(matrices, list) or len(matrices) != len(model.auc.cms):
+            raise snap.SnapshotError(f"scorer snapshot: {where}.auc must list "
+                                     f"{len(model.auc.cms)} confusion matrices")
+        for index, (cm, cells) in enumerate(zip(model.auc.cms, matrices, strict=True)):
+            _restore_matrix(cm, cells, f"{where}.auc[{index}]")
+        return model
+
     def roc_auc(self) -> float | None:
         """Progressive ROC AUC, None until both a positive and a negative example were seen."""
         if self.positives in (0, self.examples):
             return None
         return float(self.auc.get())
+
+
+# river's binary ConfusionMatrix: counts by (truth, prediction), row and column sums, the total
+# weight, the sum of the diagonal and the number of samples. Kept as they are, not re-derived,
+# so a restored matrix is the same floats.
+_CELLS = ((True, True), (True, False), (False, True), (False, False))
+
+
+def _matrix_state(cm: Any) -> dict[str, Any]:
+    return {
+        "cells": [cm.data[t].get(p, 0.0) if t in cm.data else 0.0 for t, p in _CELLS],
+        "rows": [cm.sum_row.get(True, 0.0), cm.sum_row.get(False, 0.0)],
+        "cols": [cm.sum_col.get(True, 0.0), cm.sum_col.get(False, 0.0)],
+        "weight": cm.total_weight,
+        "diagonal": cm._total_true_positives,
+        "samples": cm.n_samples,
+    }
+
+
+def _restore_matrix(cm: Any, state: Any, where: str) -> None:
+    doc = snap.obj(state, where)
+
+    def values(name: str, size: int) -> list[float]:
+        raw = snap.field(doc, name, where)
+        if not isinstance(raw, list) or len(raw) != size:
+            raise snap.SnapshotError(f"scorer snapshot: {where}.{name} must list {size} numbers")
+        return [snap.number(v, f"{where}.{name}[{i}]") for i, v in enumerate(raw)]
+
+    for (truth, predicted), value in zip(_CELLS, values("cells", 4), strict=True):
+        if value:
+            cm.data[truth][predicted] = value
+    for sums, name in ((cm.sum_row, "rows"), (cm.sum_col, "cols")):
+        for label, value in zip((True, False), values(name, 2), strict=True):
+            if value:
+                sums[label] = value
+    cm.total_weight = snap.number(snap.field(doc, "weight", where), f"{where}.weight")
+    cm._total_true_positives = snap.number(snap.field(doc, "diagonal", where),
+                                           f"{where}.diagonal")
+    cm.n_samples = snap.count(snap.field(doc, "samples", where), f"{where}.samples")

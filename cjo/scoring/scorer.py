@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from cjo.scoring import snapshot
 from cjo.scoring.model import ModelConfig, TriggerModel
@@ -107,14 +107,36 @@ class Scorer:
 
     # --- snapshots ------------------------------------------------------------------------
 
-    def to_bytes(self) -> bytes:
-        return snapshot.dump(self)
+    def to_bytes(self, key: bytes) -> bytes:
+        """A data-only snapshot signed with ``key`` (``cjo.scoring.snapshot``)."""
+        config = self.config
+        return snapshot.seal({
+            "prior": self.prior,
+            "version": self.version,
+            "config": {name: getattr(config, name) for name in _CONFIG_FIELDS},
+            "models": {mid: model.state() for mid, model in self._models.items()},
+        }, key)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Scorer:
-        """A scorer from ``to_bytes``; ``SnapshotError`` for anything else."""
-        obj = snapshot.load(data)
-        if not isinstance(obj, cls):
-            raise snapshot.SnapshotError(
-                f"scorer snapshot holds a {type(obj).__name__}, not a {cls.__name__}")
-        return obj
+    def from_bytes(cls, data: bytes, key: bytes) -> Scorer:
+        """A scorer from ``to_bytes`` with the same key; ``SnapshotError`` for anything else
+        (checked before it is parsed, then every field: nothing of a refused one is used)."""
+        doc = snapshot.obj(snapshot.unseal(data, key), "the snapshot")
+        raw = snapshot.obj(snapshot.field(doc, "config", "snapshot"), "snapshot.config")
+        config = ModelConfig(**{name: snapshot.number(snapshot.field(raw, name, "config"),
+                                                      f"config.{name}")
+                                for name in _CONFIG_FIELDS})
+        if config.prior_precision <= 0:
+            raise snapshot.SnapshotError("scorer snapshot: config.prior_precision must be > 0")
+        prior = snapshot.number(snapshot.field(doc, "prior", "snapshot"), "prior")
+        if not 0.0 < prior < 1.0:
+            raise snapshot.SnapshotError("scorer snapshot: prior must be between 0 and 1")
+        scorer = cls(config, prior)
+        scorer.version = snapshot.count(snapshot.field(doc, "version", "snapshot"), "version")
+        models = snapshot.obj(snapshot.field(doc, "models", "snapshot"), "snapshot.models")
+        scorer._models = {str(mid): TriggerModel.from_state(config, state, f"models[{mid!r}]")
+                          for mid, state in models.items()}
+        return scorer
+
+
+_CONFIG_FIELDS = tuple(f.name for f in fields(ModelConfig))

@@ -14,7 +14,7 @@ import pytest
 from cjo import codec
 from cjo.adapters.audit_commands import run_report
 from cjo.adapters.broker import EmbeddedBroker
-from cjo.adapters.control_topics import read_models
+from cjo.adapters.control_topics import models_key, read_models
 from cjo.adapters.kafka_admin import read_all
 from cjo.adapters.responder import Responder
 from cjo.catalogue.validate import load_catalogue
@@ -35,7 +35,8 @@ def wait_for_examples(pipeline: Pipeline, at_least: int, timeout_s: float = 120)
     deadline = time.monotonic() + timeout_s
     while True:
         snapshot = read_models(pipeline.settings).value
-        scorer = Scorer.from_bytes(snapshot) if snapshot else None
+        key = models_key(pipeline.settings)
+        scorer = Scorer.from_bytes(snapshot, key) if snapshot else None
         if scorer is not None and scorer.examples("roaming_welcome") >= at_least:
             return scorer
         assert time.monotonic() < deadline, f"the learner did not reach {at_least} examples"

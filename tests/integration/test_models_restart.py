@@ -10,7 +10,7 @@ import pytest
 
 from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
-from cjo.adapters.control_topics import read_models
+from cjo.adapters.control_topics import models_key, read_models
 from cjo.adapters.kafka_admin import read_all
 from cjo.adapters.responder import Responder
 from cjo.scoring import Scorer
@@ -62,4 +62,5 @@ def test_a_restarted_worker_scores_and_learns_from_the_newest_snapshot(
     assert after.examples("roaming_welcome") == 3 * SUBSCRIBERS  # carried on, none twice
     assert after.version > before.version
     newest = read_models(pipeline.settings).value
-    assert newest is not None and Scorer.from_bytes(newest).version == after.version
+    assert newest is not None
+    assert Scorer.from_bytes(newest, models_key(pipeline.settings)).version == after.version

@@ -147,4 +147,4 @@ def test_without_learning_the_choice_stays_at_chance() -> None:
 def test_the_loop_is_deterministic() -> None:
     first, second = run_loop(learning=True, decisions=600), run_loop(learning=True, decisions=600)
     assert first.youth_best == second.youth_best
-    assert first.scorer.to_bytes() == second.scorer.to_bytes()
+    assert first.scorer.to_bytes(b"k") == second.scorer.to_bytes(b"k")
