@@ -1,0 +1,37 @@
+"""The hostile-record strategies (tests/hostile.py) make what they say: a record of a "dies" kind
+is refused by the codec or the key rule, one of a "taken" kind decodes to its ``taken`` record."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cjo import codec
+from cjo.errors import InvalidRecord
+from tests.hostile import EXCLUDED, KINDS, Hostile, derived
+from tests.integration.test_hostile_input import TEMPLATES
+
+
+def accepted(h: Hostile) -> bool:
+    """The worker's rule (streams.processor): decodes as the stream's record, keyed by imsi."""
+    try:
+        if not h.value:
+            return False
+        _, record = codec.decode(h.value, codec.RECORD_OF_STREAM[h.stream])
+    except InvalidRecord:
+        return False
+    return h.key == record["imsi"].encode()
+
+
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(st.sampled_from(list(KINDS)).flatmap(lambda kind: derived(TEMPLATES, KINDS[kind])))
+def test_every_kind_is_refused_or_taken_as_it_says(drawn: tuple[int, Hostile]) -> None:
+    index, h = drawn
+    assert accepted(h) == (not h.dies), h.kind
+    assert h.stream == TEMPLATES[index].stream
+    if h.taken is not None:
+        assert codec.decode(h.value or b"", h.taken.record_name)[1] == h.taken.value
+
+
+def test_excluded_kinds_are_not_generated() -> None:
+    assert not set(EXCLUDED) & set(KINDS)
