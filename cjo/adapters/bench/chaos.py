@@ -1,0 +1,259 @@
+"""`--burst` and `--soak MINUTES`: one cjo worker under a load that changes, or that lasts.
+
+Each runs on input topics of its own (prefix ``burst`` or ``soak``): every profile first at full
+speed, the worker catches up on them, then the events are produced on a rate schedule, each stamped
+with its production wall time (as the latency row does). A sampler reads the worker's RSS and
+the group's lag (records produced but not yet committed) every second. Per offer, the latency
+is its ``published_at`` less the production time of its triggering record.
+
+- burst: steady rate, then ten times that rate for a while, then the steady rate again; per
+  phase the p50/p99 latency (by the production time of the triggering record), the peak RSS,
+  the largest lag, and the recovery time: after the burst, how long until the p99 of every
+  later 5 s window is back under the steady phase's p99;
+- soak: the steady rate for MINUTES; one line a minute: RSS, p50/p99 latency, throughput
+  (records committed in that minute).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Producer
+
+from cjo import codec
+from cjo.adapters.bench.children import Child, cjo_worker, time_commits
+from cjo.adapters.bench.events import Event, EventSet
+from cjo.adapters.bench.produce import PRODUCED_AT, Produced, _finish, _send, produce_all
+from cjo.adapters.bench.stages import Broker, input_ends, offer_topics, stage_env
+from cjo.adapters.kafka_admin import committed_offsets, create_topics, producer_config, read_all
+from cjo.summary import percentile
+
+WINDOW_S = 5.0  # recovery is judged on windows of this many seconds of production time
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    rate: float  # events/s
+    seconds: float
+
+    @property
+    def events(self) -> int:
+        return int(self.rate * self.seconds)
+
+
+@dataclass
+class Sample:
+    at: float  # seconds since the paced load began
+    rss: int
+    lag: int
+    committed: int
+
+
+@dataclass
+class LoadRun:
+    phases: list[Phase]
+    started: float  # wall time (epoch s) the paced load began
+    samples: list[Sample] = field(default_factory=list)
+    series: list[tuple[float, int]] = field(default_factory=list)  # (s since start, delay ms)
+    offers: int = 0
+
+    def delays(self, start: float, end: float) -> list[int]:
+        return sorted(d for at, d in self.series if start <= at < end)
+
+    def bounds(self, name: str) -> tuple[float, float]:
+        start = 0.0
+        for phase in self.phases:
+            if phase.name == name:
+                return start, start + phase.seconds
+            start += phase.seconds
+        raise KeyError(name)
+
+
+def due_times(phases: Sequence[Phase]) -> Iterator[float]:
+    """Seconds from the start at which each event is due: evenly spaced within each phase."""
+    start = 0.0
+    for phase in phases:
+        for k in range(phase.events):
+            yield start + k / phase.rate
+        start += phase.seconds
+
+
+def produce_schedule(bootstrap: str, topics: Mapping[str, str], events: Iterable[Event],
+                     phases: Sequence[Phase], report: Produced) -> Produced:
+    """The events on the phases' rates one after the other, each stamped like produce_paced."""
+    producer = Producer(producer_config(bootstrap))
+    started = time.monotonic()
+    for event, due in zip(events, due_times(phases), strict=False):
+        while (delay := started + due - time.monotonic()) > 0:
+            producer.poll(min(delay, 0.05))
+        now_ms = time.time_ns() // 1_000_000
+        _send(producer, topics[event.stream], event, report,
+              [(PRODUCED_AT, str(now_ms).encode())])
+        report.produced_at[event.event_id] = now_ms
+        report.count += 1
+        producer.poll(0)
+    return _finish(producer, report, started, bootstrap)
+
+
+class Sampler(threading.Thread):
+    """Every second: the worker's RSS, and the group's lag against what was produced so far."""
+
+    def __init__(self, bootstrap: str, group: str, topics: list[str], child: Child,
+                 produced: Produced, origin: float) -> None:
+        super().__init__(daemon=True)
+        self.bootstrap, self.group, self.topics = bootstrap, group, topics
+        self.child, self.produced, self.origin = child, produced, origin
+        self.samples: list[Sample] = []
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(1.0):
+            committed = committed_offsets(self.bootstrap, self.group, self.topics)
+            try:
+                ends = dict(self.produced.ends)  # written by the producer's delivery reports
+            except RuntimeError:  # changed size while copied: next second
+                continue
+            done = sum(max(committed.get(tp, -1), 0) for tp in ends)
+            self.samples.append(Sample(time.time() - self.origin, self.child.rss_bytes(),
+                                       max(0, sum(ends.values()) - done), done))
+
+    def stop(self) -> list[Sample]:
+        self._stop.set()
+        self.join(30)
+        return self.samples
+
+
+def run_load(run: Broker, events: EventSet, phases: list[Phase], budget_s: float) -> LoadRun:
+    stage = run.prefix  # "burst", "soak": inputs, outputs and group of their own
+    inputs = run.inputs()
+    create_topics(run.bootstrap, inputs.values(), run.partitions)
+    profiles = produce_all(run.bootstrap, inputs, events.profiles)
+    env = stage_env(run, stage, run.tmp / "data")
+    child = cjo_worker(env, run.tmp / f"{stage}.log").start()
+    group, marks = env["CJO_APP_ID"], [env["CJO_TOPIC_TICKS"]]
+    topics = [inputs[s] for s in inputs]
+    try:
+        time_commits(run.bootstrap, group, input_ends(profiles.ends, inputs, ("subscribers",)),
+                     [child], budget_s, marks=marks)
+        report = Produced(ends=dict(profiles.ends))
+        origin = time.time()
+        sampler = Sampler(run.bootstrap, group, topics, child, report, origin)
+        sampler.start()
+        try:
+            count = sum(p.events for p in phases)
+            produce_schedule(run.bootstrap, inputs, events.events[:count], phases, report)
+            time_commits(run.bootstrap, group, input_ends(report.ends, inputs), [child],
+                         budget_s, marks=marks)
+        finally:
+            samples = sampler.stop()
+    finally:
+        child.stop()
+    result = LoadRun(phases, origin, samples)
+    for record in read_all(run.bootstrap, offer_topics(stage, run.prefix)):
+        if record.value is None:
+            continue
+        offer = codec.decode(record.value)[1]
+        result.offers += 1
+        at = report.produced_at.get(offer["trigger_event_id"])
+        if at is not None:
+            result.series.append((at / 1000 - origin, offer["published_at"] - at))
+    result.series.sort()
+    return result
+
+
+def burst_phases(rate: float, quick: bool) -> list[Phase]:
+    steady, burst, after = (20.0, 20.0, 60.0) if quick else (60.0, 60.0, 120.0)
+    return [Phase("before", rate, steady), Phase("burst", rate * 10, burst),
+            Phase("after", rate, after)]
+
+
+def _p(values: Sequence[int], q: float) -> float | None:
+    return float(percentile(list(values), q)) if values else None
+
+
+def recovery_s(load: LoadRun, steady_p99: float) -> float | None:
+    """Seconds after the burst until every later window's p99 is at or under ``steady_p99``."""
+    _, burst_end = load.bounds("burst")
+    _, end = load.bounds("after")
+    windows: list[tuple[float, float | None]] = []
+    t = burst_end
+    while t < end:
+        windows.append((t, _p(load.delays(t, t + WINDOW_S), 99)))
+        t += WINDOW_S
+    recovered: float | None = None
+    for start, p99 in windows:
+        if p99 is not None and p99 > steady_p99:
+            recovered = None
+        elif recovered is None and p99 is not None:
+            recovered = start
+    return None if recovered is None else recovered - burst_end
+
+
+def burst_report(load: LoadRun) -> dict[str, Any]:
+    phases: dict[str, Any] = {}
+    for phase in load.phases:
+        start, end = load.bounds(phase.name)
+        delays = load.delays(start, end)
+        during = [s for s in load.samples if start <= s.at < end] or load.samples[-1:]
+        phases[phase.name] = {
+            "rate": phase.rate, "seconds": phase.seconds, "offers": len(delays),
+            "p50_ms": _p(delays, 50), "p99_ms": _p(delays, 99),
+            "max_lag": max((s.lag for s in during), default=0),
+            "peak_rss_mb": round(max((s.rss for s in during), default=0) / MB, 1)}
+    steady_p99 = phases["before"]["p99_ms"]
+    return {"phases": phases, "peak_rss_mb": round(max(s.rss for s in load.samples) / MB, 1)
+            if load.samples else None,
+            "max_lag": max((s.lag for s in load.samples), default=0),
+            "steady_p99_ms": steady_p99,
+            "recovery_s": None if steady_p99 is None else recovery_s(load, steady_p99),
+            "offers": load.offers, "measured": len(load.series)}
+
+
+def burst_text(report: dict[str, Any]) -> str:
+    lines = ["burst: phase, rate/s, seconds, offers measured, p50/p99 ms, max lag, peak RSS MB"]
+    for name, p in report["phases"].items():
+        lines.append(f"  {name:6} {p['rate']:>7,.0f} {p['seconds']:>5.0f} {p['offers']:>7,} "
+                     f"{_ms(p['p50_ms'])}/{_ms(p['p99_ms'])} {p['max_lag']:>9,} "
+                     f"{p['peak_rss_mb']:>7,.1f}")
+    rec = report["recovery_s"]
+    lines.append(f"  peak RSS {report['peak_rss_mb']} MB, max lag {report['max_lag']:,} records, "
+                 f"recovery {'not within the after phase' if rec is None else f'{rec:.0f} s'} "
+                 f"(back under the steady p99 of {_ms(report['steady_p99_ms'])} ms)")
+    return "\n".join(lines)
+
+
+def soak_report(load: LoadRun) -> list[dict[str, Any]]:
+    minutes: list[dict[str, Any]] = []
+    total = sum(p.seconds for p in load.phases)
+    previous = load.samples[0].committed if load.samples else 0
+    m = 0
+    while m * 60 < total:
+        start, end = m * 60.0, (m + 1) * 60.0
+        delays = load.delays(start, end)
+        inside = [s for s in load.samples if start <= s.at < end]
+        last = inside[-1].committed if inside else previous
+        minutes.append({"minute": m + 1, "rss_mb": round(max((s.rss for s in inside),
+                                                              default=0) / MB, 1),
+                        "p50_ms": _p(delays, 50), "p99_ms": _p(delays, 99),
+                        "offers": len(delays), "records_per_s": round((last - previous) / 60),
+                        "max_lag": max((s.lag for s in inside), default=0)})
+        previous = last
+        m += 1
+    return minutes
+
+
+def soak_text(minutes: list[dict[str, Any]]) -> str:
+    lines = ["soak: minute, RSS MB, p50/p99 ms, records/s committed, max lag"]
+    lines += [f"  {r['minute']:>3} {r['rss_mb']:>7,.1f} {_ms(r['p50_ms'])}/{_ms(r['p99_ms'])} "
+              f"{r['records_per_s']:>7,} {r['max_lag']:>7,}" for r in minutes]
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
