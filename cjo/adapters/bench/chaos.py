@@ -62,6 +62,7 @@ class LoadRun:
     samples: list[Sample] = field(default_factory=list)
     series: list[tuple[float, int]] = field(default_factory=list)  # (s since start, delay ms)
     offers: int = 0
+    base: int = 0  # records committed when the paced load began (the profiles)
 
     def delays(self, start: float, end: float) -> list[int]:
         return sorted(d for at, d in self.series if start <= at < end)
@@ -154,7 +155,7 @@ def run_load(run: Broker, events: EventSet, phases: list[Phase], budget_s: float
             samples = sampler.stop()
     finally:
         child.stop()
-    result = LoadRun(phases, origin, samples)
+    result = LoadRun(phases, origin, samples, base=sum(profiles.ends.values()))
     for record in read_all(run.bootstrap, offer_topics(stage, run.prefix)):
         if record.value is None:
             continue
@@ -231,7 +232,7 @@ def burst_text(report: dict[str, Any]) -> str:
 def soak_report(load: LoadRun) -> list[dict[str, Any]]:
     minutes: list[dict[str, Any]] = []
     total = sum(p.seconds for p in load.phases)
-    previous = load.samples[0].committed if load.samples else 0
+    previous = load.base
     m = 0
     while m * 60 < total:
         start, end = m * 60.0, (m + 1) * 60.0
