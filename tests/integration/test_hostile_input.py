@@ -114,6 +114,7 @@ def test_hostile_records_are_dead_lettered_once_and_the_rest_decided_as_offline(
         landed = produce_mixed(pipeline, hostile)
         pipeline.wait(timeout_s=75)  # every input partition committed to its end
         assert worker.alive, f"the worker stopped:\n{worker.log_tail()}"
+        assert "Traceback" not in worker.log_path.read_text(errors="replace")
     finally:
         pipeline.stop()
 

@@ -41,6 +41,8 @@ def test_recovery_is_when_every_later_window_is_back_under_the_steady_p99() -> N
     assert report["phases"]["burst"]["p50_ms"] == 5_000
     assert report["max_lag"] == 90 and report["peak_rss_mb"] == 300
     assert report["recovery_s"] == 15.0
+    assert recovery_s(load, 100, "p50_ms") == 15.0
+    assert [w["p99_ms"] for w in report["after_windows"][:2]] == [4_000, 90]
 
 
 def test_no_recovery_when_the_last_window_is_still_slow() -> None:

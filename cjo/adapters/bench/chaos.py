@@ -111,10 +111,10 @@ class Sampler(threading.Thread):
         self.bootstrap, self.group, self.topics = bootstrap, group, topics
         self.child, self.produced, self.origin = child, produced, origin
         self.samples: list[Sample] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._halt.wait(1.0):
             committed = committed_offsets(self.bootstrap, self.group, self.topics)
             try:
                 ends = dict(self.produced.ends)  # written by the producer's delivery reports
@@ -125,7 +125,7 @@ class Sampler(threading.Thread):
                                        max(0, sum(ends.values()) - done), done))
 
     def stop(self) -> list[Sample]:
-        self._stop.set()
+        self._halt.set()
         self.join(30)
         return self.samples
 
@@ -178,22 +178,32 @@ def _p(values: Sequence[int], q: float) -> float | None:
     return float(percentile(list(values), q)) if values else None
 
 
-def recovery_s(load: LoadRun, steady_p99: float) -> float | None:
-    """Seconds after the burst until every later window's p99 is at or under ``steady_p99``."""
+def after_windows(load: LoadRun) -> list[dict[str, Any]]:
+    """p50/p99 per ``WINDOW_S`` of production time from the burst's end to the run's end."""
     _, burst_end = load.bounds("burst")
     _, end = load.bounds("after")
-    windows: list[tuple[float, float | None]] = []
+    windows: list[dict[str, Any]] = []
     t = burst_end
     while t < end:
-        windows.append((t, _p(load.delays(t, t + WINDOW_S), 99)))
+        delays = load.delays(t, t + WINDOW_S)
+        windows.append({"from_s": t - burst_end, "offers": len(delays),
+                        "p50_ms": _p(delays, 50), "p99_ms": _p(delays, 99)})
         t += WINDOW_S
+    return windows
+
+
+def recovery_s(load: LoadRun, steady_p99: float, q: str = "p99_ms") -> float | None:
+    """Seconds after the burst until the ``q`` latency of every later window is at or under
+    ``steady_p99`` (``p99_ms``: the whole tail is back; ``p50_ms``: the typical offer is);
+    None if the last window is still over it."""
     recovered: float | None = None
-    for start, p99 in windows:
-        if p99 is not None and p99 > steady_p99:
+    for window in after_windows(load):
+        value = window[q]
+        if value is not None and value > steady_p99:
             recovered = None
-        elif recovered is None and p99 is not None:
-            recovered = start
-    return None if recovered is None else recovered - burst_end
+        elif recovered is None and value is not None:
+            recovered = window["from_s"]
+    return recovered
 
 
 def burst_report(load: LoadRun) -> dict[str, Any]:
@@ -213,6 +223,9 @@ def burst_report(load: LoadRun) -> dict[str, Any]:
             "max_lag": max((s.lag for s in load.samples), default=0),
             "steady_p99_ms": steady_p99,
             "recovery_s": None if steady_p99 is None else recovery_s(load, steady_p99),
+            "recovery_p50_s": None if steady_p99 is None else recovery_s(load, steady_p99,
+                                                                          "p50_ms"),
+            "after_windows": after_windows(load),
             "offers": load.offers, "measured": len(load.series)}
 
 
@@ -222,11 +235,17 @@ def burst_text(report: dict[str, Any]) -> str:
         lines.append(f"  {name:6} {p['rate']:>7,.0f} {p['seconds']:>5.0f} {p['offers']:>7,} "
                      f"{_ms(p['p50_ms'])}/{_ms(p['p99_ms'])} {p['max_lag']:>9,} "
                      f"{p['peak_rss_mb']:>7,.1f}")
-    rec = report["recovery_s"]
-    lines.append(f"  peak RSS {report['peak_rss_mb']} MB, max lag {report['max_lag']:,} records, "
-                 f"recovery {'not within the after phase' if rec is None else f'{rec:.0f} s'} "
-                 f"(back under the steady p99 of {_ms(report['steady_p99_ms'])} ms)")
+    lines.append(f"  peak RSS {report['peak_rss_mb']} MB, max lag {report['max_lag']:,} records")
+    lines.append(f"  recovery, back under the steady p99 of {_ms(report['steady_p99_ms'])} ms: "
+                 f"window p99 {_s(report['recovery_s'])}, window p50 "
+                 f"{_s(report['recovery_p50_s'])}")
+    lines.append(f"  after the burst, per {WINDOW_S:.0f} s (p50/p99 ms): " + ", ".join(
+        f"{_ms(w['p50_ms'])}/{_ms(w['p99_ms'])}" for w in report["after_windows"]))
     return "\n".join(lines)
+
+
+def _s(seconds: float | None) -> str:
+    return "not within the after phase" if seconds is None else f"{seconds:.0f} s"
 
 
 def soak_report(load: LoadRun) -> list[dict[str, Any]]:
