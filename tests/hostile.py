@@ -4,8 +4,10 @@ on cjo's input topics, byte for byte.
 Each kind derives one :class:`Hostile` record from a good template (a :class:`LogRecord` of the
 same stream) and says by construction what the engine must do with it: dead-letter it (``dies``)
 or take it as a record like any other (``taken``: the decoded record, which the offline reference
-must see too). Kinds of the second sort use a subscriber of their own (an IMSI starting 99999),
-so they change nobody else's state. Adding a kind is one line in :data:`KINDS`.
+must see too). Kinds of the second sort hit the template's subscriber, right after the template
+(same topic, same event time), except a record at time 0: it goes to a subscriber of its own (an
+IMSI starting 99999), as a worker sees it late and the offline reference in order.
+Adding a kind is one line in :data:`KINDS`.
 
 Kinds fixed on other branches, deliberately NOT generated here (see :data:`EXCLUDED`), are to be
 added to :data:`KINDS` once those fixes are merged.
@@ -194,9 +196,10 @@ _isolated = st.integers(0, 10**10 - 1).map(lambda n: f"{ISOLATED_PREFIX}{n:010d}
 
 
 def huge_string(t: LogRecord) -> st.SearchStrategy[Hostile]:
-    """A free-text field of ~200 KB (valid: the contract sets no length)."""
-    return st.tuples(_isolated, _huge_text()).map(
-        lambda it: _taken("huge_string", t, it[0], {HUGE_FIELD[t.record_name]: it[1]}))
+    """A free-text field of ~200 KB (valid: the contract sets no length), the template's
+    subscriber's."""
+    return _huge_text().map(
+        lambda text: _taken("huge_string", t, t.key.decode(), {HUGE_FIELD[t.record_name]: text}))
 
 
 EXTREME: dict[str, list[tuple[str, Any]]] = {
@@ -211,9 +214,22 @@ EXTREME: dict[str, list[tuple[str, Any]]] = {
 
 
 def extreme_valid(t: LogRecord) -> st.SearchStrategy[Hostile]:
-    """A value at the very edge of what the contract allows (max long, -90 degrees...)."""
+    """A value at the very edge of what the contract allows (max long, -90 degrees...), the
+    template's subscriber's; time 0 goes to a subscriber of its own (a worker sees it late, the
+    offline reference in order: it must touch no one's state)."""
+    def make(imsi: str, change: tuple[str, Any]) -> Hostile:
+        own = change[0] in ("event_time", "updated_at")
+        return _taken("extreme_valid", t, imsi if own else t.key.decode(), dict([change]))
     return st.tuples(_isolated, st.sampled_from(EXTREME[t.record_name])).map(
-        lambda it: _taken("extreme_valid", t, it[0], {it[1][0]: it[1][1]}))
+        lambda it: make(*it))
+
+
+def nan_balance(t: LogRecord) -> st.SearchStrategy[Hostile]:
+    """NaN or an infinity where the contract checks nothing (a charging record's balance)."""
+    if t.record_name != "ChargingEvent":
+        return st.nothing()
+    return st.sampled_from([math.nan, math.inf, -math.inf]).map(
+        lambda v: _taken("nan_balance", t, t.key.decode(), {"balance": v}))
 
 
 # kind -> strategy of one record derived from a template. Adding a kind is one line here.
@@ -231,6 +247,7 @@ KINDS: dict[str, Make] = {
     "out_of_range": out_of_range,
     "huge_string": huge_string,
     "extreme_valid": extreme_valid,
+    "nan_balance": nan_balance,
 }
 
 # Kinds other branches fix; to be generated once merged (then they move into KINDS).

@@ -30,7 +30,8 @@ def test_every_kind_is_refused_or_taken_as_it_says(drawn: tuple[int, Hostile]) -
     assert accepted(h) == (not h.dies), h.kind
     assert h.stream == TEMPLATES[index].stream
     if h.taken is not None:
-        assert codec.decode(h.value or b"", h.taken.record_name)[1] == h.taken.value
+        decoded = codec.decode(h.value or b"", h.taken.record_name)[1]
+        assert repr(decoded) == repr(h.taken.value)  # repr: NaN equals itself
 
 
 def test_excluded_kinds_are_not_generated() -> None:
