@@ -225,7 +225,9 @@ def extreme_valid(t: LogRecord) -> st.SearchStrategy[Hostile]:
 
 
 def nan_balance(t: LogRecord) -> st.SearchStrategy[Hostile]:
-    """NaN or an infinity where the contract checks nothing (a charging record's balance)."""
+    """NaN or an infinity where the contract checks nothing (a charging record's balance).
+    Taken today: the codec accepts it (a defect, see the xfail in tests/unit/test_hostile.py);
+    once it is refused, build this kind with ``_dead`` instead."""
     if t.record_name != "ChargingEvent":
         return st.nothing()
     return st.sampled_from([math.nan, math.inf, -math.inf]).map(

@@ -3,12 +3,15 @@ is refused by the codec or the key rule, one of a "taken" kind decodes to its ``
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cjo import codec
 from cjo.errors import InvalidRecord
-from tests.hostile import EXCLUDED, KINDS, Hostile, derived
+from tests.hostile import EXCLUDED, KINDS, Hostile, derived, raw_encode
 from tests.integration.test_hostile_input import TEMPLATES
 
 
@@ -36,3 +39,16 @@ def test_every_kind_is_refused_or_taken_as_it_says(drawn: tuple[int, Hostile]) -
 
 def test_excluded_kinds_are_not_generated() -> None:
     assert not set(EXCLUDED) & set(KINDS)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "defect found by the nan_balance kind: the codec accepts NaN and +-inf in a double it does "
+    "not check (ChargingEvent.balance), a value the JSON log form cannot even carry; -inf or "
+    "-1e308 fires low_balance offers. Owner: cjo/codec/checks.py. Once fixed, make "
+    "tests.hostile.nan_balance a dead-letter kind (_dead) and drop this xfail"))
+@pytest.mark.parametrize("balance", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_balance_is_refused(balance: float) -> None:
+    template = next(t for t in TEMPLATES if t.record_name == "ChargingEvent")
+    value = raw_encode("ChargingEvent", {**template.value, "balance": balance})
+    with pytest.raises(InvalidRecord, match="balance"):
+        codec.decode(value, "ChargingEvent")
