@@ -29,6 +29,7 @@ from typing import Any
 
 from cjo.adapters.bench import stages
 from cjo.adapters.bench.ceiling import read_and_decode
+from cjo.adapters.bench.chaos_cli import chaos_main
 from cjo.adapters.bench.children import StageFailed, StageTimeout
 from cjo.adapters.bench.domain import bench_domain, bench_timers
 from cjo.adapters.bench.events import EventSet, generate
@@ -72,7 +73,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="sample the worker of row 3 with py-spy; print where its time went")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (worker logs, data dirs)")
+    parser.add_argument("--burst", action="store_true",
+                        help="instead of the rows: steady paced load, ten times it for a minute "
+                        "(--quick: 20 s), steady again; latency, lag, RSS, recovery time")
+    parser.add_argument("--soak", type=_positive, metavar="MINUTES",
+                        help="instead of the rows: steady paced load for MINUTES; one line a "
+                        "minute (RSS, p50/p99 latency, throughput)")
+    parser.add_argument("--rate", type=_positive,
+                        help="steady rate of --burst/--soak, events/s; default 400 (--quick 200)")
     args = parser.parse_args(argv)
+    args.rate = args.rate or (200 if args.quick else 400)
     args.subscribers = args.subscribers or (20_000 if args.quick else 100_000)
     args.events = args.events or (40_000 if args.quick else 200_000)
     args.latency_seconds = args.latency_seconds or (15.0 if args.quick else 60.0)
@@ -212,6 +222,8 @@ def profile_text(profile: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.burst or args.soak:
+        return chaos_main(args)
     started = time.monotonic()
     events = generate(args.subscribers, args.events, args.days, args.seed)
     results = Results(setup={

@@ -1,0 +1,296 @@
+"""`--burst` and `--soak MINUTES`: one cjo worker under a load that changes, or that lasts.
+
+Each runs on input topics of its own (prefix ``burst`` or ``soak``): every profile first at full
+speed, the worker catches up on them, then the events are produced on a rate schedule, each stamped
+with its production wall time (as the latency row does). A sampler reads the worker's RSS and
+the group's lag (records produced but not yet committed) every second. Per offer, the latency
+is its ``published_at`` less the production time of its triggering record.
+
+- burst: steady rate, then ten times that rate for a while, then the steady rate again; per
+  phase the p50/p99 latency (by the production time of the triggering record), the peak RSS,
+  the largest lag, and the recovery time: after the burst, how long until the p99 of every
+  later 5 s window is back under the steady phase's p99;
+- soak: the steady rate for MINUTES; one line a minute: RSS, p50/p99 latency, throughput
+  (records committed in that minute).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Producer
+
+from cjo import codec
+from cjo.adapters.bench.children import Child, cjo_worker, time_commits
+from cjo.adapters.bench.events import Event, EventSet
+from cjo.adapters.bench.produce import PRODUCED_AT, Produced, _finish, _send, produce_all
+from cjo.adapters.bench.stages import Broker, input_ends, offer_topics, stage_env
+from cjo.adapters.kafka_admin import committed_offsets, create_topics, producer_config, read_all
+from cjo.summary import percentile
+
+WINDOW_S = 5.0  # recovery is judged on windows of this many seconds of production time
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    rate: float  # events/s
+    seconds: float
+
+    @property
+    def events(self) -> int:
+        return int(self.rate * self.seconds)
+
+
+@dataclass
+class Sample:
+    at: float  # seconds since the paced load began
+    rss: int
+    lag: int
+    committed: int
+
+
+@dataclass
+class LoadRun:
+    phases: list[Phase]
+    started: float  # wall time (epoch s) the paced load began
+    samples: list[Sample] = field(default_factory=list)
+    series: list[tuple[float, int]] = field(default_factory=list)  # (s since start, delay ms)
+    offers: int = 0
+    base: int = 0  # records committed when the paced load began (the profiles)
+
+    def delays(self, start: float, end: float) -> list[int]:
+        return sorted(d for at, d in self.series if start <= at < end)
+
+    def bounds(self, name: str) -> tuple[float, float]:
+        start = 0.0
+        for phase in self.phases:
+            if phase.name == name:
+                return start, start + phase.seconds
+            start += phase.seconds
+        raise KeyError(name)
+
+
+def due_times(phases: Sequence[Phase]) -> Iterator[float]:
+    """Seconds from the start at which each event is due: evenly spaced within each phase."""
+    start = 0.0
+    for phase in phases:
+        for k in range(phase.events):
+            yield start + k / phase.rate
+        start += phase.seconds
+
+
+def produce_schedule(bootstrap: str, topics: Mapping[str, str], events: Iterable[Event],
+                     phases: Sequence[Phase], report: Produced) -> Produced:
+    """The events on the phases' rates one after the other, each stamped like produce_paced."""
+    producer = Producer(producer_config(bootstrap))
+    started = time.monotonic()
+    for event, due in zip(events, due_times(phases), strict=False):
+        while (delay := started + due - time.monotonic()) > 0:
+            producer.poll(min(delay, 0.05))
+        now_ms = time.time_ns() // 1_000_000
+        _send(producer, topics[event.stream], event, report,
+              [(PRODUCED_AT, str(now_ms).encode())])
+        report.produced_at[event.event_id] = now_ms
+        report.count += 1
+        producer.poll(0)
+    return _finish(producer, report, started, bootstrap)
+
+
+class Sampler(threading.Thread):
+    """Every second: the worker's RSS, and the group's lag against what was produced so far."""
+
+    def __init__(self, bootstrap: str, group: str, topics: list[str], child: Child,
+                 produced: Produced, origin: float) -> None:
+        super().__init__(daemon=True)
+        self.bootstrap, self.group, self.topics = bootstrap, group, topics
+        self.child, self.produced, self.origin = child, produced, origin
+        self.samples: list[Sample] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(1.0):
+            committed = committed_offsets(self.bootstrap, self.group, self.topics)
+            try:
+                ends = dict(self.produced.ends)  # written by the producer's delivery reports
+            except RuntimeError:  # changed size while copied: next second
+                continue
+            done = sum(max(committed.get(tp, -1), 0) for tp in ends)
+            self.samples.append(Sample(time.time() - self.origin, self.child.rss_bytes(),
+                                       max(0, sum(ends.values()) - done), done))
+
+    def stop(self) -> list[Sample]:
+        self._halt.set()
+        self.join(30)
+        return self.samples
+
+
+def run_load(run: Broker, events: EventSet, phases: list[Phase], budget_s: float) -> LoadRun:
+    stage = run.prefix  # "burst", "soak": inputs, outputs and group of their own
+    inputs = run.inputs()
+    create_topics(run.bootstrap, inputs.values(), run.partitions)
+    profiles = produce_all(run.bootstrap, inputs, events.profiles)
+    env = stage_env(run, stage, run.tmp / "data")
+    child = cjo_worker(env, run.tmp / f"{stage}.log").start()
+    group, marks = env["CJO_APP_ID"], [env["CJO_TOPIC_TICKS"]]
+    topics = [inputs[s] for s in inputs]
+    try:
+        time_commits(run.bootstrap, group, input_ends(profiles.ends, inputs, ("subscribers",)),
+                     [child], budget_s, marks=marks)
+        report = Produced(ends=dict(profiles.ends))
+        origin = time.time()
+        sampler = Sampler(run.bootstrap, group, topics, child, report, origin)
+        sampler.start()
+        try:
+            count = sum(p.events for p in phases)
+            produce_schedule(run.bootstrap, inputs, events.events[:count], phases, report)
+            time_commits(run.bootstrap, group, input_ends(report.ends, inputs), [child],
+                         budget_s, marks=marks)
+        finally:
+            samples = sampler.stop()
+    finally:
+        child.stop()
+    result = LoadRun(phases, origin, samples, base=sum(profiles.ends.values()))
+    for record in read_all(run.bootstrap, offer_topics(stage, run.prefix)):
+        if record.value is None:
+            continue
+        offer = codec.decode(record.value)[1]
+        result.offers += 1
+        at = report.produced_at.get(offer["trigger_event_id"])
+        if at is not None:
+            result.series.append((at / 1000 - origin, offer["published_at"] - at))
+    result.series.sort()
+    return result
+
+
+def burst_phases(rate: float, quick: bool) -> list[Phase]:
+    steady, burst, after = (20.0, 20.0, 60.0) if quick else (60.0, 60.0, 120.0)
+    return [Phase("before", rate, steady), Phase("burst", rate * 10, burst),
+            Phase("after", rate, after)]
+
+
+def _p(values: Sequence[int], q: float) -> float | None:
+    return float(percentile(list(values), q)) if values else None
+
+
+def windows(load: LoadRun, phase: str, since: float | None = None) -> list[dict[str, Any]]:
+    """p50/p99 per ``WINDOW_S`` of production time over ``phase`` (from ``since``, its start by
+    default); ``from_s`` counts from there."""
+    start, end = load.bounds(phase)
+    origin = start if since is None else since
+    found: list[dict[str, Any]] = []
+    t = origin
+    while t < end:
+        delays = load.delays(t, min(t + WINDOW_S, end))
+        found.append({"from_s": t - origin, "offers": len(delays),
+                      "p50_ms": _p(delays, 50), "p99_ms": _p(delays, 99)})
+        t += WINDOW_S
+    return found
+
+
+def after_windows(load: LoadRun) -> list[dict[str, Any]]:
+    """The windows from the burst's end to the run's end."""
+    return windows(load, "after")
+
+
+def steady_window_p99(load: LoadRun) -> float | None:
+    """The worst window p99 of the steady phase before the burst: the bar a window after the
+    burst must clear (a window's p99 against the phase's p99 would fail half of steady ones)."""
+    found = [w["p99_ms"] for w in windows(load, "before") if w["p99_ms"] is not None]
+    return max(found) if found else None
+
+
+def recovery_s(load: LoadRun, bar: float, q: str = "p99_ms") -> float | None:
+    """Seconds after the burst until the ``q`` latency of every later window is at or under
+    ``bar`` (``p99_ms``: the whole tail is back; ``p50_ms``: the typical offer is); None if
+    the last window judged is still over it. The run's last window is not judged: it holds the
+    end of the input, which the event-time merge releases only after its idle wait."""
+    recovered: float | None = None
+    for window in after_windows(load)[:-1]:
+        value = window[q]
+        if value is not None and value > bar:
+            recovered = None
+        elif recovered is None and value is not None:
+            recovered = window["from_s"]
+    return recovered
+
+
+def burst_report(load: LoadRun) -> dict[str, Any]:
+    phases: dict[str, Any] = {}
+    for phase in load.phases:
+        start, end = load.bounds(phase.name)
+        delays = load.delays(start, end)
+        during = [s for s in load.samples if start <= s.at < end] or load.samples[-1:]
+        phases[phase.name] = {
+            "rate": phase.rate, "seconds": phase.seconds, "offers": len(delays),
+            "p50_ms": _p(delays, 50), "p99_ms": _p(delays, 99),
+            "max_lag": max((s.lag for s in during), default=0),
+            "peak_rss_mb": round(max((s.rss for s in during), default=0) / MB, 1)}
+    steady_p99 = phases["before"]["p99_ms"]
+    bar = steady_window_p99(load)
+    return {"phases": phases, "peak_rss_mb": round(max(s.rss for s in load.samples) / MB, 1)
+            if load.samples else None,
+            "max_lag": max((s.lag for s in load.samples), default=0),
+            "steady_p99_ms": steady_p99,
+            "steady_window_p99_ms": bar,
+            "recovery_s": None if bar is None else recovery_s(load, bar),
+            "recovery_p50_s": None if steady_p99 is None else recovery_s(load, steady_p99,
+                                                                          "p50_ms"),
+            "after_windows": after_windows(load),
+            "offers": load.offers, "measured": len(load.series)}
+
+
+def burst_text(report: dict[str, Any]) -> str:
+    lines = ["burst: phase, rate/s, seconds, offers measured, p50/p99 ms, max lag, peak RSS MB"]
+    for name, p in report["phases"].items():
+        lines.append(f"  {name:6} {p['rate']:>7,.0f} {p['seconds']:>5.0f} {p['offers']:>7,} "
+                     f"{_ms(p['p50_ms'])}/{_ms(p['p99_ms'])} {p['max_lag']:>9,} "
+                     f"{p['peak_rss_mb']:>7,.1f}")
+    lines.append(f"  peak RSS {report['peak_rss_mb']} MB, max lag {report['max_lag']:,} records")
+    lines.append(f"  recovery: every later {WINDOW_S:.0f} s window's p99 under the worst steady "
+                 f"window p99 ({_ms(report['steady_window_p99_ms'])} ms): "
+                 f"{_s(report['recovery_s'])}; its p50 under the steady p99 "
+                 f"({_ms(report['steady_p99_ms'])} ms): {_s(report['recovery_p50_s'])}")
+    lines.append(f"  after the burst, per {WINDOW_S:.0f} s (p50/p99 ms): " + ", ".join(
+        f"{_ms(w['p50_ms'])}/{_ms(w['p99_ms'])}" for w in report["after_windows"]))
+    return "\n".join(lines)
+
+
+def _s(seconds: float | None) -> str:
+    return "not within the after phase" if seconds is None else f"{seconds:.0f} s"
+
+
+def soak_report(load: LoadRun) -> list[dict[str, Any]]:
+    minutes: list[dict[str, Any]] = []
+    total = sum(p.seconds for p in load.phases)
+    previous = load.base
+    m = 0
+    while m * 60 < total:
+        start, end = m * 60.0, (m + 1) * 60.0
+        delays = load.delays(start, end)
+        inside = [s for s in load.samples if start <= s.at < end]
+        last = inside[-1].committed if inside else previous
+        minutes.append({"minute": m + 1, "rss_mb": round(max((s.rss for s in inside),
+                                                              default=0) / MB, 1),
+                        "p50_ms": _p(delays, 50), "p99_ms": _p(delays, 99),
+                        "offers": len(delays), "records_per_s": round((last - previous) / 60),
+                        "max_lag": max((s.lag for s in inside), default=0)})
+        previous = last
+        m += 1
+    return minutes
+
+
+def soak_text(minutes: list[dict[str, Any]]) -> str:
+    lines = ["soak: minute, RSS MB, p50/p99 ms, records/s committed, max lag"]
+    lines += [f"  {r['minute']:>3} {r['rss_mb']:>7,.1f} {_ms(r['p50_ms'])}/{_ms(r['p99_ms'])} "
+              f"{r['records_per_s']:>7,} {r['max_lag']:>7,}" for r in minutes]
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"

@@ -1,0 +1,86 @@
+"""The broker freezes for 30 s (SIGSTOP) under a paced replay, then resumes (SIGCONT): the worker
+and the producer carry on, nothing is lost, nothing decided twice, due timers fire once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cjo.adapters.broker import EmbeddedBroker
+from cjo.sim import simulate, write_log
+from tests.integration.pipeline import Pipeline, reference_decisions
+
+pytestmark = pytest.mark.integration
+
+STALL_S = 30.0
+TIMER_TRIGGERS = {"trial_expiry_promo", "contract_renewal"}  # fired by timers, not by a record
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A broker of this test's own: freezing the session's would stall every other test."""
+    broker = EmbeddedBroker(log_path=tmp_path / "broker.log")
+    with broker:
+        yield broker
+        if broker.pid is not None:  # never leave it stopped: stop() could not signal it
+            os.kill(broker.pid, signal.SIGCONT)
+
+
+def wait_until(predicate: Any, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def key(d: dict[str, Any]) -> tuple[str, str, str | None]:
+    return d["offer_id"], d["outcome"], d.get("channel")
+
+
+def test_a_30_s_broker_stall_under_load_loses_nothing_and_repeats_nothing(
+        own_broker: EmbeddedBroker, tmp_path: Path) -> None:
+    log = tmp_path / "stall.jsonl"
+    with log.open("w") as out:
+        write_log(simulate(subscribers=30, days=2, seed=5), out)
+    expected = reference_decisions(log)
+    timed = [d for d in expected if d["trigger_id"] in TIMER_TRIGGERS]
+    assert any(d["outcome"] == "SENT" for d in timed), "the log must hold timer-driven offers"
+    total = sum(1 for _ in log.open("rb"))
+
+    pipeline = Pipeline(own_broker.bootstrap, "stall", tmp_path, partitions=4)
+    assert own_broker.pid is not None
+    try:
+        worker = pipeline.start_worker()
+        # two days of events over about 45 s: the stall lands in the middle of the replay
+        replaying = pipeline.replay_in_background(log, speed=2 * 86_400 / 45)
+        wait_until(lambda: pipeline.consumed() >= total // 5, timeout_s=90)
+        os.kill(own_broker.pid, signal.SIGSTOP)
+        try:
+            time.sleep(STALL_S)
+        finally:
+            os.kill(own_broker.pid, signal.SIGCONT)
+        assert replaying.is_alive(), "the replay ended before the stall was over"
+        replaying.join(120)
+        assert not replaying.is_alive(), "the replay did not finish after the stall"
+        pipeline.wait(timeout_s=150)
+        assert worker.alive, f"the worker stopped:\n{worker.log_tail()}"
+    finally:
+        pipeline.stop()
+
+    result = pipeline.collect()
+    got = Counter(map(key, result.decisions))
+    want = Counter(map(key, expected))
+    assert got - want == Counter(), "decisions made twice or not made offline"
+    assert want - got == Counter(), "decisions lost"
+    # due timers fired once each: their decisions are among the above, counted one by one
+    assert Counter(key(d) for d in result.decisions if d["trigger_id"] in TIMER_TRIGGERS) == \
+        Counter(map(key, timed))
+    sent = Counter(d["offer_id"] for d in expected if d["outcome"] == "SENT")
+    assert Counter(pipeline.offer_ids_on_channels()) == sent

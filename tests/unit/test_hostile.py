@@ -1,0 +1,54 @@
+"""The hostile-record strategies (tests/hostile.py) make what they say: a record of a "dies" kind
+is refused by the codec or the key rule, one of a "taken" kind decodes to its ``taken`` record."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cjo import codec
+from cjo.errors import InvalidRecord
+from tests.hostile import EXCLUDED, KINDS, Hostile, derived, raw_encode
+from tests.integration.test_hostile_input import TEMPLATES
+
+
+def accepted(h: Hostile) -> bool:
+    """The worker's rule (streams.processor): decodes as the stream's record, keyed by imsi."""
+    try:
+        if not h.value:
+            return False
+        _, record = codec.decode(h.value, codec.RECORD_OF_STREAM[h.stream])
+    except InvalidRecord:
+        return False
+    return h.key == record["imsi"].encode()
+
+
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(st.sampled_from(list(KINDS)).flatmap(lambda kind: derived(TEMPLATES, KINDS[kind])))
+def test_every_kind_is_refused_or_taken_as_it_says(drawn: tuple[int, Hostile]) -> None:
+    index, h = drawn
+    assert accepted(h) == (not h.dies), h.kind
+    assert h.stream == TEMPLATES[index].stream
+    if h.taken is not None:
+        decoded = codec.decode(h.value or b"", h.taken.record_name)[1]
+        assert repr(decoded) == repr(h.taken.value)  # repr: NaN equals itself
+
+
+def test_excluded_kinds_are_not_generated() -> None:
+    assert not set(EXCLUDED) & set(KINDS)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "defect found by the nan_balance kind: the codec accepts NaN and +-inf in a double it does "
+    "not check (ChargingEvent.balance), a value the JSON log form cannot even carry; -inf or "
+    "-1e308 fires low_balance offers. Owner: cjo/codec/checks.py. Once fixed, make "
+    "tests.hostile.nan_balance a dead-letter kind (_dead) and drop this xfail"))
+@pytest.mark.parametrize("balance", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_balance_is_refused(balance: float) -> None:
+    template = next(t for t in TEMPLATES if t.record_name == "ChargingEvent")
+    value = raw_encode("ChargingEvent", {**template.value, "balance": balance})
+    with pytest.raises(InvalidRecord, match="balance"):
+        codec.decode(value, "ChargingEvent")
