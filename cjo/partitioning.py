@@ -22,10 +22,9 @@ def murmur2(data: bytes) -> int:
     length = len(data)
     h = (_SEED ^ length) & _MASK
     whole = length - length % 4
-    for (k,) in _WORDS.iter_unpack(data[:whole]) if whole else ():
-        k = (k * _M) & _MASK
-        k ^= k >> 24
-        k = (k * _M) & _MASK
+    for (word,) in _WORDS.iter_unpack(data[:whole]) if whole else ():
+        k = (word * _M) & _MASK
+        k = ((k ^ (k >> 24)) * _M) & _MASK
         h = ((h * _M) & _MASK) ^ k
     tail = length - whole
     if tail == 3:

@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     standby_replicas: int = Field(
         0, ge=0, description="faust standby replicas of the state table on other workers "
         "(0: a new owner restores from the changelog; >0 only pays across hosts)")
+    max_future_ms: int = Field(
+        86_400_000, ge=0, description="an input whose event time is further ahead than this "
+        "of the wall clock (live mode), or of both the wall clock and its partition's newest "
+        "event time (replay mode), is dead-lettered: it never moves the watermark")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")
     log_salt: SecretStr = Field(SecretStr("cjo"), description="salt of subscriber ids in logs")
