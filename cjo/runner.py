@@ -57,6 +57,7 @@ class Output:
     examples: list[dict[str, Any]] = field(default_factory=list)
     writes: dict[bytes, bytes | None] = field(default_factory=dict)  # None: delete
     fired: int = 0  # timers fired
+    failed_timers: list[tuple[Timer, Exception]] = field(default_factory=list)  # dropped
 
     def __bool__(self) -> bool:
         return bool(self.writes or self.offers or self.decisions or self.outcomes)
@@ -125,8 +126,12 @@ class PartitionRunner:
                 out.fired += 1
                 timer = Timer.from_key(key)
                 now = ingested_at if self.watermark.live else timer.due
-                result = fire(timer, self._state(out, timer.imsi),
-                              self._context(out, shared, now, ingested_at))
+                try:
+                    result = fire(timer, self._state(out, timer.imsi),
+                                  self._context(out, shared, now, ingested_at))
+                except Exception as err:  # a bug, a corrupt state: the timer is dropped, its
+                    out.failed_timers.append((timer, err))  # subscriber's state left as it was
+                    continue
                 self._collect(out, result)
 
     def _due_bound(self) -> bytes:

@@ -247,6 +247,7 @@ class Processor:
                     self.counts[taken.stream] += 1
                     if not out.writes:
                         self.counts["redelivered"] += 1
+                    step.failed.extend(self._failed_timers(partition, out))
                     self._add(step.out, out, store)
                 step.done.append((taken.tp, taken.offset))
                 step.records += 1
@@ -264,6 +265,18 @@ class Processor:
                   subscriber=logs.hash_id(taken.record["imsi"]), error=type(err).__name__)
         return DeadLetter(tp.topic, tp.partition, taken.offset, taken.key, taken.raw,
                           f"processing failed: {type(err).__name__}: {err}")
+
+    def _failed_timers(self, partition: int, out: Output) -> list[DeadLetter]:
+        """Timers whose firing raised: dropped (their subscriber's state as it was), and
+        dead-lettered with the exception, the timer's key as payload (source topic ``timers``)."""
+        letters = []
+        for timer, err in out.failed_timers:
+            self.counts["timers_failed"] += 1
+            log.error("timer_failed", partition=partition, trigger=timer.trigger_id,
+                      subscriber=logs.hash_id(timer.imsi), error=type(err).__name__)
+            letters.append(DeadLetter("timers", partition, -1, timer.imsi.encode(), timer.key(),
+                                      f"timer failed: {type(err).__name__}: {err}"))
+        return letters
 
     def _check_partition(self, partition: int, key: bytes | None) -> None:
         """A record must be where Kafka's default partitioner puts its key (murmur2), beside the
@@ -301,8 +314,9 @@ class Processor:
         """Ticks: idle partitions advance on wall time (live mode), due timers fire."""
         for partition in ticked:
             runner = self._runner(partition)
-            self._add(step.out, runner.on_tick(now, self._idle(partition), self.shared),
-                      self._stores[partition])
+            out = runner.on_tick(now, self._idle(partition), self.shared)
+            step.failed.extend(self._failed_timers(partition, out))
+            self._add(step.out, out, self._stores[partition])
             tick_tp = TP(self._ticks, partition)
             step.done.extend((tick_tp, r.offset) for r in batch.get(tick_tp, ()))
 

@@ -109,6 +109,57 @@ def test_a_record_whose_processing_raises_is_dead_lettered_and_not_applied(
     assert worker.processor.committable()[tp] == len(held[tp])
 
 
+class TimerRaising:
+    """A trigger kind with a bug in its timers: raises for one subscriber's, and keeps which
+    subscribers' timers it saw."""
+
+    def __init__(self, kind: Any, imsi: str | None) -> None:
+        self._kind, self._imsi = kind, imsi
+        self.seen: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kind, name)
+
+    def on_timer(self, trigger: Any, due: int, instance: str, state: Any, memory: Any,
+                 venues: Any) -> Any:
+        self.seen.append(state.imsi)
+        if state.imsi == self._imsi:
+            raise RuntimeError("boom in a timer")
+        return self._kind.on_timer(trigger, due, instance, state, memory, venues)
+
+
+def test_a_timer_whose_firing_raises_is_dead_lettered_and_the_stream_goes_on(
+        tmp_path: Path, log_records: list[LogRecord], monkeypatch: pytest.MonkeyPatch) -> None:
+    def run_with(imsi: str | None, workdir: Path) -> tuple[Worker, list[str]]:
+        wrappers = {name: TimerRaising(kind, imsi) for name, kind in KINDS.items()}
+        with monkeypatch.context() as patch:
+            for name, wrapper in wrappers.items():
+                patch.setitem(KINDS, name, wrapper)
+            catalogue = default_catalogue()
+            held = by_partition(log_records, Worker(workdir, catalogue, {}, 1).topics, 1)
+            worker = Worker(workdir, catalogue, held, 1)
+            run(worker, held, size=1_000)
+            worker.feed.close()
+        return worker, [i for w in wrappers.values() for i in w.seen]
+
+    clean, seen = run_with(None, tmp_path / "clean")
+    assert seen, "the log must fire some trigger timers"
+    imsi = seen[0]
+    worker, _ = run_with(imsi, tmp_path / "buggy")
+
+    letters = worker.dlq.decoded()
+    assert letters and all(d["source_topic"] == "timers" and d["key"] == imsi.encode()
+                           and d["error"] == "timer failed: RuntimeError: boom in a timer"
+                           for d in letters)
+    counts = worker.processor.counts
+    assert counts["timers_failed"] == len(letters) == seen.count(imsi)
+    assert counts["failed"] == 0 and counts["dead_letters"] == 0  # every record applied
+    # every other subscriber is decided as without the bug
+    def others(w: Worker) -> list[tuple[Any, ...]]:
+        return sorted(key(d) for d in w.decisions.decoded() if d["imsi"] != imsi)
+    assert others(worker) == others(clean)
+
+
 def test_a_record_off_its_partition_is_dead_lettered(tmp_path: Path,
                                                      log_records: list[LogRecord]) -> None:
     catalogue = default_catalogue()
