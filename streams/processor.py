@@ -8,6 +8,11 @@ output is published (awaited) and only then stored: an offer is never lost to a 
 the two, it is re-sent with the same id instead. ``OffsetTracker`` says which offsets may be
 committed (processed, and their writes delivered).
 
+An input record is applied or dead-lettered, never dropped: undecodable or off the contract, on
+another partition than its key's, dated more than ``max_future_ms`` ahead (all before the merge,
+so none moves the watermark), or raising while it is decided (nothing of it stored; a timer that
+raises is dropped and dead-lettered alike). See README.md, "Producer contract".
+
 Nothing is held that faust waits for: a revocation drops what waits in the merge and what is not
 yet durable (the next owner reads it again from the committed offset, and state updates skip
 what they already applied), and a batch caught mid-way by a revocation stores nothing.
@@ -215,8 +220,9 @@ class Processor:
                 self._check_event_time(tp.partition, event_time, now)
             except InvalidRecord as err:
                 self.counts["dead_letters"] += 1
+                # the reason may quote the key or an IMSI: it goes to the DLQ, not to the log
                 log.warning("dead_letter", topic=tp.topic, partition=tp.partition,
-                            offset=offset, error=str(err))
+                            offset=offset, field=err.field or "(record)")
                 dead.append(DeadLetter(tp.topic, tp.partition, offset, record.key,
                                        record.value or b"", str(err)))
                 dead_keys.append((tp, offset))
