@@ -1,10 +1,11 @@
 """The ``DeadLetter`` record: an input that could not be used, with its original bytes and why.
 
 The dead-letter topic must take any input, however big: an envelope always fits a producer's
-maximum request size (1 MiB by default) because what it keeps of the input is bounded. A payload
-over ``MAX_DEAD_LETTER_PAYLOAD`` bytes is kept truncated to its first bytes, and the error says so
-with the original size and the SHA-256 of the whole payload; a key is kept up to
-``MAX_DEAD_LETTER_KEY`` bytes and an error up to ``MAX_DEAD_LETTER_ERROR`` characters.
+maximum request size (by default 1 MB for faust's, 1 MiB for aiokafka's and librdkafka's)
+because what it keeps of the input is bounded. A payload over ``MAX_DEAD_LETTER_PAYLOAD`` bytes
+is kept truncated to its first bytes, and the error says so with the original size and the
+SHA-256 of the whole payload; a key is kept up to ``MAX_DEAD_LETTER_KEY`` bytes and an error up
+to ``MAX_DEAD_LETTER_ERROR`` characters.
 """
 
 from __future__ import annotations

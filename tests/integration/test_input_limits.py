@@ -26,7 +26,7 @@ from tests.integration.pipeline import Pipeline, reference_decisions
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 4
-MAX_REQUEST_SIZE = 1_048_576  # aiokafka's producer default, the workers'
+MAX_REQUEST_SIZE = 1_000_000  # the workers' producer (faust's producer_max_request_size)
 BIG = 1_500_000  # over it
 
 
