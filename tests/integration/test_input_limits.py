@@ -1,6 +1,6 @@
 """Inputs the worker must not choke on, through a real worker on the embedded broker: a record
-too big to be echoed whole on the dead-letter topic, and profiles produced with another
-partitioner than Kafka's murmur2."""
+too big to be echoed whole on the dead-letter topic, profiles produced with another
+partitioner than Kafka's murmur2, a record dated far in the future."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ pytestmark = pytest.mark.integration
 PARTITIONS = 4
 MAX_REQUEST_SIZE = 1_000_000  # the workers' producer (faust's producer_max_request_size)
 BIG = 1_500_000  # over it
+YEAR_2100_MS = 4_102_444_800_000
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +98,27 @@ def test_a_record_over_a_megabyte_is_dead_lettered_truncated(pipeline: Pipeline,
     assert letter["payload"] == big[:MAX_DEAD_LETTER_PAYLOAD]
     assert f"payload truncated to {MAX_DEAD_LETTER_PAYLOAD} of {len(big)} bytes" in letter["error"]
     assert f"sha256 {hashlib.sha256(big).hexdigest()}" in letter["error"]
+    assert decided(pipeline) == expected
+
+
+def test_a_record_dated_2100_is_dead_lettered_and_fires_no_timer(pipeline: Pipeline,
+                                                                 sim_log: Path) -> None:
+    expected = {(d["offer_id"], d["outcome"], d.get("channel"))
+                for d in reference_decisions(sim_log, partitions=PARTITIONS)}
+    records = read_log(sim_log)[0]
+    source = next(r for r in records if r.stream == "charging")
+    future = {**source.value, "event_id": "from-2100", "event_time": YEAR_2100_MS}
+    pipeline.start_worker()
+    pipeline.replay(sim_log)
+    produce(pipeline, [("charging", source.key, codec.encode(source.record_name, future))])
+    pipeline.wait(timeout_s=180)
+
+    letters = [d for d in pipeline.dead_letters()
+               if d["source_topic"] == pipeline.topics["charging"]]  # (the log's bad lines too)
+    assert [(d["key"], d["payload"]) for d in letters] == [
+        (source.key, codec.encode(source.record_name, future))]
+    assert "CJO_MAX_FUTURE_MS" in letters[0]["error"]
+    # no timer of the partition fired early: the decisions are the log's alone
     assert decided(pipeline) == expected
 
 
