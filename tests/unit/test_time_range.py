@@ -38,6 +38,25 @@ def test_the_codec_refuses_what_datetime_cannot_hold() -> None:
         check_timestamp(2**53 - 1)
 
 
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(min_value=-(2**31), max_value=2**31 - 1))  # any Avro date
+def test_the_domain_decides_over_the_accepted_dates(records: list[LogRecord], day: int) -> None:
+    """Every profile's contract ends on ``day`` (the codec takes any) and its trials expire then
+    (within the accepted timestamps)."""
+    profiles = [r for r in records if r.stream == "subscribers"]
+    assert profiles
+
+    def moved(r: LogRecord) -> LogRecord:
+        if r.stream != "subscribers":
+            return r
+        expires = min(max(0, day * 86_400_000), MAX_TIMESTAMP_MS - 1)
+        trials = [{**t, "expires_at": expires} for t in r.value.get("trials") or []]
+        return replace(r, value={**r.value, "contract_end": day, "trials": trials})
+
+    run_offline([moved(r) for r in records], default_catalogue(), 2)
+
+
 @given(ACCEPTED, st.sampled_from(ZONES))
 def test_local_hour_over_the_accepted_range(event_time: int, zone: str) -> None:
     assert 0 <= local_hour(event_time, zone) < 24
