@@ -167,7 +167,7 @@ class Processor:
         changelog; False if the partitions were revoked meanwhile (nothing is stored then:
         the next owner decides these records again)."""
         out = step.out
-        # a publish the broker refuses raises: it is not the record's fault, the worker stops
+        # a publish the broker refuses raises out of the batch: not the record's fault
         await self._publisher.publish(out.offers, out.decisions, out.outcomes, out.examples)
         await self._publisher.dead_letters(step.failed)
         if epoch != self._epoch:
