@@ -8,13 +8,12 @@ mode. This is the oracle the integration tests compare the Kafka pipeline with, 
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cjo import codec
+from cjo import codec, partitioning
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec import LogRecord
 from cjo.errors import InvalidRecord
@@ -56,8 +55,9 @@ def read_log(path: Path) -> tuple[list[LogRecord], int]:
 
 
 def partition_of(imsi: str, partitions: int) -> int:
-    """Any stable spread will do: decisions do not depend on it (that is tested)."""
-    return zlib.crc32(imsi.encode()) % partitions
+    """Where the pipeline's producers put a subscriber (Kafka's murmur2, ``cjo.partitioning``):
+    the oracle then spreads subscribers, and so shares budgets, as the workers do."""
+    return partitioning.partition_of(imsi.encode(), partitions)
 
 
 def run_offline(records: Iterable[LogRecord], catalogue: Catalogue, partitions: int = 1,

@@ -57,6 +57,7 @@ class Output:
     examples: list[dict[str, Any]] = field(default_factory=list)
     writes: dict[bytes, bytes | None] = field(default_factory=dict)  # None: delete
     fired: int = 0  # timers fired
+    failed_timers: list[tuple[Timer, Exception]] = field(default_factory=list)  # dropped
 
     def __bool__(self) -> bool:
         return bool(self.writes or self.offers or self.decisions or self.outcomes)
@@ -78,14 +79,22 @@ class PartitionRunner:
 
     def on_record(self, stream: str, record: Mapping[str, Any], position: Position,
                   ingested_at: int, shared: Shared) -> Output:
+        """What the record decides. If that raises (a bug, a corrupt state), nothing of it
+        is kept: the output is the caller's only once returned, and the watermark is put back
+        as it was (timers it made due fire with a later record)."""
         out = Output()
-        self.watermark.observe(codec.event_time_of(codec.RECORD_OF_STREAM[stream], record))
-        self._fire_due(out, shared, ingested_at)
-        imsi = record["imsi"]
-        now = ingested_at if self.watermark.live else None
-        state = self._state(out, imsi)
-        self._collect(out, decide(stream, record, state, position,
-                                  self._context(out, shared, now, ingested_at)))
+        max_seen = self.watermark.max_seen
+        try:
+            self.watermark.observe(codec.event_time_of(codec.RECORD_OF_STREAM[stream], record))
+            self._fire_due(out, shared, ingested_at)
+            imsi = record["imsi"]
+            now = ingested_at if self.watermark.live else None
+            state = self._state(out, imsi)
+            self._collect(out, decide(stream, record, state, position,
+                                      self._context(out, shared, now, ingested_at)))
+        except Exception:
+            self.watermark.max_seen = max_seen
+            raise
         return out
 
     def _context(self, out: Output, shared: Shared, now: int | None,
@@ -117,8 +126,12 @@ class PartitionRunner:
                 out.fired += 1
                 timer = Timer.from_key(key)
                 now = ingested_at if self.watermark.live else timer.due
-                result = fire(timer, self._state(out, timer.imsi),
-                              self._context(out, shared, now, ingested_at))
+                try:
+                    result = fire(timer, self._state(out, timer.imsi),
+                                  self._context(out, shared, now, ingested_at))
+                except Exception as err:  # a bug, a corrupt state: the timer is dropped, its
+                    out.failed_timers.append((timer, err))  # subscriber's state left as it was
+                    continue
                 self._collect(out, result)
 
     def _due_bound(self) -> bytes:

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
         SecretStr("cjo-development-models-key"), description="HMAC-SHA256 key that signs the "
         "scorer snapshots on the models topic; the learner and every worker must share it, and "
         "production must set its own (the default is public)")
+    max_future_ms: int = Field(
+        86_400_000, ge=0, description="an input whose event time is further ahead than this "
+        "of the wall clock (live mode), or of both the wall clock and its partition's newest "
+        "event time (replay mode), is dead-lettered: it never moves the watermark")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")
     log_salt: SecretStr = Field(SecretStr("cjo"), description="salt of subscriber ids in logs")

@@ -127,7 +127,8 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
     publisher = Publisher(topics, partial(faust_pins.send_records, app))
     time_policy = TimePolicy(live=settings.time_mode == "live",
                              allowed_lateness_ms=settings.allowed_lateness_ms,
-                             idle_grace_ms=settings.idle_grace_ms)
+                             idle_grace_ms=settings.idle_grace_ms,
+                             max_future_ms=settings.max_future_ms)
     processor = Processor(topics, publisher, FaustFeed(app, table), start.catalogue,
                           max_idle_ms=settings.max_idle_ms, time=time_policy,
                           partitions=settings.partitions)

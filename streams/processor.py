@@ -8,6 +8,11 @@ output is published (awaited) and only then stored: an offer is never lost to a 
 the two, it is re-sent with the same id instead. ``OffsetTracker`` says which offsets may be
 committed (processed, and their writes delivered).
 
+An input record is applied or dead-lettered, never dropped: undecodable or off the contract, on
+another partition than its key's, dated more than ``max_future_ms`` ahead (all before the merge,
+so none moves the watermark), or raising while it is decided (nothing of it stored; a timer that
+raises is dropped and dead-lettered alike). See README.md, "Producer contract".
+
 Nothing is held that faust waits for: a revocation drops what waits in the merge and what is not
 yet durable (the next owner reads it again from the committed offset, and state updates skip
 what they already applied), and a batch caught mid-way by a revocation stores nothing.
@@ -22,7 +27,7 @@ from typing import Any, Protocol
 
 from faust.types import TP
 
-from cjo import codec, logs
+from cjo import codec, logs, partitioning
 from cjo.catalogue.catalogue import Catalogue
 from cjo.clock import Clock, WallClock
 from cjo.errors import InvalidRecord
@@ -64,6 +69,8 @@ class Taken:
     stream: str
     record: dict[str, Any]
     ingested_at: int
+    key: bytes | None  # the original key and bytes, for a dead letter if processing fails
+    raw: bytes
 
 
 @dataclass(slots=True)
@@ -73,6 +80,7 @@ class Step:
     out: Output = field(default_factory=Output)
     done: list[tuple[TP, int]] = field(default_factory=list)  # the records it processed
     records: int = 0
+    failed: list[DeadLetter] = field(default_factory=list)  # records whose processing raised
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +90,7 @@ class TimePolicy:
     live: bool = True
     allowed_lateness_ms: int = Settings.model_fields["allowed_lateness_ms"].default
     idle_grace_ms: int = Settings.model_fields["idle_grace_ms"].default
+    max_future_ms: int = Settings.model_fields["max_future_ms"].default
 
     def watermark(self) -> Watermark:
         return Watermark(self.allowed_lateness_ms, self.idle_grace_ms, live=self.live)
@@ -108,6 +117,7 @@ class Processor:
         self._runners: dict[int, PartitionRunner] = {}
         self._stores: dict[int, BatchStore] = {}
         self._next_offset: dict[TP, int] = {}  # per input TP: the next offset to take
+        self._newest: dict[int, int] = {}  # per partition: the newest event time taken
         self._epoch = 0  # moves on every revocation: a batch that saw it move stores nothing
         self._last_report_ms = 0
         self.counts: Counter[str] = Counter()
@@ -157,7 +167,9 @@ class Processor:
         changelog; False if the partitions were revoked meanwhile (nothing is stored then:
         the next owner decides these records again)."""
         out = step.out
+        # a publish the broker refuses raises out of the batch: not the record's fault
         await self._publisher.publish(out.offers, out.decisions, out.outcomes, out.examples)
+        await self._publisher.dead_letters(step.failed)
         if epoch != self._epoch:
             return False
         self._log_offers(out)
@@ -181,6 +193,7 @@ class Processor:
         self._next_offset = {tp: o for tp, o in self._next_offset.items()
                              if tp.partition not in gone}
         self._runners = {p: r for p, r in self._runners.items() if p not in gone}
+        self._newest = {p: t for p, t in self._newest.items() if p not in gone}
         self._stores = {p: s for p, s in self._stores.items() if p not in gone}
         log.info("partitions_revoked", partitions=sorted(gone), dropped=dropped)
 
@@ -202,16 +215,21 @@ class Processor:
             self._tracker.take(tp, offset)
             try:
                 value = self._decode(schema, record.key, record.value)
+                self._check_partition(tp.partition, record.key)
+                event_time = codec.event_time_of(schema, value)
+                self._check_event_time(tp.partition, event_time, now)
             except InvalidRecord as err:
                 self.counts["dead_letters"] += 1
+                # the reason may quote the key or an IMSI: it goes to the DLQ, not to the log
                 log.warning("dead_letter", topic=tp.topic, partition=tp.partition,
-                            offset=offset, error=str(err))
+                            offset=offset, field=err.field or "(record)")
                 dead.append(DeadLetter(tp.topic, tp.partition, offset, record.key,
                                        record.value or b"", str(err)))
                 dead_keys.append((tp, offset))
                 continue
-            self._merger.push(tp.partition, tp.topic, codec.event_time_of(schema, value), now,
-                              Taken(tp, offset, stream, value, now))
+            self._merger.push(tp.partition, tp.topic, event_time, now,
+                              Taken(tp, offset, stream, value, now, record.key,
+                                    record.value or b""))
         if expected is not None:
             self._next_offset[tp] = expected
 
@@ -225,26 +243,86 @@ class Processor:
             runner = self._runner(partition)
             store = self._stores[partition]
             for taken in self._merger.release(partition, self._caught_up(partition), now):
-                out = runner.on_record(taken.stream, taken.record,
-                                       Position(taken.tp.topic, taken.offset),
-                                       taken.ingested_at, shared)
-                self.counts[taken.stream] += 1
-                if not out.writes:
-                    self.counts["redelivered"] += 1
-                self._add(step.out, out, store)
+                try:
+                    out = runner.on_record(taken.stream, taken.record,
+                                           Position(taken.tp.topic, taken.offset),
+                                           taken.ingested_at, shared)
+                except Exception as err:  # a bug or a corrupt state: see _failed
+                    step.failed.append(self._failed(taken, err))
+                else:
+                    self.counts[taken.stream] += 1
+                    if not out.writes:
+                        self.counts["redelivered"] += 1
+                    step.failed.extend(self._failed_timers(partition, out))
+                    self._add(step.out, out, store)
                 step.done.append((taken.tp, taken.offset))
                 step.records += 1
                 if step.records >= STEP_RECORDS:
                     return step
         return step
 
+    def _failed(self, taken: Taken, err: Exception) -> DeadLetter:
+        """A record whose processing raised: dead-lettered with the exception, and nothing of
+        it applied (the runner's output is dropped whole and its watermark put back), so the
+        subscriber's state is as it was before the record and the stream goes on."""
+        self.counts["failed"] += 1
+        tp = taken.tp
+        log.error("record_failed", topic=tp.topic, partition=tp.partition, offset=taken.offset,
+                  subscriber=logs.hash_id(taken.record["imsi"]), error=type(err).__name__)
+        return DeadLetter(tp.topic, tp.partition, taken.offset, taken.key, taken.raw,
+                          f"processing failed: {type(err).__name__}: {err}")
+
+    def _failed_timers(self, partition: int, out: Output) -> list[DeadLetter]:
+        """Timers whose firing raised: dropped (their subscriber's state as it was), and
+        dead-lettered with the exception, the timer's key as payload (source topic ``timers``)."""
+        letters = []
+        for timer, err in out.failed_timers:
+            self.counts["timers_failed"] += 1
+            log.error("timer_failed", partition=partition, trigger=timer.trigger_id,
+                      subscriber=logs.hash_id(timer.imsi), error=type(err).__name__)
+            letters.append(DeadLetter("timers", partition, -1, timer.imsi.encode(), timer.key(),
+                                      f"timer failed: {type(err).__name__}: {err}"))
+        return letters
+
+    def _check_partition(self, partition: int, key: bytes | None) -> None:
+        """A record must be where Kafka's default partitioner puts its key (murmur2), beside the
+        subscriber's other records and state; elsewhere it would be decided on a partial state."""
+        assert key is not None  # _decode refused a record without one
+        expected = partitioning.partition_of(key, self._partitions)
+        if expected != partition:
+            self.counts["wrong_partition"] += 1
+            raise InvalidRecord("key", (
+                f"hashes to partition {expected} of {self._partitions}, not {partition}: "
+                "produce keyed by IMSI with Kafka's murmur2 partitioner (Java/aiokafka "
+                "default; confluent-kafka: partitioner=murmur2_random)"))
+
+    def _check_event_time(self, partition: int, event_time: int, now: int) -> None:
+        """An event time more than ``max_future_ms`` ahead is refused before it can move the
+        watermark: ahead of the wall clock (live mode); in replay mode ahead of both the wall
+        clock and the partition's newest event time (a partition with none yet takes any)."""
+        newest = max(self._newest.get(partition, -1),
+                     self._runner(partition).watermark.max_seen)
+        if self._time.live:
+            ahead_of, reference = "the wall clock", now
+        elif newest >= 0:
+            ahead_of, reference = "the wall clock and the partition", max(now, newest)
+        else:
+            ahead_of, reference = "", -1  # the first records of a partition in replay mode
+        bound = self._time.max_future_ms
+        if ahead_of and event_time > reference + bound:
+            self.counts["future"] += 1
+            raise InvalidRecord("", f"event time {event_time} is more than CJO_MAX_FUTURE_MS "
+                                    f"({bound}) ahead of {ahead_of} ({reference})")
+        self._newest[partition] = max(newest, event_time)
+
     def _tick(self, ticked: set[int], batch: Mapping[TP, Sequence[Any]], now: int,
               step: Step) -> None:
         """Ticks: idle partitions advance on wall time (live mode), due timers fire."""
         for partition in ticked:
             runner = self._runner(partition)
-            self._add(step.out, runner.on_tick(now, self._idle(partition), self.shared),
-                      self._stores[partition])
+            out = runner.on_tick(now, self._idle(partition), self.shared)
+            step.failed.extend(self._failed_timers(partition, out))
+            self._add(step.out, out, self._stores[partition])
             tick_tp = TP(self._ticks, partition)
             step.done.extend((tick_tp, r.offset) for r in batch.get(tick_tp, ()))
 

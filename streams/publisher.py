@@ -67,9 +67,11 @@ class Publisher:
 
     async def dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         now = self._clock.now_ms()
-        await self._deliver([(self._dlq, d.key, codec.dead_letter(
-            d.topic, d.partition, d.offset, d.key, d.payload, d.error, now), None)
-            for d in letters])
+        # the envelope is bounded (``codec.dead_letter``), and so is its key here
+        await self._deliver([(self._dlq, d.key and d.key[:codec.MAX_DEAD_LETTER_KEY],
+                              codec.dead_letter(d.topic, d.partition, d.offset, d.key,
+                                                d.payload, d.error, now), None)
+                             for d in letters])
 
     async def _deliver(self, records: list[Record]) -> None:
         if records:

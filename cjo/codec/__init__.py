@@ -10,13 +10,15 @@ Records are plain Python values: timestamps int epoch milliseconds, dates int da
 1970-01-01, enums str, bytes bytes.
 """
 
-from .deadletter import dead_letter
+from .deadletter import MAX_DEAD_LETTER_KEY, MAX_DEAD_LETTER_PAYLOAD, dead_letter
 from .logline import RECORD_OF_STREAM, LogRecord, event_time_of, parse_log_line
 from .normalise import normalise
 from .schemas import fingerprint, record_names, schema
 from .wire import decode, encode, encode_complete, register_writer_schema
 
 __all__ = [
+    "MAX_DEAD_LETTER_KEY",
+    "MAX_DEAD_LETTER_PAYLOAD",
     "RECORD_OF_STREAM",
     "LogRecord",
     "dead_letter",

@@ -18,7 +18,10 @@ from .paths import within
 
 Check = Callable[[Any], None]
 
-MAX_TIMESTAMP_MS = 2**53  # exclusive: beyond it a JSON number (a double) loses milliseconds
+# exclusive: 9999-01-01T00:00Z. Python's dates end with 9999, and the domain adds durations (a
+# timer's delay, an offer's validity, a time zone) to event times: a year is left for them. The
+# JSON form is exact too (below 2**53 a double keeps every millisecond).
+MAX_TIMESTAMP_MS = 253_370_764_800_000
 NON_NEGATIVE = frozenset(
     {
         "used_total_octets",
@@ -48,7 +51,8 @@ def check_plmn(value: str) -> None:
 
 def check_timestamp(value: int) -> None:
     if not 0 <= value < MAX_TIMESTAMP_MS:
-        raise InvalidRecord("", f"epoch milliseconds must be >= 0 and < 2**53, got {value}")
+        raise InvalidRecord("", "epoch milliseconds must be >= 0 and before year 9999 "
+                                f"(< {MAX_TIMESTAMP_MS}), got {value}")
 
 
 def check_non_negative(value: float) -> None:

@@ -33,9 +33,10 @@ def normalise(name: str, value: Mapping[str, Any]) -> dict[str, Any]:
     Omitted fields get their default (nullable ones ``None``); a missing required field, a wrong
     type, an enum symbol the schema does not list or a value the contract refuses (an IMSI that
     is not 5-15 digits, a PLMN that is not 5-6 digits, a negative counter, a timestamp outside
-    ``[0, 2**53)``, a latitude beyond +-90 ...) raises :class:`~cjo.errors.InvalidRecord` naming the
-    field (``"consent.sms"``, ``"trials[0].expires_at"``). Dates become int days since
-    1970-01-01, timestamps stay int epoch milliseconds. Fields the schema lacks are dropped.
+    ``[0, checks.MAX_TIMESTAMP_MS)`` (year 9999), a latitude beyond +-90 ...) raises
+    :class:`~cjo.errors.InvalidRecord` naming the field (``"consent.sms"``,
+    ``"trials[0].expires_at"``). Dates become int days since 1970-01-01, timestamps stay int
+    epoch milliseconds. Fields the schema lacks are dropped.
     """
     record: dict[str, Any] = converter(name)(value)
     checker(name)(record)

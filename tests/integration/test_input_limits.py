@@ -1,0 +1,156 @@
+"""Inputs the worker must not choke on, through a real worker on the embedded broker: a record
+too big to be echoed whole on the dead-letter topic, profiles produced with another
+partitioner than Kafka's murmur2, a record dated far in the future."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Producer
+
+from cjo import codec
+from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.kafka_admin import producer_config, read_all
+from cjo.catalogue.validate import default_catalogue
+from cjo.codec import MAX_DEAD_LETTER_PAYLOAD
+from cjo.offline import read_log, run_offline
+from cjo.partitioning import partition_of
+from cjo.sim import simulate, write_log
+from tests.integration.pipeline import Pipeline, reference_decisions
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 4
+MAX_REQUEST_SIZE = 1_000_000  # the workers' producer (faust's producer_max_request_size)
+BIG = 1_500_000  # over it
+YEAR_2100_MS = 4_102_444_800_000
+
+
+@pytest.fixture(scope="module")
+def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("limits") / "sim.jsonl"
+    with path.open("w") as out:
+        write_log(simulate(subscribers=30, days=2, seed=3), out)
+    return path
+
+
+@pytest.fixture
+def pipeline(broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> Iterator[Pipeline]:
+    p = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=PARTITIONS)
+    yield p
+    p.stop()
+
+
+def produce(pipeline: Pipeline, records: list[tuple[str, bytes, bytes]],
+            **config: Any) -> None:
+    """Records (stream, key, value) with a producer of the given librdkafka settings; the ends
+    of their partitions are what the pipeline waits for."""
+    producer = Producer(producer_config(pipeline.settings.broker, **config))
+    delivered: list[tuple[str, int, int]] = []
+    errors: list[Any] = []
+
+    def on_delivery(err: Any, msg: Any) -> None:
+        if err is not None:
+            errors.append(err)
+        else:
+            delivered.append((msg.topic(), msg.partition(), msg.offset()))
+
+    for stream, key, value in records:
+        producer.produce(pipeline.topics[stream], key=key, value=value, on_delivery=on_delivery)
+    producer.flush(30)
+    assert not errors and len(delivered) == len(records), errors
+    for topic, partition, offset in delivered:
+        tp = (topic, partition)
+        pipeline.end_offsets[tp] = max(offset + 1, pipeline.end_offsets.get(tp, 0))
+
+
+def decided(pipeline: Pipeline) -> set[tuple[Any, ...]]:
+    return {(d["offer_id"], d["outcome"], d.get("channel"))
+            for d in pipeline.collect().decisions}
+
+
+def test_a_record_over_a_megabyte_is_dead_lettered_truncated(pipeline: Pipeline,
+                                                             sim_log: Path) -> None:
+    expected = {(d["offer_id"], d["outcome"], d.get("channel"))
+                for d in reference_decisions(sim_log, partitions=PARTITIONS)}
+    assert len(expected) >= 5
+    imsi = read_log(sim_log)[0][0].value["imsi"].encode()
+    big = b"\x00" + bytes(range(256)) * (BIG // 256)
+    pipeline.start_worker()
+    # the broker takes it (a producer allowed bigger messages), the worker reads it
+    produce(pipeline, [("charging", imsi, big)], message_max_bytes=4 * BIG)
+    pipeline.replay(sim_log)
+    pipeline.wait(timeout_s=180)
+
+    raw = read_all(pipeline.settings.broker, [pipeline.topics["dlq"]])
+    # the envelope fits the workers' producer max request size (a Kafka broker refuses more
+    # by default, message.max.bytes; the embedded broker does not check)
+    assert all(len(r.value) + len(r.key or b"") < MAX_REQUEST_SIZE for r in raw)
+    letters = [d for d in pipeline.dead_letters() if d["source_topic"] ==
+               pipeline.topics["charging"]]
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter["payload"] == big[:MAX_DEAD_LETTER_PAYLOAD]
+    assert f"payload truncated to {MAX_DEAD_LETTER_PAYLOAD} of {len(big)} bytes" in letter["error"]
+    assert f"sha256 {hashlib.sha256(big).hexdigest()}" in letter["error"]
+    assert decided(pipeline) == expected
+
+
+def test_a_record_dated_2100_is_dead_lettered_and_fires_no_timer(pipeline: Pipeline,
+                                                                 sim_log: Path) -> None:
+    expected = {(d["offer_id"], d["outcome"], d.get("channel"))
+                for d in reference_decisions(sim_log, partitions=PARTITIONS)}
+    records = read_log(sim_log)[0]
+    source = next(r for r in records if r.stream == "charging")
+    future = {**source.value, "event_id": "from-2100", "event_time": YEAR_2100_MS}
+    pipeline.start_worker()
+    pipeline.replay(sim_log)
+    produce(pipeline, [("charging", source.key, codec.encode(source.record_name, future))])
+    pipeline.wait(timeout_s=180)
+
+    letters = [d for d in pipeline.dead_letters()
+               if d["source_topic"] == pipeline.topics["charging"]]  # (the log's bad lines too)
+    assert [(d["key"], d["payload"]) for d in letters] == [
+        (source.key, codec.encode(source.record_name, future))]
+    assert "CJO_MAX_FUTURE_MS" in letters[0]["error"]
+    # no timer of the partition fired early: the decisions are the log's alone
+    assert decided(pipeline) == expected
+
+
+def test_profiles_from_another_partitioner_are_dead_lettered(pipeline: Pipeline,
+                                                             sim_log: Path) -> None:
+    records = read_log(sim_log)[0]
+    profiles = [r for r in records if r.stream == "subscribers"]
+    others = [r for r in records if r.stream != "subscribers"]
+    pipeline.start_worker()
+    # profiles from a producer with librdkafka's default partitioner (CRC32)
+    produce(pipeline, [("subscribers", r.key, codec.encode(r.record_name, r.value))
+                       for r in profiles], partitioner="consistent_random")
+    produce(pipeline, [(r.stream, r.key, codec.encode(r.record_name, r.value))
+                       for r in others])
+    pipeline.wait(timeout_s=180)
+
+    misplaced = [r for r in profiles if partition_of(r.key, PARTITIONS) !=
+                 _crc32_partition(r.key)]
+    assert misplaced, "some profiles must land elsewhere with CRC32"
+    letters = pipeline.dead_letters()
+    assert sorted(d["key"] for d in letters) == sorted(r.key for r in misplaced)
+    assert all("murmur2_random" in d["error"] for d in letters)
+    # nothing decided on them: what is decided is what the profiles left in place give
+    kept = [r for r in records if not any(r is m for m in misplaced)]
+    expected = _reference(kept)
+    assert decided(pipeline) == expected
+
+
+def _crc32_partition(key: bytes) -> int:
+    return zlib.crc32(key) % PARTITIONS  # librdkafka's consistent partitioner (non-empty key)
+
+
+def _reference(records: list[Any]) -> set[tuple[Any, ...]]:
+    return {(d["offer_id"], d["outcome"], d.get("channel"))
+            for d in run_offline(records, default_catalogue(), PARTITIONS).decisions}
