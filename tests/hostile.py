@@ -9,8 +9,7 @@ must see too). Kinds of the second sort hit the template's subscriber, right aft
 IMSI starting 99999), as a worker sees it late and the offline reference in order.
 Adding a kind is one line in :data:`KINDS`.
 
-Kinds fixed on other branches, deliberately NOT generated here (see :data:`EXCLUDED`), are to be
-added to :data:`KINDS` once those fixes are merged.
+Kinds proven by tests of their own are listed in :data:`EXCLUDED`, with the test.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from cjo.codec.schemas import wire_schema
 from cjo.codec.wire import MAGIC, header
 
 MAX_HUGE_BYTES = 200_000  # well under the 1 MB records excluded below
+YEAR_2100_MS = 4_102_444_800_000
 ISOLATED_PREFIX = "99999"  # IMSIs of taken hostile records: no good record uses them
 
 
@@ -239,13 +239,17 @@ def junk_text(t: LogRecord) -> st.SearchStrategy[Hostile]:
 
 
 def nan_balance(t: LogRecord) -> st.SearchStrategy[Hostile]:
-    """NaN or an infinity where the contract checks nothing (a charging record's balance).
-    Taken today: the codec accepts it (a defect, see the xfail in tests/unit/test_hostile.py);
-    once it is refused, build this kind with ``_dead`` instead."""
+    """NaN or an infinity where no field rule applies (a charging record's balance): the codec
+    refuses every non-finite float (once taken: -inf fired low_balance offers)."""
     if t.record_name != "ChargingEvent":
         return st.nothing()
-    return st.sampled_from([math.nan, math.inf, -math.inf]).map(
-        lambda v: _taken("nan_balance", t, t.key.decode(), {"balance": v}))
+    return _mutated("nan_balance", t, "balance", st.sampled_from([math.nan, math.inf, -math.inf]))
+
+
+def future_time(t: LogRecord) -> st.SearchStrategy[Hostile]:
+    """An event time from 2100 on (beyond CJO_MAX_FUTURE_MS of the wall clock and of the
+    partition), up to the largest long (beyond the codec's year-9999 bound)."""
+    return _mutated("future_time", t, _time_field(t), st.integers(YEAR_2100_MS, 2**63 - 1))
 
 
 # kind -> strategy of one record derived from a template. Adding a kind is one line here.
@@ -264,16 +268,18 @@ KINDS: dict[str, Make] = {
     "huge_string": huge_string,
     "extreme_valid": extreme_valid,
     "nan_balance": nan_balance,
+    "future_time": future_time,
     "junk_text": junk_text,
 }
 
-# Kinds other branches fix; to be generated once merged (then they move into KINDS).
+# Kinds proven by tests of their own rather than mixed in here.
 EXCLUDED: dict[str, str] = {
-    "oversized": "records > 1 MB (issue: large records)",
-    "future_time": "event times far in the future or near 2**53 (issue: event-time bounds)",
-    "wrong_partition": "a key that does not murmur2-hash to its partition (issue: partitioning)",
-    "control_topics": "hostile records on cjo.models, cjo.dnc, cjo.catalogue (issue: control "
-                      "topics)",
+    "oversized": "records > 1 MB exceed this test's producer's message size: "
+                 "tests/integration/test_input_limits.py produces one with a raised limit",
+    "wrong_partition": "needs an explicit partition, not the key's: "
+                       "tests/integration/test_input_limits.py (profiles partitioned by CRC32)",
+    "control_topics": "cjo.models, cjo.dnc, cjo.catalogue: tests/integration/"
+                      "test_control_refused.py and the hypothesis fuzzing of their parsers",
 }
 
 

@@ -9,6 +9,7 @@ wire records (``decode``) alike; ``None`` (an absent nullable field) is never ch
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -56,8 +57,15 @@ def check_timestamp(value: int) -> None:
 
 
 def check_non_negative(value: float) -> None:
-    if not value >= 0:
-        raise InvalidRecord("", f"must be >= 0, got {value}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise InvalidRecord("", f"must be >= 0 and finite, got {value}")
+
+
+def check_finite(value: float) -> None:
+    """Every float and double: NaN and the infinities mean nothing in an event (and the JSON
+    form of a recorded log cannot even carry them)."""
+    if not math.isfinite(value):
+        raise InvalidRecord("", f"must be a finite number, got {value}")
 
 
 def _within_degrees(limit: float) -> Check:
@@ -68,6 +76,7 @@ def _within_degrees(limit: float) -> Check:
     return check
 
 
+FLOATS = frozenset({"float", "double"})
 BY_FIELD_NAME: dict[str, Check] = {
     "imsi": check_imsi,
     "home_plmn": check_plmn,
@@ -88,7 +97,7 @@ def compile_checks(
         inner = [check for check in branches if check is not None]
         return _skip_none(inner[0]) if len(inner) == 1 else None
     if isinstance(avro_type, str):
-        return names[avro_type] if avro_type in names else BY_FIELD_NAME.get(field_name)
+        return names[avro_type] if avro_type in names else _by_name(avro_type, field_name)
     kind = avro_type["type"]
     if kind == "record":
         names[avro_type["name"]] = check = _record_checks(avro_type["fields"], names)
@@ -99,6 +108,10 @@ def compile_checks(
     if avro_type.get("logicalType") == "timestamp-millis":
         return check_timestamp
     return None if kind in ("enum", "fixed", "map") else BY_FIELD_NAME.get(field_name)
+
+
+def _by_name(primitive: str, field_name: str) -> Check | None:
+    return BY_FIELD_NAME.get(field_name, check_finite if primitive in FLOATS else None)
 
 
 def _skip_none(check: Check) -> Check:
