@@ -8,11 +8,9 @@ import faust
 import uvloop
 
 from cjo import logs
-from cjo.adapters.catalogue_topic import read_live
+from cjo.adapters.catalogue_topic import fallback_catalogue, read_live
 from cjo.adapters.control_topics import ensure_control_topics, read_dnc, read_models
 from cjo.adapters.kafka_admin import create_topics
-from cjo.catalogue.catalogue import Catalogue
-from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.settings import Settings
 from streams.app import StartState, create_app
 
@@ -23,12 +21,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def fallback_catalogue(settings: Settings) -> Catalogue:
-    """The catalogue used while the catalogue topic holds none."""
-    files = [f.strip() for f in settings.catalogue.split(",") if f.strip()]
-    return load_files(files) if files else default_catalogue()
 
 
 def read_start(settings: Settings) -> StartState:

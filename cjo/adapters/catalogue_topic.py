@@ -14,6 +14,7 @@ from confluent_kafka import Producer
 from cjo import logs
 from cjo.adapters.kafka_admin import create_topics, producer_config, read_all
 from cjo.catalogue.catalogue import Catalogue
+from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.errors import BrokerError, CjoError
 from cjo.settings import Settings
 
@@ -41,6 +42,13 @@ def read_live(settings: Settings) -> Live:
         if record.key == KEY and record.value:
             live = accept(record.value, live, record.offset)
     return Live(live, records[-1].offset + 1 if records else 0)
+
+
+def fallback_catalogue(settings: Settings) -> Catalogue:
+    """The catalogue workers run while the topic holds none: ``CJO_CATALOGUE``'s files, else
+    the bundled default."""
+    files = [f.strip() for f in settings.catalogue.split(",") if f.strip()]
+    return load_files(files) if files else default_catalogue()
 
 
 def accept(payload: bytes, current: Catalogue | None, offset: int) -> Catalogue | None:
