@@ -43,6 +43,7 @@ def run_worker(settings: Settings) -> int:
         uvloop.install()  # before faust creates its loop: cheaper awaits and callbacks
     create_topics(settings.broker, settings.topics.all(), settings.partitions)
     wiring = create_app(settings, settings.web_port or _free_port(), read_start(settings))
-    worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True)
+    worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True,
+                          override_logging=False)  # cjo.logs routes faust's records
     worker.execute_from_commandline()
     return 0
