@@ -319,13 +319,17 @@ def _catalogue_show(args: argparse.Namespace) -> int:
 
 def _catalogue_apply(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_apply
+    from cjo.catalogue.validate import load_files
 
+    load_files(args.files)  # a refused catalogue is said before the broker is asked
     return run_apply(_broker_settings(broker=args.broker), args.files, yes=args.yes)
 
 
 def _catalogue_diff(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_diff
+    from cjo.catalogue.validate import load_files
 
+    load_files(args.files)  # a refused catalogue is said before the broker is asked
     return run_diff(_broker_settings(broker=args.broker), args.files)
 
 
