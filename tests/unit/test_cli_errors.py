@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cjo import __version__
-from cjo.cli import _parser, main
 from cjo.catalogue.validate import DEFAULTS_DIR
+from cjo.cli import _parser, main
 
 TRIGGERS = str(DEFAULTS_DIR / "triggers.yaml")
 VENUES = str(DEFAULTS_DIR / "venues.yaml")
