@@ -232,7 +232,7 @@ def run_broker(port: int | None) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with EmbeddedBroker(choose_port(port)) as broker:
-            print(f"broker listening on {broker.bootstrap} (Ctrl-C to stop); in other shells:\n"
+            print(f"broker listening on {broker.bootstrap} (Ctrl-C to stop)\n"
                   f"export CJO_BROKER={broker.bootstrap}", flush=True)
             while not stopping:
                 if not broker.running():
