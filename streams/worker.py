@@ -45,5 +45,6 @@ def run_worker(settings: Settings) -> int:
     wiring = create_app(settings, settings.web_port or _free_port(), read_start(settings))
     worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True,
                           override_logging=False)  # cjo.logs routes faust's records
+    worker.spinner = None  # faust's terminal spinner: escape codes in a log of JSON lines
     worker.execute_from_commandline()
     return 0
