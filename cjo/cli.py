@@ -248,6 +248,21 @@ def writable(path: Path | None, what: str) -> Path | None:
     return path
 
 
+def state_dir(path: Path) -> Path:
+    """``path`` when the worker can keep its RocksDB tables there (created if missing);
+    otherwise ConfigError in one line."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"data directory {path}: is a file, not a directory (CJO_DATA_DIR "
+                          f"or --data-dir)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"data directory {path}: cannot be created: {err.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"data directory {path}: not writable (permission denied)")
+    return path
+
+
 def _broker_settings(**overrides: object) -> Settings:
     """Settings, once a broker answers at their address (one line within seconds if none)."""
     from cjo.adapters.kafka_admin import probe
@@ -264,8 +279,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_broker(args.port)
     if args.command == "worker":
+        from cjo.settings import load
         from streams.worker import run_worker
 
+        state_dir(load(data_dir=args.data_dir).data_dir)
         return run_worker(_broker_settings(broker=args.broker, partitions=args.partitions,
                                            data_dir=args.data_dir, web_port=args.web_port))
     if args.command == "replay":
