@@ -12,6 +12,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import structlog
 from structlog.testing import capture_logs
 
 from cjo import logs
@@ -108,13 +109,15 @@ def test_a_live_runner_reports_records_far_behind_the_wall_clock(
 def test_stdlib_logs_come_out_as_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     root = logging.getLogger()
     before = (root.handlers[:], root.level)
+    config = structlog.get_config()
     try:
         logs.configure("INFO", "json")
         logging.getLogger("faust.worker").warning("Starting %s", "worker")
         logging.getLogger("aiokafka").debug("not shown at INFO")
         err = capsys.readouterr().err
-    finally:
+    finally:  # the process-wide logging set back: the captured stderr closes with this test
         root.handlers[:], root.level = before[0], before[1]
+        structlog.configure(**config)
     lines = [json.loads(line) for line in err.splitlines()]
     assert len(lines) == 1
     assert lines[0]["event"] == "Starting worker"
