@@ -178,6 +178,21 @@ def log_size(worker: WorkerProcess) -> int:
         return 0
 
 
+def log_text(raw: str) -> str:
+    """A worker log as text: each JSON line (cjo.logs renders faust's records as JSON too) as
+    its ``event``, multi-line messages such as faust's partition tables unfolded; other lines
+    as they are."""
+    lines = []
+    for line in raw.splitlines():
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            lines.append(line)
+            continue
+        lines.append(str(record.get("event", "")) if isinstance(record, dict) else line)
+    return "\n".join(lines)
+
+
 def latest_assignment(worker: WorkerProcess, since: int = 0,
                       topics: Iterable[str] | None = None) -> set[tuple[str, int]] | None:
     """The partitions (of ``topics``) the worker was last given after byte ``since`` of its log,
@@ -185,7 +200,7 @@ def latest_assignment(worker: WorkerProcess, since: int = 0,
     try:
         with worker.log_path.open("rb") as log:
             log.seek(since)
-            text = log.read().decode(errors="replace")
+            text = log_text(log.read().decode(errors="replace"))
     except OSError:
         return None
     at = text.rfind(ASSIGNED)
