@@ -160,6 +160,7 @@ def reference_decisions(log: Path, catalogue: Catalogue | None = None,
 ASSIGNED = "Setting newly assigned partitions"
 READY = "Worker ready"  # faust: recovery done and the streams resumed after an assignment
 # faust logs a set of partitions as a table: "| t1.events.usage | {1, 4} |", ranges as "0-2"
+_TP_REPR = re.compile(r"TopicPartition\(topic='([^']+)', partition=(\d+)\)")
 _ROW = re.compile(r"^\|\s*(\S+)\s*\|\s*\{([^}]*)\}\s*\|", re.MULTILINE)
 
 
@@ -208,8 +209,10 @@ def latest_assignment(worker: WorkerProcess, since: int = 0,
         return None
     table = text[at:text.find(" for group", at)]
     wanted = None if topics is None else set(topics)
-    return {(t, p) for t, spec in _ROW.findall(table) for p in _partition_set(spec)
-            if wanted is None or t in wanted}
+    # aiokafka's set of TopicPartition as cjo.logs renders it (repr), or as faust's table
+    found = {(t, int(p)) for t, p in _TP_REPR.findall(table)}
+    found |= {(t, p) for t, spec in _ROW.findall(table) for p in _partition_set(spec)}
+    return {(t, p) for t, p in found if wanted is None or t in wanted}
 
 
 def group_settled(members: Mapping[WorkerProcess, int], topics: Iterable[str],
