@@ -256,12 +256,14 @@ _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False  # librdkafka's connection-refused lines: the one-line error says it
 
 
-def probe(bootstrap: str, timeout_s: float | None = None) -> None:
+def probe(bootstrap: str, timeout_s: float | None = None,
+          client_config: Mapping[str, Any] | None = None) -> None:
     """Return once a broker at ``bootstrap`` answers a metadata request; otherwise raise a
     one-line :class:`BrokerError` within ``timeout_s`` (default ``PROBE_TIMEOUT_S``), with no
-    client log lines on stderr."""
+    client log lines on stderr. ``client_config``: more librdkafka settings (security)."""
     timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
-    config: dict[str, Any] = {"bootstrap.servers": bootstrap, "logger": _QUIET,
+    config: dict[str, Any] = {**(client_config or {}), "bootstrap.servers": bootstrap,
+                              "logger": _QUIET,
                               "socket.connection.setup.timeout.ms": int(timeout_s * 1000)}
     admin = AdminClient(config)
     try:
