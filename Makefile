@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/cjo demo
+	$(BIN)/cjo demo $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check cjo streams tests

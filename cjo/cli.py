@@ -1,15 +1,54 @@
-"""The `cjo` command. Each subcommand parses its flags and hands over to streams/ or adapters/."""
+"""The `cjo` command. Each subcommand parses its flags and hands over to streams/ or adapters/.
+
+Every command that talks to a broker first checks that one answers (one line if not); every path
+a command reads or writes is checked before anything starts (one line if it cannot be used).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from cjo.errors import CatalogueRejected, CjoError
+from cjo import __version__
+from cjo.errors import CatalogueRejected, CjoError, ConfigError
+
+if TYPE_CHECKING:
+    from cjo.settings import Settings
+
+DESCRIPTION = """\
+cjo turns telecom events (charging, location, usage) into timely offers: a catalogue of
+triggers decides per subscriber, a contact policy guards the customer, offers go to channel
+topics with every decision and its reasons on an audit topic.
+
+Start here:
+  cjo demo                                  everything in one process, on a bundled log
+  cjo catalogue validate|try|apply FILES    write a trigger, see what it would do, publish it
+  cjo broker / cjo worker / cjo replay LOG  the pieces one by one; then cjo explain IMSI
+
+Settings are CJO_* environment variables (README.md, "Settings"); --broker overrides
+CJO_BROKER (default 127.0.0.1:9092, where `cjo broker` listens when that port is free)."""
+BROKER_HELP = "bootstrap servers host:port[,...] (default: CJO_BROKER, else 127.0.0.1:9092)"
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Shows ``(default: X)`` after a flag's help when it has a real default not yet named."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" not in text and action.default not in (None, False, argparse.SUPPRESS)
+                and action.option_strings and action.nargs != 0):
+            text += " (default: %(default)s)"
+        return text
+
+
+class _TopHelpFormatter(_HelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """The top-level description keeps its line breaks."""
 
 
 def _speed(text: str) -> float | None:
@@ -25,76 +64,100 @@ def _speed(text: str) -> float | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cjo", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(prog="cjo", description=DESCRIPTION,
+                                formatter_class=_TopHelpFormatter)
+    p.add_argument("--version", action="version", version=f"cjo {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    b = sub.add_parser("broker", help="run the embedded Kafka-protocol broker (Tansu)")
-    b.add_argument("--port", type=int, default=None, help="loopback port (default: a free one)")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter)
 
-    w = sub.add_parser("worker", help="run a stream worker (settings from CJO_* variables)")
-    w.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
-    w.add_argument("--partitions", type=int, help="partitions of created topics (CJO_PARTITIONS)")
-    w.add_argument("--data-dir", type=Path, help="RocksDB directory (CJO_DATA_DIR)")
-    w.add_argument("--web-port", type=int, help="faust web port (CJO_WEB_PORT, 0 = free)")
+    b = command("broker", "run the embedded Kafka-protocol broker (Tansu) until Ctrl-C")
+    b.add_argument("--port", type=int, default=None,
+                   help="loopback port (default: 9092 when free, else a free one; the line to "
+                   "export is printed)")
 
-    r = sub.add_parser("replay", help="produce a recorded log into the input topics")
-    r.add_argument("file", type=Path)
+    w = command("worker", "run a stream worker until SIGTERM/Ctrl-C (settings from CJO_* "
+                "variables)")
+    w.add_argument("--broker", help=BROKER_HELP)
+    w.add_argument("--partitions", type=int,
+                   help="partitions of created topics (default: CJO_PARTITIONS, else 8)")
+    w.add_argument("--data-dir", type=Path,
+                   help="RocksDB directory (default: CJO_DATA_DIR, else ./data)")
+    w.add_argument("--web-port", type=int,
+                   help="faust web port (default: CJO_WEB_PORT, else 0 = a free one)")
+
+    r = command("replay", "produce a recorded log (JSON Lines) into the input topics")
+    r.add_argument("file", type=Path, help="the recorded log")
     r.add_argument("--speed", type=_speed, default=None,
-                   help="N times event time, or 'max' (default)")
-    r.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+                   help="N times event time, or 'max' (default: max)")
+    r.add_argument("--broker", help=BROKER_HELP)
 
-    d = sub.add_parser("demo", help="broker + worker + a recorded log replayed; offers printed")
-    d.add_argument("--events", type=Path, default=None, help="recorded log (default: bundled)")
-    d.add_argument("--out", type=Path, default=None, help="write every offer as a JSON line")
-    d.add_argument("--partitions", type=int, default=8)
-    d.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the worker")
+    d = command("demo", "broker + worker + a recorded log replayed, in one go; decisions "
+                "summarised with their reasons, offers printed")
+    d.add_argument("--events", type=Path, default=None, metavar="FILE",
+                   help="recorded log (default: the bundled sample)")
+    d.add_argument("--catalogue", type=Path, nargs="+", default=None, metavar="FILE",
+                   help="catalogue YAML files (default: CJO_CATALOGUE, else the bundled one)")
+    d.add_argument("--out", type=Path, default=None, metavar="FILE",
+                   help="write every offer as a JSON line")
+    d.add_argument("--decisions", type=Path, default=None, metavar="FILE",
+                   help="write every decision, with its reasons, as a JSON line")
+    d.add_argument("--partitions", type=int, default=8, help="partitions of the demo's topics")
+    d.add_argument("--timeout", type=float, default=600.0,
+                   help="seconds to wait for the worker")
     d.add_argument("--speed", type=_speed, default=None,
-                   help="replay pace: N times event time, or 'max' (default)")
+                   help="replay pace: N times event time, or 'max' (default: max)")
+    d.add_argument("--verbose", action="store_true",
+                   help="also print the replay's end offset per topic partition")
 
-    s = sub.add_parser("simulate", help="write a deterministic simulated recorded log")
-    s.add_argument("--subscribers", type=int, default=100)
-    s.add_argument("--days", type=int, default=2)
-    s.add_argument("--seed", type=int, default=7)
-    s.add_argument("--out", type=Path, required=True)
+    s = command("simulate", "write a deterministic simulated recorded log")
+    s.add_argument("--subscribers", type=int, default=100, help="how many subscribers")
+    s.add_argument("--days", type=int, default=2, help="days of events")
+    s.add_argument("--seed", type=int, default=7, help="random seed (same seed, same log)")
+    s.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="file to write ('-': standard output); its directory must exist")
 
-    rp = sub.add_parser("report", help="holdout uplift per trigger and offer (from the "
-                        "decisions, outcomes and responses topics)")
-    rp.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    rp = command("report", "holdout uplift per trigger and offer (from the decisions, "
+                 "outcomes and responses topics)")
+    rp.add_argument("--broker", help=BROKER_HELP)
     rp.set_defaults(run=_report)
 
-    e = sub.add_parser("explain", help="one subscriber's decisions, newest first, with reasons, "
-                       "scores and outcomes")
+    e = command("explain", "one subscriber's decisions, newest first, with reasons, scores "
+                "and outcomes")
     e.add_argument("imsi", help="the subscriber's IMSI (5 to 15 digits)")
-    e.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
-    e.add_argument("--last", type=int, default=20, help="how many decisions to show (20)")
+    e.add_argument("--broker", help=BROKER_HELP)
+    e.add_argument("--last", type=int, default=20, help="how many decisions to show")
     e.set_defaults(run=_explain)
 
-    rs = sub.add_parser("respond", help="a simulated population answering published offers by "
-                        "hidden propensities (closes the learning loop in a demo)")
-    rs.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
-    rs.add_argument("--seed", type=int, default=7)
+    rs = command("respond", "a simulated population answering published offers by hidden "
+                 "propensities (closes the learning loop in a demo)")
+    rs.add_argument("--broker", help=BROKER_HELP)
+    rs.add_argument("--seed", type=int, default=7, help="random seed of the answers")
     rs.add_argument("--every", type=float, default=5.0, help="seconds between rounds")
     rs.add_argument("--once", action="store_true", help="answer what is there, then exit")
     rs.set_defaults(run=_respond)
 
-    dn = sub.add_parser("dnc", help="the global do-not-contact list (compacted topic)")
-    dn.add_argument("action", choices=["add", "remove"])
+    dn = command("dnc", "the global do-not-contact list (compacted topic)")
+    dn.add_argument("action", choices=["add", "remove"], help="block or unblock")
     dn.add_argument("imsis", nargs="+", help="IMSIs (5 to 15 digits)")
-    dn.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    dn.add_argument("--broker", help=BROKER_HELP)
     dn.set_defaults(run=_dnc)
 
-    _catalogue_parser(sub.add_parser("catalogue", help="check and show trigger catalogues"))
-    _schemas_parser(sub.add_parser("schemas", help="Avro schema evolution"))
+    _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
+    _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
     return p
 
 
 def _schemas_parser(group: argparse.ArgumentParser) -> None:
-    sub = group.add_subparsers(dest="schemas_command", required=True)
-    c = sub.add_parser("check", help="refuse an incompatible change from the previous "
-                       "release's schemas (exit 1, one line per problem)")
-    c.add_argument("--current", type=Path, default=None, help="schema directory (schemas/)")
+    sub = group.add_subparsers(dest="schemas_command", required=True, metavar="SUBCOMMAND")
+    about = ("refuse an incompatible change from the previous release's schemas (exit 1, one "
+             "line per problem)")
+    c = sub.add_parser("check", help=about, description=about, formatter_class=_HelpFormatter)
+    c.add_argument("--current", type=Path, default=None,
+                   help="schema directory (default: the schemas/ cjo runs with)")
     c.add_argument("--previous", type=Path, default=None,
-                   help="the previous release's (schemas/previous/)")
+                   help="the previous release's (default: schemas/previous/)")
     c.set_defaults(run=_schemas_check)
 
 
@@ -104,36 +167,49 @@ Command = Callable[[argparse.Namespace], int]
 def _catalogue_parser(group: argparse.ArgumentParser) -> None:
     """``cjo catalogue SUBCOMMAND``: each subcommand is a parser here plus one ``_catalogue_*``
     function, attached with ``set_defaults(run=...)``."""
-    sub = group.add_subparsers(dest="catalogue_command", required=True)
+    sub = group.add_subparsers(dest="catalogue_command", required=True, metavar="SUBCOMMAND")
 
-    v = sub.add_parser("validate", help="check catalogue files; every problem at file:line")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter)
+
+    v = command("validate", "check catalogue files; every problem at file:line")
     v.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
     v.set_defaults(run=_catalogue_validate)
 
-    sh = sub.add_parser("show", help="the triggers of catalogue files (default: the bundled one)")
+    sh = command("show", "the triggers of catalogue files (default: the bundled one)")
     sh.add_argument("files", type=Path, nargs="*", help="YAML files (default: bundled)")
     sh.set_defaults(run=_catalogue_show)
 
-    a = sub.add_parser("apply", help="validate, then publish to the catalogue topic: every "
-                       "worker switches to it without a restart")
+    a = command("apply", "validate, show what changes against the catalogue in force, then "
+                "publish to the catalogue topic: every worker switches to it without a restart")
     a.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
-    a.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    a.add_argument("--broker", help=BROKER_HELP)
+    a.add_argument("--yes", action="store_true",
+                   help="remove triggers without asking (for scripts; without a terminal "
+                   "apply refuses to remove any otherwise)")
     a.set_defaults(run=_catalogue_apply)
 
-    d = sub.add_parser("diff", help="what applying these files would change (exit 1: changes)")
+    d = command("diff", "what applying these files would change against the catalogue in "
+                "force (exit 1: changes)")
     d.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
-    d.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    d.add_argument("--broker", help=BROKER_HELP)
     d.set_defaults(run=_catalogue_diff)
 
-    ls = sub.add_parser("list", help="the live catalogue (what the workers run)")
-    ls.add_argument("--broker", help="bootstrap servers (CJO_BROKER)")
+    ls = command("list", "the live catalogue (what the workers run)")
+    ls.add_argument("--broker", help=BROKER_HELP)
     ls.set_defaults(run=_catalogue_list)
 
-    t = sub.add_parser("try", help="run a recorded log through these files in process (no "
-                       "broker): what each trigger would have decided")
+    t = command("try", "run a recorded log through these files in process (no broker): what "
+                "each trigger would have decided, and why")
     t.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
-    t.add_argument("--log", type=Path, required=True, help="recorded log (JSON Lines)")
+    t.add_argument("--log", type=Path, required=True, metavar="FILE",
+                   help="recorded log (JSON Lines)")
     t.add_argument("--partitions", type=int, default=1, help="partitions to spread it over")
+    t.add_argument("--decisions", type=Path, default=None, metavar="FILE",
+                   help="write every decision, with its reasons, as a JSON line")
+    t.add_argument("--explain", default=None, metavar="IMSI",
+                   help="also show this subscriber's decisions as `cjo explain` does")
+    t.add_argument("--last", type=int, default=20, help="decisions shown by --explain")
     t.set_defaults(run=_catalogue_try)
 
 
@@ -150,44 +226,106 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except CjoError as err:
         print(f"cjo: {err}", file=sys.stderr)
+    except OSError as err:  # a path the checks below did not foresee (a race, a full disk)
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"cjo: {where}{err.strerror or err}", file=sys.stderr)
     except KeyboardInterrupt:
         print("cjo: interrupted", file=sys.stderr)
         return 130
     return 2
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def readable(path: Path, what: str) -> Path:
+    """``path`` when it is a file cjo can read; otherwise ConfigError in one line."""
+    if not path.exists():
+        raise ConfigError(f"{what} {path}: no such file")
+    if path.is_dir():
+        raise ConfigError(f"{what} {path}: is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise ConfigError(f"{what} {path}: not readable (permission denied)")
+    return path
+
+
+def writable(path: Path | None, what: str) -> Path | None:
+    """``path`` (or None, or ``-``) when a file can be written there; otherwise ConfigError in
+    one line. A missing directory is an error, not created: a typo should not go unnoticed."""
+    if path is None or str(path) == "-":
+        return path
+    parent = path.parent
+    if not parent.is_dir():
+        raise ConfigError(f"{what} {path}: directory {parent} does not exist (create it first)")
+    if path.is_dir():
+        raise ConfigError(f"{what} {path}: is a directory, not a file")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(f"{what} {path}: not writable (permission denied)")
+    return path
+
+
+def state_dir(path: Path) -> Path:
+    """``path`` when the worker can keep its RocksDB tables there (created if missing);
+    otherwise ConfigError in one line."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"data directory {path}: is a file, not a directory (CJO_DATA_DIR "
+                          f"or --data-dir)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"data directory {path}: cannot be created: {err.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"data directory {path}: not writable (permission denied)")
+    return path
+
+
+def _broker_settings(**overrides: object) -> Settings:
+    """Settings, once a broker answers at their address (one line within seconds if none)."""
+    from cjo.adapters.kafka_admin import probe
     from cjo.settings import load
 
+    settings = load(**overrides)
+    probe(settings.broker)
+    return settings
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "broker":
         from cjo.adapters.broker import run_broker
 
         return run_broker(args.port)
     if args.command == "worker":
+        from cjo.settings import load
         from streams.worker import run_worker
 
-        return run_worker(load(broker=args.broker, partitions=args.partitions,
-                               data_dir=args.data_dir, web_port=args.web_port))
+        state_dir(load(data_dir=args.data_dir).data_dir)
+        return run_worker(_broker_settings(broker=args.broker, partitions=args.partitions,
+                                           data_dir=args.data_dir, web_port=args.web_port))
     if args.command == "replay":
         from cjo.adapters.replay import run_replay
 
-        settings = load(broker=args.broker)
+        readable(args.file, "recorded log")
+        settings = _broker_settings(broker=args.broker)
         return run_replay(args.file, settings.broker, settings.topics, args.speed,
                           partitions=settings.partitions)
     if args.command == "demo":
-        from cjo.adapters.demo import DemoOptions, run_demo, sample_log
-
-        return run_demo(DemoOptions(events=args.events or sample_log(), out=args.out,
-                                    partitions=args.partitions, timeout_s=args.timeout,
-                                    speed=args.speed))
+        return _demo(args)
     if args.command == "simulate":
         from cjo.sim import run_simulate
 
+        writable(args.out, "--out")
         return run_simulate(args.subscribers, args.days, args.seed, args.out)
     if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from cjo.adapters.demo import DemoOptions, run_demo, sample_log
+
+    return run_demo(DemoOptions(
+        events=readable(args.events, "--events") if args.events else sample_log(),
+        out=writable(args.out, "--out"), decisions=writable(args.decisions, "--decisions"),
+        catalogue=tuple(args.catalogue or ()), partitions=args.partitions,
+        timeout_s=args.timeout, speed=args.speed, verbose=args.verbose))
 
 
 def _catalogue_validate(args: argparse.Namespace) -> int:
@@ -211,57 +349,57 @@ def _catalogue_show(args: argparse.Namespace) -> int:
 
 def _catalogue_apply(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_apply
-    from cjo.settings import load
+    from cjo.catalogue.validate import load_files
 
-    return run_apply(load(broker=args.broker), args.files)
+    load_files(args.files)  # a refused catalogue is said before the broker is asked
+    return run_apply(_broker_settings(broker=args.broker), args.files, yes=args.yes)
 
 
 def _catalogue_diff(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_diff
-    from cjo.settings import load
+    from cjo.catalogue.validate import load_files
 
-    return run_diff(load(broker=args.broker), args.files)
+    load_files(args.files)  # a refused catalogue is said before the broker is asked
+    return run_diff(_broker_settings(broker=args.broker), args.files)
 
 
 def _catalogue_list(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_list
-    from cjo.settings import load
 
-    return run_list(load(broker=args.broker))
+    return run_list(_broker_settings(broker=args.broker))
 
 
 def _catalogue_try(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_try
 
-    return run_try(args.files, args.log, args.partitions)
+    return run_try(args.files, readable(args.log, "--log"), args.partitions,
+                   decisions=writable(args.decisions, "--decisions"),
+                   explain_imsi=args.explain, last=args.last)
 
 
 def _report(args: argparse.Namespace) -> int:
     from cjo.adapters.audit_commands import run_report
-    from cjo.settings import load
 
-    return run_report(load(broker=args.broker))
+    return run_report(_broker_settings(broker=args.broker))
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from cjo.adapters.audit_commands import run_explain
-    from cjo.settings import load
+    from cjo.adapters.audit_commands import check_imsi, run_explain
 
-    return run_explain(load(broker=args.broker), args.imsi, args.last)
+    check_imsi(args.imsi)
+    return run_explain(_broker_settings(broker=args.broker), args.imsi, args.last)
 
 
 def _respond(args: argparse.Namespace) -> int:
     from cjo.adapters.responder import run_responder
-    from cjo.settings import load
 
-    return run_responder(load(broker=args.broker), args.seed, args.every, args.once)
+    return run_responder(_broker_settings(broker=args.broker), args.seed, args.every, args.once)
 
 
 def _dnc(args: argparse.Namespace) -> int:
     from cjo.adapters.control_topics import publish_dnc
-    from cjo.settings import load
 
-    settings = load(broker=args.broker)
+    settings = _broker_settings(broker=args.broker)
     count = publish_dnc(settings, args.imsis, block=args.action == "add")
     verb = "blocked" if args.action == "add" else "unblocked"
     print(f"{verb} {count} subscriber(s) on {settings.topics['dnc']}")

@@ -6,6 +6,10 @@ IMSI or MSISDN (8 to 15 digits, optionally after ``+``, not part of a longer wor
 email address is replaced by ``<masked:HASH>`` (``HASH`` = :func:`hash_id` of it, so one
 subscriber's lines still correlate). Records of the standard ``logging`` module (faust, aiokafka)
 get the same treatment of their message (:func:`_install_record_masking`).
+
+Libraries that log through the standard ``logging`` module (faust, mode, aiokafka) are routed
+through the same renderer by a root handler, so a worker's log is one format: the worker must
+not let faust install its own handlers (``faust.Worker(..., override_logging=False)``).
 """
 
 from __future__ import annotations
@@ -50,6 +54,29 @@ def configure(level: str = "INFO", fmt: str = "auto", salt: str = "cjo") -> None
         cache_logger_on_first_use=True,
     )
     _install_record_masking()
+    route_stdlib(renderer, level)
+
+
+def route_stdlib(renderer: Any, level: str) -> None:
+    """Send every standard-library log record (faust's, aiokafka's) through ``renderer`` on
+    stderr: one handler on the root logger replaces whatever was there."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            mask_event,
+            renderer,
+        ],
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
 
 
 def hash_id(identifier: str) -> str:

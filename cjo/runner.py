@@ -23,6 +23,7 @@ from cjo.catalogue.catalogue import Catalogue
 from cjo.decide import Context, Result, decide, fire, new_state
 from cjo.policy import budget_share
 from cjo.scoring import Scorer
+from cjo.stale_input import STALE_INPUT
 from cjo.state import Position, SubscriberState
 from cjo.timers import TIMER_PREFIX, Timer, Watermark, due_bound, watermark_key
 
@@ -85,7 +86,9 @@ class PartitionRunner:
         out = Output()
         max_seen = self.watermark.max_seen
         try:
-            self.watermark.observe(codec.event_time_of(codec.RECORD_OF_STREAM[stream], record))
+            event_time = codec.event_time_of(codec.RECORD_OF_STREAM[stream], record)
+            self.watermark.observe(event_time)
+            STALE_INPUT.observe(event_time, ingested_at, self.watermark.live)
             self._fire_due(out, shared, ingested_at)
             imsi = record["imsi"]
             now = ingested_at if self.watermark.live else None

@@ -40,6 +40,7 @@ class Summary:
         lines.append(f"dead letters: {self.dead_letters}")
         lines.append("decisions: " + (", ".join(
             f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "none"))
+        lines += outcome_reasons(self.decisions)
         by_trigger = Counter((d["trigger_id"], d["outcome"]) for d in self.decisions)
         lines.append("decisions per trigger:")
         for trigger in sorted({t for t, _ in by_trigger}):
@@ -53,6 +54,31 @@ class Summary:
                      f"speed): p50 {percentile(self.latencies, 50):.0f} ms, "
                      f"p99 {percentile(self.latencies, 99):.0f} ms")
         return "\n".join(lines)
+
+
+def reason_key(reason: str) -> str:
+    """A reason as counted in summaries: ``late:7h>1h`` -> ``late>1h`` (how late varies per
+    decision, the bound it broke does not); every other reason as it is."""
+    if reason.startswith("late:") and ">" in reason:
+        return "late>" + reason.rsplit(">", 1)[1]
+    return reason
+
+
+def outcome_reasons(decisions: Sequence[Mapping[str, Any]], indent: str = "  ") -> list[str]:
+    """``decisions by outcome and reason:`` then one line per outcome, its count, and how many
+    of its decisions gave each reason (most frequent first; a decision may give several)."""
+    if not decisions:
+        return []
+    outcomes = Counter(str(d["outcome"]) for d in decisions)
+    reasons: dict[str, Counter[str]] = {o: Counter() for o in outcomes}
+    for d in decisions:
+        reasons[str(d["outcome"])].update(reason_key(r) for r in d.get("reasons") or ())
+    lines = ["decisions by outcome and reason:"]
+    for outcome, count in sorted(outcomes.items()):
+        why = ", ".join(f"{r} {n}" for r, n in
+                        sorted(reasons[outcome].items(), key=lambda rn: (-rn[1], rn[0])))
+        lines.append(f"{indent}{outcome:<10} {count:>6}  {why or '-'}")
+    return lines
 
 
 def offer_line(offer: Mapping[str, Any]) -> str:

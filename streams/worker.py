@@ -8,11 +8,9 @@ import faust
 import uvloop
 
 from cjo import logs
-from cjo.adapters.catalogue_topic import read_live
+from cjo.adapters.catalogue_topic import fallback_catalogue, read_live
 from cjo.adapters.control_topics import ensure_control_topics, read_dnc, read_models
 from cjo.adapters.kafka_admin import create_topics
-from cjo.catalogue.catalogue import Catalogue, require_triggers
-from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.settings import Settings
 from streams.app import StartState, create_app
 
@@ -23,13 +21,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def fallback_catalogue(settings: Settings) -> Catalogue:
-    """The catalogue used while the catalogue topic holds none (one without any trigger is
-    refused: the worker would offer nothing)."""
-    files = [f.strip() for f in settings.catalogue.split(",") if f.strip()]
-    return require_triggers(load_files(files)) if files else default_catalogue()
 
 
 def read_start(settings: Settings) -> StartState:
@@ -54,6 +45,8 @@ def run_worker(settings: Settings) -> int:
         uvloop.install()  # before faust creates its loop: cheaper awaits and callbacks
     create_topics(settings.broker, settings.topics.all(), settings.partitions)
     wiring = create_app(settings, settings.web_port or _free_port(), read_start(settings))
-    worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True)
+    worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True,
+                          override_logging=False)  # cjo.logs routes faust's records
+    worker.spinner = None  # faust's terminal spinner: escape codes in a log of JSON lines
     worker.execute_from_commandline()
     return 0

@@ -33,6 +33,7 @@ READY_TIMEOUT_S = 20.0
 STOP_GRACE_S = 3.0
 _LOG_TAIL_BYTES = 2000
 _HOST = "127.0.0.1"
+DEFAULT_PORT = 9092  # where every other command looks (CJO_BROKER's default)
 
 
 def free_port() -> int:
@@ -41,6 +42,14 @@ def free_port() -> int:
         sock.bind((_HOST, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def choose_port(requested: int | None, preferred: int = DEFAULT_PORT) -> int:
+    """``cjo broker``'s port: the one asked for, else ``preferred`` (where the other commands
+    look by default) when it is free, else any free one."""
+    if requested is not None:
+        return requested
+    return free_port() if _port_in_use(preferred) else preferred
 
 
 def _port_in_use(port: int) -> bool:
@@ -222,8 +231,9 @@ def run_broker(port: int | None) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with EmbeddedBroker(port) as broker:
-            print(f"broker listening on {broker.bootstrap} (Ctrl-C to stop)", flush=True)
+        with EmbeddedBroker(choose_port(port)) as broker:
+            print(f"broker listening on {broker.bootstrap} (Ctrl-C to stop)\n"
+                  f"export CJO_BROKER={broker.bootstrap}", flush=True)
             while not stopping:
                 if not broker.running():
                     raise BrokerError(f"embedded broker exited unexpectedly: {broker.log_tail()}")

@@ -15,7 +15,8 @@ from confluent_kafka import Producer
 
 from cjo.adapters.control_topics import refused
 from cjo.adapters.kafka_admin import create_topics, producer_config, read_all
-from cjo.catalogue.catalogue import Catalogue
+from cjo.catalogue.catalogue import Catalogue, require_triggers
+from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.errors import BrokerError, CjoError
 from cjo.settings import Settings
 
@@ -48,6 +49,13 @@ def read_live(settings: Settings) -> Live:
                 refused(topic, record.offset, err)
                 refusals += 1
     return Live(None, next_offset, refusals)
+
+
+def fallback_catalogue(settings: Settings) -> Catalogue:
+    """The catalogue workers run while the topic holds none: ``CJO_CATALOGUE``'s files, else
+    the bundled default (one without any trigger is refused: workers would offer nothing)."""
+    files = [f.strip() for f in settings.catalogue.split(",") if f.strip()]
+    return require_triggers(load_files(files)) if files else default_catalogue()
 
 
 def publish(settings: Settings, catalogue: Catalogue, timeout_s: float = 10.0) -> None:

@@ -1,22 +1,27 @@
-"""`cjo demo`: embedded broker + worker + a recorded log replayed, then the offers printed."""
+"""`cjo demo`: embedded broker + worker + a recorded log replayed, then the offers printed.
+
+When the demo fails (the worker stops, the wait times out, Ctrl-C) the worker's log is kept and
+its path printed; on success it is removed.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-import orjson
-
 from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.jsonl import write_jsonl
 from cjo.adapters.kafka_admin import create_topics, read_all
 from cjo.adapters.replay import replay
 from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
+from cjo.catalogue.validate import load_files
 from cjo.settings import Settings, load
 from cjo.summary import Summary, offer_line
 
@@ -33,27 +38,47 @@ class DemoOptions:
     timeout_s: float = 600.0
     show: int = 50  # offers printed; all of them go to --out
     speed: float | None = None  # replay pace: N x event time; None = as fast as possible
+    catalogue: Sequence[Path] = field(default_factory=tuple)  # empty: the bundled default
+    decisions: Path | None = None  # every decision with its reasons, as JSON lines
+    verbose: bool = False  # also the replay's end offsets per partition
 
 
 def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
+    if opts.catalogue:
+        load_files(opts.catalogue)  # refused here, in one line per problem, before any start
+    handle, name = tempfile.mkstemp(prefix="cjo-demo-worker-", suffix=".log")
+    os.close(handle)
+    worker_log = Path(name)
+    done = False
+    try:
+        summary = _run(opts, worker_log, stdout)
+        done = True
+    finally:
+        if done:
+            worker_log.unlink(missing_ok=True)
+        else:
+            print(f"cjo: demo failed; the worker's log is kept: {worker_log}", file=sys.stderr)
+    _report(summary, opts, stdout)
+    return 0
+
+
+def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> Summary:
     with tempfile.TemporaryDirectory(prefix="cjo-demo-") as tmp, EmbeddedBroker() as broker:
         settings = load(broker=broker.bootstrap, partitions=opts.partitions, app_id="cjo-demo",
-                        time_mode="replay",
-                        data_dir=Path(tmp) / "state")
+                        time_mode="replay", data_dir=Path(tmp) / "state",
+                        catalogue=",".join(str(p.resolve()) for p in opts.catalogue) or None)
         create_topics(settings.broker, settings.topics.all(), settings.partitions)
-        worker = WorkerProcess(worker_env(settings), Path(tmp) / "worker.log").start()
+        worker = WorkerProcess(worker_env(settings), worker_log).start()
         try:
             print(f"broker on {broker.bootstrap}; replaying {opts.events}", file=stdout)
             replayed = replay(opts.events, settings.broker, settings.topics, speed=opts.speed,
                               progress=sys.stderr.isatty())
-            print(replayed.render(), file=stdout)
+            print(replayed.render(end_offsets=opts.verbose), file=stdout)
             wait_consumed(settings.broker, settings.app_id, _inputs_only(replayed.end_offsets,
                           settings), worker, opts.timeout_s)
-            summary = collect(settings)
+            return collect(settings)
         finally:
             worker.stop()
-        _report(summary, opts, stdout)
-    return 0
 
 
 def _inputs_only(end_offsets: dict[tuple[str, int], int],
@@ -87,9 +112,7 @@ def _report(summary: Summary, opts: DemoOptions, stdout: TextIO) -> None:
     if opts.out is not None:
         write_jsonl(opts.out, summary.offers)
         print(f"wrote {len(summary.offers)} offers to {opts.out}", file=stdout)
-
-
-def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
-    with path.open("wb") as out:
-        for row in rows:
-            out.write(orjson.dumps(row) + b"\n")
+    if opts.decisions is not None:
+        write_jsonl(opts.decisions, summary.decisions)
+        print(f"wrote {len(summary.decisions)} decisions (with their reasons) to "
+              f"{opts.decisions}", file=stdout)

@@ -10,6 +10,7 @@ same method is exact too, so there is no broker-specific branch.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,7 @@ from confluent_kafka import (
     OFFSET_END,
     Consumer,
     KafkaError,
+    KafkaException,
     Message,
     TopicPartition,
 )
@@ -245,3 +247,28 @@ def _record(msg: Message) -> Record:
         timestamp_ms=msg.timestamp()[1],
         headers=tuple((name, v.encode() if isinstance(v, str) else v) for name, v in items),
     )
+
+
+# -- is anybody there? (every command that talks to a broker asks this first) --
+
+PROBE_TIMEOUT_S = 3.0
+_QUIET = logging.getLogger("cjo.librdkafka.probe")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False  # librdkafka's connection-refused lines: the one-line error says it
+
+
+def probe(bootstrap: str, timeout_s: float | None = None) -> None:
+    """Return once a broker at ``bootstrap`` answers a metadata request (with the security
+    settings every client uses); otherwise raise a one-line :class:`BrokerError` within
+    ``timeout_s`` (default ``PROBE_TIMEOUT_S``), with no client log lines on stderr."""
+    timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
+    admin = AdminClient(confluent_config(bootstrap, {
+        "logger": _QUIET, "socket.connection.setup.timeout.ms": int(timeout_s * 1000)}))
+    try:
+        admin.list_topics(timeout=timeout_s)
+    except KafkaException:
+        raise BrokerError(
+            f"no broker answered at {bootstrap} within {timeout_s:g} s: start one with "
+            f"`cjo broker` (then export the CJO_BROKER line it prints), or point --broker or "
+            f"CJO_BROKER at yours"
+        ) from None

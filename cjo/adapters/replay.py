@@ -58,7 +58,7 @@ class ReplaySummary:
         if len(self.errors) < ERRORS_KEPT:
             self.errors.append((line_number, mask(str(error))))  # printed: no personal data
 
-    def render(self) -> str:
+    def render(self, end_offsets: bool = True) -> str:
         streams = ", ".join(f"{name} {count:,}" for name, count in sorted(self.produced.items()))
         lines = [
             f"replayed {self.path.name}: {self.lines_read:,} lines, {self.events:,} events in "
@@ -69,6 +69,8 @@ class ReplaySummary:
         ]
         if self.bad_lines > len(self.errors):
             lines.append(f"    ... and {self.bad_lines - len(self.errors):,} more")
+        if not end_offsets:
+            return "\n".join(lines)
         lines.append("  end offsets:")
         for topic in sorted({topic for topic, _ in self.end_offsets}):
             ends = sorted((p, end) for (t, p), end in self.end_offsets.items() if t == topic)

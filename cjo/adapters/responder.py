@@ -85,11 +85,18 @@ def purchase(imsi: str, bundle_id: str, at: int) -> bytes:
         "bundle_remaining_octets": 1_000_000_000})
 
 
+def progress_line(new: int, counts: dict[str, int]) -> str:
+    """``answered 12 new offers; so far 30 accepted, 50 declined, 20 without an answer``."""
+    names = {"ACCEPTED": "accepted", "DECLINED": "declined", "NONE": "without an answer"}
+    so_far = ", ".join(f"{counts.get(key, 0)} {name}" for key, name in names.items())
+    return f"answered {new} new offers; so far {so_far}"
+
+
 def run_responder(settings: Settings, seed: int, every_s: float, once: bool) -> int:
     responder = Responder(settings, seed)
     while True:
         new = responder.answer_new_offers()
-        print(f"answered {new} new offers; so far {responder.counts}", flush=True)
+        print(progress_line(new, responder.counts), flush=True)
         if once:
             return 0
         time.sleep(every_s)

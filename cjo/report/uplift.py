@@ -241,26 +241,35 @@ def _signed_pct(value: float) -> str:
     return f"{100 * value:+.1f}"
 
 
-def _columns(row: Row) -> list[str]:
+def _offer_cell(row: Row) -> str:
+    return f"  {row.offer_code}"  # under its trigger's heading line
+
+
+def _uplift_columns(row: Row) -> list[str]:
     interval = row.interval
     uplift = ci = "-"
     if interval is not None:
-        uplift = f"{_signed_pct(interval[0])} pp"
+        uplift = _signed_pct(interval[0])
         ci = f"[{_signed_pct(interval[1])}, {_signed_pct(interval[2])}]"
-    return [
-        row.trigger_id if not row.is_total else "", row.offer_code, str(row.sent),
-        str(row.holdout), str(row.treated), str(row.held), str(row.responded),
-        str(row.converted_treated), str(row.converted_holdout), _pct(row.rate_treated),
-        _pct(row.rate_holdout), uplift, ci, row.verdict,
-    ]
+    return [_offer_cell(row), str(row.sent), str(row.holdout), _pct(row.rate_treated),
+            _pct(row.rate_holdout), uplift, ci, row.verdict]
 
 
-HEADERS = ["trigger", "offer", "sent", "holdout", "closed T", "closed H", "responded",
-           "conv T", "conv H", "take-up T", "take-up H", "uplift", "95% CI (pp)", "verdict"]
-_LEFT = {0, 1, 13}
+def _count_columns(row: Row) -> list[str]:
+    return [_offer_cell(row), str(row.treated), str(row.held), str(row.converted_treated),
+            str(row.converted_holdout), str(row.responded)]
 
 
-def _table(headers: list[str], lines: list[list[str]], left: set[int]) -> list[str]:
+HEADERS = ["trigger / offer", "sent", "holdout", "take-up T", "take-up H", "uplift pp",
+           "95% CI (pp)", "verdict"]
+COUNT_HEADERS = ["trigger / offer", "closed T", "closed H", "conv T", "conv H", "responded"]
+_LEFT = {0, 7}
+
+
+def _table(headers: list[str], rows: list[Row], lines: list[list[str]],
+           left: set[int]) -> list[str]:
+    """A fixed-width table, each trigger's id on a line of its own above its offer rows (the
+    table then fits 100 columns with long trigger ids and offer codes)."""
     widths = [max(len(cell) for cell in column) for column in zip(headers, *lines, strict=False)]
 
     def fmt(cells: list[str]) -> str:
@@ -269,32 +278,39 @@ def _table(headers: list[str], lines: list[list[str]], left: set[int]) -> list[s
             for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
-    return [fmt(headers), fmt(["-" * w for w in widths]), *(fmt(line) for line in lines)]
+    out = [fmt(headers), fmt(["-" * w for w in widths])]
+    trigger = None
+    for row, line in zip(rows, lines, strict=True):
+        if row.trigger_id != trigger:
+            trigger = row.trigger_id
+            out.append(trigger)
+        out.append(fmt(line))
+    return out
 
 
 def render(rows: Iterable[Row]) -> str:
-    """A fixed-width table of the rows, a table of responses by status, and a legend."""
+    """Fixed-width tables of the rows (uplift; closed offers; responses by status) and a legend,
+every line at most 100 columns for ids and codes as long as the bundled catalogue's."""
     rows = list(rows)
     if not rows:
         return "no SENT or HOLDOUT decisions yet: nothing to report"
     min_group = rows[0].min_group
-    out = _table(HEADERS, [_columns(r) for r in rows], _LEFT)
+    out = _table(HEADERS, rows, [_uplift_columns(r) for r in rows], _LEFT)
+    out += ["", "Closed offers (Outcome records)", "",
+            *_table(COUNT_HEADERS, rows, [_count_columns(r) for r in rows], {0})]
     statuses = [s for s in STATUSES if any(r.responses.get(s) for r in rows)]
     statuses += sorted({s for r in rows for s in r.responses if s not in STATUSES})
     if statuses:
-        lines = [[r.trigger_id if not r.is_total else "", r.offer_code,
-                  *(str(r.responses.get(s, 0)) for s in statuses)] for r in rows]
+        lines = [[_offer_cell(r), *(str(r.responses.get(s, 0)) for s in statuses)]
+                 for r in rows]
         out += ["", "Responses by status (OfferResponse records)", "",
-                *_table(["trigger", "offer", *statuses], lines, {0, 1})]
+                *_table(["trigger / offer", *statuses], rows, lines, {0})]
     out += [
         "",
-        "sent/holdout: offers decided; closed T/H: treated/holdout offers whose response window "
-        "closed;",
-        "responded: treated with a CLICKED or ACCEPTED response; conv T/H: closed offers that "
-        "converted;",
-        "take-up = conv / closed per group; uplift = take-up T - take-up H, in percentage "
-        "points (pp),",
-        f"with Newcombe's 95% interval; 'too small': a group has fewer than {min_group} closed "
-        "offers.",
+        "sent/holdout: offers decided; closed T/H: treated/holdout offers whose response window",
+        "closed; conv T/H: closed offers that converted; responded: treated with a CLICKED or",
+        "ACCEPTED response; take-up = conv / closed per group; uplift = take-up T - take-up H, in",
+        "percentage points (pp), with Newcombe's 95% interval; 'too small': a group has fewer",
+        f"than {min_group} closed offers.",
     ]
     return "\n".join(out)

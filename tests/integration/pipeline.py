@@ -160,6 +160,7 @@ def reference_decisions(log: Path, catalogue: Catalogue | None = None,
 ASSIGNED = "Setting newly assigned partitions"
 READY = "Worker ready"  # faust: recovery done and the streams resumed after an assignment
 # faust logs a set of partitions as a table: "| t1.events.usage | {1, 4} |", ranges as "0-2"
+_TP_REPR = re.compile(r"TopicPartition\(topic='([^']+)', partition=(\d+)\)")
 _ROW = re.compile(r"^\|\s*(\S+)\s*\|\s*\{([^}]*)\}\s*\|", re.MULTILINE)
 
 
@@ -178,6 +179,21 @@ def log_size(worker: WorkerProcess) -> int:
         return 0
 
 
+def log_text(raw: str) -> str:
+    """A worker log as text: each JSON line (cjo.logs renders faust's records as JSON too) as
+    its ``event``, multi-line messages such as faust's partition tables unfolded; other lines
+    as they are."""
+    lines = []
+    for line in raw.splitlines():
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            lines.append(line)
+            continue
+        lines.append(str(record.get("event", "")) if isinstance(record, dict) else line)
+    return "\n".join(lines)
+
+
 def latest_assignment(worker: WorkerProcess, since: int = 0,
                       topics: Iterable[str] | None = None) -> set[tuple[str, int]] | None:
     """The partitions (of ``topics``) the worker was last given after byte ``since`` of its log,
@@ -185,7 +201,7 @@ def latest_assignment(worker: WorkerProcess, since: int = 0,
     try:
         with worker.log_path.open("rb") as log:
             log.seek(since)
-            text = log.read().decode(errors="replace")
+            text = log_text(log.read().decode(errors="replace"))
     except OSError:
         return None
     at = text.rfind(ASSIGNED)
@@ -193,8 +209,10 @@ def latest_assignment(worker: WorkerProcess, since: int = 0,
         return None
     table = text[at:text.find(" for group", at)]
     wanted = None if topics is None else set(topics)
-    return {(t, p) for t, spec in _ROW.findall(table) for p in _partition_set(spec)
-            if wanted is None or t in wanted}
+    # aiokafka's set of TopicPartition as cjo.logs renders it (repr), or as faust's table
+    found = {(t, int(p)) for t, p in _TP_REPR.findall(table)}
+    found |= {(t, p) for t, spec in _ROW.findall(table) for p in _partition_set(spec)}
+    return {(t, p) for t, p in found if wanted is None or t in wanted}
 
 
 def group_settled(members: Mapping[WorkerProcess, int], topics: Iterable[str],

@@ -14,7 +14,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from cjo.adapters.broker import EmbeddedBroker, free_port, run_broker
+from cjo.adapters.broker import DEFAULT_PORT, EmbeddedBroker, choose_port, free_port, run_broker
 from cjo.adapters.kafka_admin import (
     committed_offsets,
     create_topics,
@@ -23,6 +23,7 @@ from cjo.adapters.kafka_admin import (
     read_all,
 )
 from cjo.errors import BrokerError
+from cjo.settings import load
 
 pytestmark = pytest.mark.integration
 
@@ -168,6 +169,8 @@ def test_run_broker_serves_until_sigterm() -> None:
         assert line.startswith("broker listening on 127.0.0.1:")
         assert line.rstrip().endswith("(Ctrl-C to stop)")
         bootstrap = line.split()[3]
+        # the line to paste in other shells, so every other command finds this broker
+        assert proc.stdout.readline() == f"export CJO_BROKER={bootstrap}\n"
         assert AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).brokers
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
@@ -187,6 +190,18 @@ def test_run_broker_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> N
     err = capsys.readouterr().err
     assert err.startswith(f"cjo: port {port} ")
     assert err.count("\n") == 1
+
+
+def test_cjo_broker_prefers_the_port_other_commands_default_to() -> None:
+    assert load().broker == f"127.0.0.1:{DEFAULT_PORT}"  # where every other command looks
+    free = free_port()
+    assert choose_port(None, preferred=free) == free  # free: taken
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", free))
+        taken.listen()
+        other = choose_port(None, preferred=free)  # busy: another free port instead
+        assert other != free and other > 0
+    assert choose_port(4321, preferred=free) == 4321  # --port wins
 
 
 def test_producer_config_defaults_and_overrides() -> None:

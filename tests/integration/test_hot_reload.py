@@ -62,12 +62,12 @@ def test_apply_switches_running_workers_and_refuses_bad_catalogues(
         pipeline.wait()
 
         assert run_diff(pipeline.settings, [new], out=io.StringIO()) == 1
-        assert run_apply(pipeline.settings, [new], out=io.StringIO()) == 0
+        assert run_apply(pipeline.settings, [new], out=io.StringIO(), yes=True) == 0
         live = read_live(pipeline.settings).catalogue
         assert live is not None and [t.id for t in live.triggers] == ["video_binge"]
         wait_for_line(worker.log_path, "catalogue_switched")
         with pytest.raises(CatalogueRejected) as refused:
-            run_apply(pipeline.settings, [bad], out=io.StringIO())
+            run_apply(pipeline.settings, [bad], out=io.StringIO(), yes=True)
         assert "broken.yaml:4" in str(refused.value) and "params.count" in str(refused.value)
         assert read_live(pipeline.settings).catalogue == live  # the one in force stays
 

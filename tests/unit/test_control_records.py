@@ -130,7 +130,7 @@ def test_apply_refuses_an_empty_catalogue_before_reaching_the_broker(tmp_path: P
 
 
 def test_a_worker_refuses_an_empty_fallback_catalogue(tmp_path: Path) -> None:
-    from streams.worker import fallback_catalogue
+    from cjo.adapters.catalogue_topic import fallback_catalogue
 
     empty = tmp_path / "empty.yaml"
     empty.write_text("venues: []\n")

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from cjo.catalogue.validate import default_catalogue
 from cjo.report.explain import explain, top_features, utc
-from cjo.report.uplift import Row, aggregate, newcombe, render, wilson
+from cjo.report.uplift import Row, aggregate, newcombe, render, total, wilson
 
 # Newcombe RG (1998), "Interval estimation for the difference between independent proportions:
 # comparison of eleven methods", Stat Med 17:873-890, Table II, method 10 (score, no continuity
@@ -169,8 +170,10 @@ def test_responses_join_by_offer_id_and_count_by_status() -> None:
     assert rows[1].responses == {"DELIVERED": 2, "CLICKED": 1}
     text = render(rows)
     assert "Responses by status" in text
-    line = next(x for x in text.splitlines()[-12:] if x.startswith("roaming_welcome"))
-    assert line.split() == ["roaming_welcome", "ROAM_DAY", "2", "1"]
+    table = text.split("Responses by status", 1)[1].splitlines()
+    line = next(x for x in table if x.startswith("  ROAM_DAY"))
+    assert line.split() == ["ROAM_DAY", "2", "1"]
+    assert table[table.index(line) - 1] == "roaming_welcome"  # the trigger heads its offers
 
 
 def test_render_is_a_readable_fixed_width_table() -> None:
@@ -178,19 +181,36 @@ def test_render_is_a_readable_fixed_width_table() -> None:
     d2, o2 = _synthetic(10, 9, 10, 3, code="B", start=1000)
     text = render(aggregate(d1 + d2, o1 + o2))
     lines = text.splitlines()
-    assert lines[0].split()[:4] == ["trigger", "offer", "sent", "holdout"]
+    assert lines[0].split()[:5] == ["trigger", "/", "offer", "sent", "holdout"]
     assert "95% CI (pp)" in lines[0] and "verdict" in lines[0]
     assert set(lines[1]) <= {"-", " "}
-    row_a, row_b, total = lines[2:5]
-    assert row_a.startswith("roaming_welcome  A ")
-    assert "80.0%" in row_a and "60.0%" in row_a and "+20.0 pp" in row_a
+    heading, row_a, row_b, total = lines[2:6]
+    assert heading == "roaming_welcome"
+    assert row_a.startswith("  A ")
+    assert "80.0%" in row_a and "60.0%" in row_a and " +20.0 " in row_a
     assert "[+5.2, +33.4]" in row_a and row_a.endswith("uplift")
-    assert row_b.endswith("too small") and "+60.0 pp" in row_b
-    assert total.lstrip().startswith("(all)")
+    assert row_b.endswith("too small") and "+60.0" in row_b
+    assert total.startswith("  (all)")
     # Columns line up: every table row ends its "sent" column at the header's.
     end = lines[0].index("sent") + len("sent")
-    assert all(line[end - 1] != " " and line[end] == " " for line in lines[2:5])
-    assert "fewer than 30 closed offers" in text
+    assert all(line[end - 1] != " " and line[end] == " " for line in (row_a, row_b, total))
+    counts = text.split("Closed offers", 1)[1].splitlines()
+    closed_a = next(x for x in counts if x.startswith("  A "))
+    assert closed_a.split() == ["A", "70", "80", "56", "48", "30"]  # closed, conv, responded
+    assert "fewer\nthan 30 closed offers" in text
+
+
+def test_render_fits_100_columns_with_the_longest_bundled_names() -> None:
+    """`cjo report` was 160 to 190 columns wide: a terminal wraps every line."""
+    catalogue = default_catalogue()
+    trigger = max((t.id for t in catalogue.triggers), key=len)
+    code = max((o.code for t in catalogue.triggers for o in t.offers), key=len)
+    row = Row(trigger, code, sent=123_456, holdout=6_789, treated=120_000, held=6_500,
+              responded=34_567, converted_treated=23_456, converted_holdout=1_000,
+              responses={"DELIVERED": 120_000, "CLICKED": 30_000, "ACCEPTED": 4_567,
+                         "DECLINED": 2_000})
+    text = render([row, total(trigger, [row])])
+    assert max(len(line) for line in text.splitlines()) <= 100, text
 
 
 def test_render_without_rows() -> None:

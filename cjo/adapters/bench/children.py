@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import orjson
 from confluent_kafka.admin import AdminClient
 
 from cjo.adapters.kafka_admin import Partition, committed_offsets, end_offsets
@@ -31,7 +32,11 @@ READY = "[^Worker]: Ready"
 
 
 def log_time(line: str) -> float:
-    """The time of a faust log line ``[2026-11-30 19:25:07,248] ...``, epoch seconds."""
+    """The time of a worker log line, epoch seconds: a JSON line's ``timestamp`` (cjo.logs
+    renders faust's records too) or a plain faust line ``[2026-11-30 19:25:07,248] ...``."""
+    if line.startswith("{"):
+        stamp = str(orjson.loads(line)["timestamp"]).replace("Z", "+00:00")
+        return datetime.fromisoformat(stamp).timestamp()
     return datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
@@ -87,7 +92,7 @@ class Child:
         try:
             with self.log_path.open(errors="replace") as log:
                 for line in log:
-                    if READY in line and line.startswith("["):
+                    if READY in line and line.startswith(("[", "{")):
                         return log_time(line)
         except (OSError, ValueError):
             return None

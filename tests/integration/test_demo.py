@@ -1,0 +1,59 @@
+"""`cjo demo --catalogue FILE --decisions FILE` on a small simulated log: the worker runs that
+catalogue, every decision lands in the file with its reasons, the summary counts outcomes per
+reason; and a demo that fails keeps the worker's log and prints where it is."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from cjo.adapters.demo import DemoOptions, run_demo
+from cjo.cli import main
+from cjo.sim import simulate, write_log
+from tests.integration.test_hot_reload import VIDEO_ONLY
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def small_log(tmp_path: Path) -> Path:
+    path = tmp_path / "day.jsonl"
+    with path.open("w") as out:
+        write_log(simulate(subscribers=20, days=1, seed=7), out)
+    return path
+
+
+def test_demo_runs_the_given_catalogue_and_writes_every_decision(
+        small_log: Path, tmp_path: Path) -> None:
+    catalogue = tmp_path / "video.yaml"
+    catalogue.write_text(VIDEO_ONLY)
+    decisions = tmp_path / "decisions.jsonl"
+    out = io.StringIO()
+    assert run_demo(DemoOptions(events=small_log, partitions=2, timeout_s=180,
+                                catalogue=(catalogue,), decisions=decisions), out) == 0
+    rows = [json.loads(line) for line in decisions.read_text().splitlines()]
+    assert rows and {r["trigger_id"] for r in rows} == {"video_binge"}
+    assert all(r["reasons"] for r in rows)
+    text = out.getvalue()
+    assert f"wrote {len(rows)} decisions (with their reasons) to {decisions}" in text
+    assert "decisions by outcome and reason:" in text
+    assert "end offsets" not in text  # behind --verbose
+
+
+def test_a_failed_demo_keeps_the_worker_log(small_log: Path,
+                                             capfd: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", "--events", str(small_log), "--partitions", "2", "--timeout", "0"])
+    err = capfd.readouterr().err
+    assert code == 2
+    kept = re.search(r"the worker's log is kept: (\S+)", err)
+    assert kept is not None, err
+    path = Path(kept.group(1))
+    try:
+        assert path.is_file()
+        assert f"worker log: {path}" in err  # the timeout names the same, kept, file
+    finally:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,108 @@
+"""Usual mistakes at the `cjo` command line end in one line on stderr and a non-zero exit,
+before anything starts: never a traceback. And every flag says what it does."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from cjo import __version__
+from cjo.catalogue.validate import DEFAULTS_DIR
+from cjo.cli import _parser, main
+
+TRIGGERS = str(DEFAULTS_DIR / "triggers.yaml")
+VENUES = str(DEFAULTS_DIR / "venues.yaml")
+
+
+def _commands(tmp: Path) -> dict[str, list[str]]:
+    """Each command with one path that cannot be used (missing file, missing directory, a
+    directory where a file is expected)."""
+    log = tmp / "log.jsonl"
+    missing, nodir = str(tmp / "MISSING.jsonl"), str(tmp / "no-such-dir" / "out.jsonl")
+    return {
+        "demo --events": ["demo", "--events", missing],
+        "demo --events DIR": ["demo", "--events", str(tmp)],
+        "demo --out": ["demo", "--out", nodir],
+        "demo --decisions": ["demo", "--decisions", nodir],
+        "demo --catalogue": ["demo", "--catalogue", str(tmp / "MISSING.yaml")],
+        "replay": ["replay", missing, "--broker", "127.0.0.1:1"],
+        "worker --data-dir FILE": ["worker", "--data-dir", str(log), "--broker", "127.0.0.1:1"],
+        "worker --data-dir": ["worker", "--data-dir", str(log / "state"), "--broker",
+                              "127.0.0.1:1"],
+        "simulate --out": ["simulate", "--subscribers", "1", "--days", "1", "--out", nodir],
+        "catalogue validate": ["catalogue", "validate", str(tmp / "MISSING.yaml")],
+        "catalogue show": ["catalogue", "show", str(tmp / "MISSING.yaml")],
+        "catalogue apply": ["catalogue", "apply", str(tmp / "MISSING.yaml"), "--broker",
+                            "127.0.0.1:1"],
+        "catalogue try --log": ["catalogue", "try", VENUES, TRIGGERS, "--log", missing],
+        "catalogue try FILE": ["catalogue", "try", str(tmp / "MISSING.yaml"), "--log",
+                               str(log)],
+        "catalogue try --decisions": ["catalogue", "try", VENUES, TRIGGERS, "--log", str(log),
+                                      "--decisions", nodir],
+    }
+
+
+@pytest.mark.parametrize("name", list(_commands(Path("/x"))))
+def test_an_unusable_path_is_one_line(name: str, tmp_path: Path,
+                                      capfd: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "log.jsonl").write_text("")
+    argv = _commands(tmp_path)[name]
+    code = main(argv)
+    out, err = capfd.readouterr()
+    assert code != 0, out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert "MISSING" in lines[0] or "no-such-dir" in lines[0] or str(tmp_path) in lines[0]
+    assert not (tmp_path / "no-such-dir").exists()  # a typo'd directory is not created
+
+
+def test_catalogue_apply_checks_its_files_first(tmp_path: Path,
+                                                capfd: pytest.CaptureFixture[str]) -> None:
+    """A missing catalogue file is named before the broker is even asked (127.0.0.1:1)."""
+    main(["catalogue", "apply", str(tmp_path / "MISSING.yaml"), "--broker", "127.0.0.1:1"])
+    assert "cannot read the file" in capfd.readouterr().err
+
+
+def _actions(parser: argparse.ArgumentParser, path: str = "cjo"
+             ) -> list[tuple[str, argparse.Action]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found += _actions(child, f"{path} {name}")
+        elif not isinstance(action, argparse._HelpAction | argparse._VersionAction):
+            found.append((path, action))
+    return found
+
+
+def test_every_flag_and_argument_has_help_and_shows_its_default() -> None:
+    actions = _actions(_parser())
+    assert len(actions) > 40
+    for path, action in actions:
+        assert action.help, f"{path} {action.option_strings or action.dest}: no help"
+    help_text = {path: _sub(path).format_help() for path, _ in actions}
+    assert "(default: 8)" in help_text["cjo demo"]
+    assert "(default: 600.0)" in help_text["cjo demo"]
+    assert "(default: 20)" in help_text["cjo explain"]
+    assert "CJO_BROKER" in help_text["cjo report"]
+
+
+def _sub(path: str) -> argparse.ArgumentParser:
+    parser = _parser()
+    for name in path.split()[1:]:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[name]
+    return parser
+
+
+def test_top_level_help_is_for_users_and_version_is_shown(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"cjo {__version__}"
+    text = _parser().format_help()
+    assert "cjo demo" in text and "Start here" in text
+    assert "hands over to streams/" not in text  # not a note to developers
