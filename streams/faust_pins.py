@@ -16,15 +16,21 @@
 - **Exact end offsets on the embedded broker** (``highwaters``; see ``exact_offsets``).
 - **The fetch wait and size** (``fetch_max_wait_ms``, hard-coded by faust, and
   ``fetch_max_bytes``) are cjo's.
+- **Fail-stop** (``install_failstop``): faust reports every error of its services (an agent's
+  actor, an app task or timer, the fetcher that runs cjo's batches, the commit, the changelog
+  recovery) through mode's ``Service.crash``; there, instead of restarting the agent or
+  attempting a graceful stop, the worker halts (``streams.failstop``). A failed write in a
+  changelog delivery callback, which asyncio would only log, halts it too.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from time import monotonic
 from typing import Any, Protocol, cast
 
+import mode
 from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
@@ -33,6 +39,9 @@ from cjo import logs
 from streams.publisher import Record
 
 log = logs.get("cjo.consumer")
+
+Halt = Callable[[BaseException, str], None]  # (error, where): does not return
+_halt: Halt | None = None  # set by install_failstop
 
 
 class BatchHandler(Protocol):
@@ -183,6 +192,26 @@ def install_transport(app: Any) -> BatchConsumer:
     return consumer
 
 
+def install_failstop(halt: Halt) -> None:
+    """From now on, in this process, a crash of any faust service (mode's ``Service.crash``)
+    calls ``halt(error, service)``, which must not return. Not the cancellation faust itself
+    uses to restart the fetcher or an agent's actor on a rebalance: that still goes to faust."""
+    global _halt  # noqa: PLW0603 - one process, one way to stop it
+    _halt = halt
+    crash = mode.Service.crash
+    if getattr(crash, "failstop", False):
+        return
+
+    async def fail_stop(self: mode.Service, reason: BaseException) -> None:
+        if isinstance(reason, asyncio.CancelledError) or _halt is None:
+            await crash(self, reason)
+            return
+        _halt(reason, self.label)
+
+    fail_stop.failstop = True  # type: ignore[attr-defined]
+    mode.Service.crash = fail_stop  # type: ignore[method-assign]
+
+
 def partition_db(table: Any, partition: int) -> Any:
     """The rocksdict database (raw mode) of one partition of a RocksDB-backed table."""
     return table._data._db_for_partition(partition)
@@ -224,7 +253,13 @@ async def send_changelog(app: Any, table: Any, partition: int,
     for delivery, count in sent:
         def persisted(done: asyncio.Future[Any], count: int = count) -> None:
             if not done.cancelled() and done.exception() is None:
-                store.set_persisted_offset(TP(topic, partition), done.result().offset + count - 1)
+                try:
+                    store.set_persisted_offset(TP(topic, partition),
+                                               done.result().offset + count - 1)
+                except Exception as exc:  # a state write failed: asyncio would only log it
+                    if _halt is None:
+                        raise
+                    _halt(exc, "changelog delivery")
 
         delivery.add_done_callback(persisted)
     return [delivery for delivery, _ in sent]

@@ -14,6 +14,7 @@ from cjo.adapters.kafka_admin import create_topics
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.settings import Settings
+from streams import failstop, faust_pins
 from streams.app import StartState, create_app
 
 log = logs.get("cjo.worker")
@@ -45,12 +46,15 @@ def read_start(settings: Settings) -> StartState:
 
 
 def run_worker(settings: Settings) -> int:
-    """Blocks until SIGINT/SIGTERM; faust then commits, flushes and closes its tables."""
+    """Blocks until SIGINT/SIGTERM; faust then commits, flushes and closes its tables. A
+    worker-level error ends the process at once with ``failstop.EXIT_CODE`` and a one-line
+    reason on stderr (``streams.failstop``)."""
     logs.configure(settings.log_level, settings.log_format, settings.log_salt.get_secret_value())
     if settings.uvloop:
         uvloop.install()  # before faust creates its loop: cheaper awaits and callbacks
     create_topics(settings.broker, settings.topics.all(), settings.partitions)
     wiring = create_app(settings, settings.web_port or _free_port(), read_start(settings))
+    faust_pins.install_failstop(failstop.halt)
     worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True)
     worker.execute_from_commandline()
     return 0

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from cjo.adapters.kafka_admin import committed_offsets
@@ -28,18 +28,29 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
             "CJO_CATALOGUE": settings.catalogue}
 
 
+WORKER_COMMAND = ("-m", "cjo", "worker")
+
+
 class WorkerProcess:
-    def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
+    """``command``: the Python arguments that run the worker (tests run it through an entry
+    script of their own); ``preexec``: called in the child before it starts (tests set a
+    resource limit there)."""
+
+    def __init__(self, env: Mapping[str, str], log_path: Path,
+                 command: Sequence[str] = WORKER_COMMAND,
+                 preexec: Callable[[], None] | None = None) -> None:
         self._env = {**os.environ, **env}
         self.log_path = log_path
+        self._command = list(command)
+        self._preexec = preexec
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "cjo", "worker"], env=self._env,
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                [sys.executable, *self._command], env=self._env, stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=self._preexec)
         return self
 
     @property
