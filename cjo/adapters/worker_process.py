@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cjo.adapters.kafka_admin import committed_offsets
@@ -33,24 +33,21 @@ WORKER_COMMAND = ("-m", "cjo", "worker")
 
 class WorkerProcess:
     """``command``: the Python arguments that run the worker (tests run it through an entry
-    script of their own); ``preexec``: called in the child before it starts (tests set a
-    resource limit there)."""
+    script of their own that injects a fault)."""
 
     def __init__(self, env: Mapping[str, str], log_path: Path,
-                 command: Sequence[str] = WORKER_COMMAND,
-                 preexec: Callable[[], None] | None = None) -> None:
+                 command: Sequence[str] = WORKER_COMMAND) -> None:
         self._env = {**os.environ, **env}
         self.log_path = log_path
         self._command = list(command)
-        self._preexec = preexec
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, *self._command], env=self._env, stdout=log,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=self._preexec)
+                [sys.executable, *self._command], env=self._env,
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return self
 
     @property
