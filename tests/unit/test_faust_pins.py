@@ -8,6 +8,7 @@ reliance still holds (or adapt ``streams/faust_pins.py``), then update the finge
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import importlib
 import inspect
@@ -86,6 +87,15 @@ PINS: dict[str, tuple[str, str]] = {
         "cb7e67d5f9efc4bc", "the rocksdict database of one partition (raw mode)"),
     "faust.stores.rocksdb:Store.apply_changelog_batch": (
         "ea3344d369fc4ab5", "recovery writes raw key/value (None deletes) to that database"),
+    "mode.services:Service.crash": (
+        "14980000465df0af", "where every service reports its error (install_failstop)"),
+    "mode.services:Service._execute_task": (
+        "2a976a30f01cbbef", "a task or timer that raises (not cancelled) calls self.crash"),
+    "mode.threads:ServiceThread.crash": (
+        "68a766aadc5f7196", "the consumer thread's crash goes on to Service.crash"),
+    "faust.agents.agent:Agent._execute_actor": (
+        "c750b828d2bda93e", "an agent that raises crashes its actor (then restarted by its "
+        "supervisor: cjo halts first); cancelled on a rebalance, it is restarted"),
 }
 
 
@@ -152,6 +162,40 @@ def test_a_seek_back_makes_the_handler_forget() -> None:
     consumer.perform_seek = no_seek
     asyncio.run(consumer._seek_back())
     assert handler.forgotten == [None]
+
+
+def test_a_crashing_service_halts_unless_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mode
+
+    monkeypatch.setattr(mode.Service, "crash", mode.Service.crash)  # restored after the test
+    monkeypatch.setattr(faust_pins, "_halt", None)
+    halted: list[tuple[BaseException, str]] = []
+
+    class Stop(Exception):
+        pass
+
+    def halt(exc: BaseException, where: str) -> None:
+        halted.append((exc, where))
+        raise Stop  # halt never returns: the real one ends the process
+
+    faust_pins.install_failstop(halt)
+    faust_pins.install_failstop(halt)  # twice is once
+
+    class Task(mode.Service):
+        pass
+
+    async def crash(reason: BaseException) -> bool:
+        service = Task()
+        with contextlib.suppress(Stop):
+            await service.crash(reason)
+        return service.crashed
+
+    error = RuntimeError("boom")
+    assert asyncio.run(crash(error)) is False  # halted before faust marked anything
+    assert halted == [(error, "Task")]
+    # faust's own restart on a rebalance still goes through
+    assert asyncio.run(crash(asyncio.CancelledError())) is True
+    assert len(halted) == 1
 
 
 def test_the_fetch_wait_is_cjo_s() -> None:
