@@ -13,6 +13,8 @@
 - **State is read and written per partition without an event context**: ``partition_db`` is the
   partition's RocksDB (rocksdict) database; ``send_changelog`` writes the table's changelog in
   whole record batches.
+- **A gap is read again**: after a batch, a partition whose records the handler stopped taking
+  at an offset gap is sought back to the offset it expects (``streams.gaps``).
 - **Exact end offsets on the embedded broker** (``highwaters``; see ``exact_offsets``).
 - **The fetch wait and size** (``fetch_max_wait_ms``, hard-coded by faust, and
   ``fetch_max_bytes``) are cjo's.
@@ -36,6 +38,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from cjo import logs
+from streams import gaps
 from streams.publisher import Record
 
 log = logs.get("cjo.consumer")
@@ -138,6 +141,16 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 await self._deliver_to_streams(tp, batch)
         if handler is not None:  # even with nothing new: what waits in its merge may go now
             await handler.on_batch(ours)
+            await self._read_again(handler)
+
+    async def _read_again(self, handler: BatchHandler) -> None:
+        """Partitions whose records the handler stopped taking at a gap (``streams.gaps``) are
+        fetched again from the offset it expects (aiokafka drops what it prefetched from the
+        old position)."""
+        assigned = self.assignment()
+        for tp, offset in gaps.guard(handler).seeks().items():
+            if tp in assigned:  # else revoked meanwhile: its next owner reads it
+                await self.seek(tp, offset)
 
     async def _deliver_to_streams(self, tp: TP, batch: Sequence[Any]) -> None:
         """faust's own per-message delivery (changelogs in recovery, other agents' topics).
