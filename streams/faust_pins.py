@@ -131,6 +131,11 @@ class BatchConsumer(faust_aiokafka.Consumer):
         now = monotonic()
         for tp, batch in records.items():
             if active is not None and tp not in active and tp not in self._buffered_partitions:
+                # paused while the fetch was awaited (faust pauses in place the very set it
+                # fetched for): aiokafka's position is past these records, so they are read
+                # again when it resumes, not skipped (faust drops them)
+                if handler is not None and handler.wants(tp.topic) and tp in self.assignment():
+                    await self.seek(tp, batch[0].offset)
                 continue
             if handler is not None and handler.wants(tp.topic):
                 ours[tp] = batch

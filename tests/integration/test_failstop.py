@@ -130,3 +130,32 @@ def test_a_full_disk_stops_the_worker_and_loses_nothing(
         restart_and_check(pipeline, sim_log, pipeline.offer_ids_on_channels())
     finally:
         pipeline.stop()
+
+
+@pytest.mark.parametrize("fault", ["pause-profiles", "drop-usage"])
+def test_records_the_processor_did_not_get_are_read_again(
+        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path, sim_log: Path,
+        fault: str) -> None:
+    """Records fetched for a partition paused meanwhile, or lost on their way to the processor
+    (the next fetch of the partition then begins past the offset expected: ``streams.gaps``),
+    are read again: every record is decided, every offer sent once."""
+    pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4)
+    worker = pipeline.worker = faulty(pipeline, fault)
+    try:
+        # three days of events over about 20 s: each partition comes in many fetches
+        pipeline.replay_in_background(sim_log, speed=3 * 86_400 / 20).join(120)
+        pipeline.wait(timeout_s=120)
+    finally:
+        pipeline.stop()
+    text = worker.log_path.read_text(errors="replace")
+    if fault == "drop-usage":
+        assert '"offset_gap"' in text
+    # every input record decided, and once: none skipped, none taken twice
+    assert f"cjo-test decided={sum(pipeline.end_offsets.values())}" in text, text[-3000:]
+    expected = reference_decisions(sim_log)
+    on_channels = Counter(pipeline.offer_ids_on_channels())
+    assert set(on_channels) == {d["offer_id"] for d in expected if d["outcome"] == "SENT"}
+    assert max(on_channels.values()) == 1
+    decisions = {(d["offer_id"], d["outcome"], d.get("channel"))
+                 for d in pipeline.collect().decisions}
+    assert decisions == {(d["offer_id"], d["outcome"], d.get("channel")) for d in expected}
