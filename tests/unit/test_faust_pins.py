@@ -208,3 +208,39 @@ def test_the_fetch_wait_is_cjo_s() -> None:
         return int(worker_consumer._fetch_max_wait_ms), int(worker_consumer._fetch_max_bytes)
 
     assert asyncio.run(build()) == (77, 1_234_567)
+
+
+def test_a_failed_state_write_on_changelog_delivery_halts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store records the changelog offset when a batch is delivered, in a future's
+    callback, where asyncio would only log a failure: the worker halts instead."""
+    halted: list[BaseException] = []
+    monkeypatch.setattr(faust_pins, "_halt", lambda exc, where: halted.append(exc))
+
+    class Batch:
+        def append(self, key: bytes, value: bytes, timestamp: None) -> object:
+            return object()
+
+    class Producer:
+        async def send_batch(self, batch: Batch, topic: str, partition: int) -> object:
+            delivered: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            delivered.set_result(type("Meta", (), {"offset": 7})())
+            return delivered
+
+        def create_batch(self) -> Batch:
+            return Batch()
+
+    class Store:
+        def set_persisted_offset(self, tp: TP, offset: int) -> None:
+            raise OSError("IO error: No space left on device")
+
+    app = type("App", (), {"producer": type("P", (), {"_ensure_producer": Producer})()})()
+    topic = type("T", (), {"get_topic_name": lambda self: "state-changelog"})()
+    table = type("Table", (), {"changelog_topic": topic, "data": Store()})()
+
+    async def send() -> None:
+        deliveries = await faust_pins.send_changelog(app, table, 0, [(b"k", b"v")])
+        await asyncio.gather(*deliveries)
+        await asyncio.sleep(0)  # the done callbacks run
+
+    asyncio.run(send())
+    assert [str(e) for e in halted] == ["IO error: No space left on device"]
