@@ -263,13 +263,19 @@ async def send_changelog(app: Any, table: Any, partition: int,
     """Write keys to the table's changelog partition as whole record batches (see
     ``send_records``; faust's own writes also pass through its producer buffer, which drains one
     message at a time and which its commit waits to see empty). On delivery the store records
-    the batch's last changelog offset, as faust's ``_on_changelog_sent`` does for each write."""
+    the batch's last changelog offset, as faust's ``_on_changelog_sent`` does for each write
+    (not once the partition is revoked or the worker is stopping)."""
     producer = app.producer._ensure_producer()
     topic = table.changelog_topic.get_topic_name()
     store = table.data
     sent = await _send_batches(producer, topic, partition, items)
     for delivery, count in sent:
         def persisted(done: asyncio.Future[Any], count: int = count) -> None:
+            if partition not in store._dbs:
+                # revoked or stopping: faust let go of the database (``revoke_partitions``,
+                # ``stop``) without closing it, and reopening it here fails on its lock; the
+                # next owner's recovery reads these few changelog records again
+                return
             if not done.cancelled() and done.exception() is None:
                 try:
                     store.set_persisted_offset(TP(topic, partition),

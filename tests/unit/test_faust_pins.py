@@ -85,6 +85,10 @@ PINS: dict[str, tuple[str, str]] = {
         "2d765e5c2dc8638d", "the batch future's result carries the batch's base offset"),
     "faust.stores.rocksdb:Store._db_for_partition": (
         "cb7e67d5f9efc4bc", "the rocksdict database of one partition (raw mode)"),
+    "faust.stores.rocksdb:Store.stop": (
+        "2e98db0eb7c7582b", "lets go of every database (``_dbs`` cleared) without closing it"),
+    "faust.stores.rocksdb:Store.revoke_partitions": (
+        "3f85447a24fc34ff", "lets go of a revoked partition's database without closing it"),
     "faust.stores.rocksdb:Store.apply_changelog_batch": (
         "ea3344d369fc4ab5", "recovery writes raw key/value (None deletes) to that database"),
     "mode.services:Service.crash": (
@@ -230,12 +234,16 @@ def test_a_failed_state_write_on_changelog_delivery_halts(monkeypatch: pytest.Mo
             return Batch()
 
     class Store:
+        def __init__(self) -> None:
+            self._dbs = {0: "the partition's database"}
+
         def set_persisted_offset(self, tp: TP, offset: int) -> None:
             raise OSError("IO error: No space left on device")
 
     app = type("App", (), {"producer": type("P", (), {"_ensure_producer": Producer})()})()
     topic = type("T", (), {"get_topic_name": lambda self: "state-changelog"})()
-    table = type("Table", (), {"changelog_topic": topic, "data": Store()})()
+    store = Store()
+    table = type("Table", (), {"changelog_topic": topic, "data": store})()
 
     async def send() -> None:
         deliveries = await faust_pins.send_changelog(app, table, 0, [(b"k", b"v")])
@@ -244,3 +252,7 @@ def test_a_failed_state_write_on_changelog_delivery_halts(monkeypatch: pytest.Mo
 
     asyncio.run(send())
     assert [str(e) for e in halted] == ["IO error: No space left on device"]
+    # revoked, or the worker is stopping: faust let go of the database, nothing is written
+    store._dbs = {}
+    asyncio.run(send())
+    assert len(halted) == 1
