@@ -13,26 +13,38 @@
 - **State is read and written per partition without an event context**: ``partition_db`` is the
   partition's RocksDB (rocksdict) database; ``send_changelog`` writes the table's changelog in
   whole record batches.
+- **A gap is read again**: after a batch, a partition whose records the handler stopped taking
+  at an offset gap is sought back to the offset it expects (``streams.gaps``).
 - **Exact end offsets on the embedded broker** (``highwaters``; see ``exact_offsets``).
 - **The fetch wait and size** (``fetch_max_wait_ms``, hard-coded by faust, and
   ``fetch_max_bytes``) are cjo's.
+- **Fail-stop** (``install_failstop``): faust reports every error of its services (an agent's
+  actor, an app task or timer, the fetcher that runs cjo's batches, the commit, the changelog
+  recovery) through mode's ``Service.crash``; there, instead of restarting the agent or
+  attempting a graceful stop, the worker halts (``streams.failstop``). A failed write in a
+  changelog delivery callback, which asyncio would only log, halts it too.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from time import monotonic
 from typing import Any, Protocol, cast
 
+import mode
 from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from cjo import logs
+from streams import gaps
 from streams.publisher import Record
 
 log = logs.get("cjo.consumer")
+
+Halt = Callable[[BaseException, str], None]  # (error, where): does not return
+_halt: Halt | None = None  # set by install_failstop
 
 
 class BatchHandler(Protocol):
@@ -119,6 +131,11 @@ class BatchConsumer(faust_aiokafka.Consumer):
         now = monotonic()
         for tp, batch in records.items():
             if active is not None and tp not in active and tp not in self._buffered_partitions:
+                # paused while the fetch was awaited (faust pauses in place the very set it
+                # fetched for): aiokafka's position is past these records, so they are read
+                # again when it resumes, not skipped (faust drops them)
+                if handler is not None and handler.wants(tp.topic) and tp in self.assignment():
+                    await self.seek(tp, batch[0].offset)
                 continue
             if handler is not None and handler.wants(tp.topic):
                 ours[tp] = batch
@@ -129,6 +146,16 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 await self._deliver_to_streams(tp, batch)
         if handler is not None:  # even with nothing new: what waits in its merge may go now
             await handler.on_batch(ours)
+            await self._read_again(handler)
+
+    async def _read_again(self, handler: BatchHandler) -> None:
+        """Partitions whose records the handler stopped taking at a gap (``streams.gaps``) are
+        fetched again from the offset it expects (aiokafka drops what it prefetched from the
+        old position)."""
+        assigned = self.assignment()
+        for tp, offset in gaps.guard(handler).seeks().items():
+            if tp in assigned:  # else revoked meanwhile: its next owner reads it
+                await self.seek(tp, offset)
 
     async def _deliver_to_streams(self, tp: TP, batch: Sequence[Any]) -> None:
         """faust's own per-message delivery (changelogs in recovery, other agents' topics).
@@ -183,6 +210,26 @@ def install_transport(app: Any) -> BatchConsumer:
     return consumer
 
 
+def install_failstop(halt: Halt) -> None:
+    """From now on, in this process, a crash of any faust service (mode's ``Service.crash``)
+    calls ``halt(error, service)``, which must not return. Not the cancellation faust itself
+    uses to restart the fetcher or an agent's actor on a rebalance: that still goes to faust."""
+    global _halt  # noqa: PLW0603 - one process, one way to stop it
+    _halt = halt
+    crash = mode.Service.crash
+    if getattr(crash, "failstop", False):
+        return
+
+    async def fail_stop(self: mode.Service, reason: BaseException) -> None:
+        if isinstance(reason, asyncio.CancelledError) or _halt is None:
+            await crash(self, reason)
+            return
+        _halt(reason, self.label)
+
+    fail_stop.failstop = True  # type: ignore[attr-defined]
+    mode.Service.crash = fail_stop  # type: ignore[method-assign]
+
+
 def partition_db(table: Any, partition: int) -> Any:
     """The rocksdict database (raw mode) of one partition of a RocksDB-backed table."""
     return table._data._db_for_partition(partition)
@@ -216,15 +263,27 @@ async def send_changelog(app: Any, table: Any, partition: int,
     """Write keys to the table's changelog partition as whole record batches (see
     ``send_records``; faust's own writes also pass through its producer buffer, which drains one
     message at a time and which its commit waits to see empty). On delivery the store records
-    the batch's last changelog offset, as faust's ``_on_changelog_sent`` does for each write."""
+    the batch's last changelog offset, as faust's ``_on_changelog_sent`` does for each write
+    (not once the partition is revoked or the worker is stopping)."""
     producer = app.producer._ensure_producer()
     topic = table.changelog_topic.get_topic_name()
     store = table.data
     sent = await _send_batches(producer, topic, partition, items)
     for delivery, count in sent:
         def persisted(done: asyncio.Future[Any], count: int = count) -> None:
+            if partition not in store._dbs:
+                # revoked or stopping: faust let go of the database (``revoke_partitions``,
+                # ``stop``) without closing it, and reopening it here fails on its lock; the
+                # next owner's recovery reads these few changelog records again
+                return
             if not done.cancelled() and done.exception() is None:
-                store.set_persisted_offset(TP(topic, partition), done.result().offset + count - 1)
+                try:
+                    store.set_persisted_offset(TP(topic, partition),
+                                               done.result().offset + count - 1)
+                except Exception as exc:  # a state write failed: asyncio would only log it
+                    if _halt is None:
+                        raise
+                    _halt(exc, "changelog delivery")
 
         delivery.add_done_callback(persisted)
     return [delivery for delivery, _ in sent]

@@ -36,6 +36,7 @@ from cjo.runner import Output, PartitionRunner, Shared
 from cjo.settings import Settings, Topics
 from cjo.state import Position
 from cjo.timers import Watermark
+from streams import gaps
 from streams.batch_store import BatchStore
 from streams.offsets import OffsetTracker
 from streams.publisher import DeadLetter, Publisher
@@ -208,9 +209,9 @@ class Processor:
             offset = record.offset
             if expected is not None and offset < expected:
                 continue  # fetched again (a seek): taken already
-            if expected is not None and offset > expected:
-                log.warning("offset_gap", topic=tp.topic, partition=tp.partition,
-                            start=expected, end=offset)
+            if expected is not None and offset > expected and not gaps.guard(self).accept(
+                    tp, expected, offset, first_of_fetch=record is records[0]):
+                break  # not taken: read again from ``expected`` (``streams.gaps``)
             expected = offset + 1
             self._tracker.take(tp, offset)
             try:

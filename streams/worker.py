@@ -12,6 +12,7 @@ from cjo.adapters.catalogue_topic import fallback_catalogue, read_live
 from cjo.adapters.control_topics import ensure_control_topics, read_dnc, read_models
 from cjo.adapters.kafka_admin import create_topics
 from cjo.settings import Settings
+from streams import failstop, faust_pins
 from streams.app import StartState, create_app
 
 log = logs.get("cjo.worker")
@@ -39,12 +40,15 @@ def read_start(settings: Settings) -> StartState:
 
 
 def run_worker(settings: Settings) -> int:
-    """Blocks until SIGINT/SIGTERM; faust then commits, flushes and closes its tables."""
+    """Blocks until SIGINT/SIGTERM; faust then commits, flushes and closes its tables. A
+    worker-level error ends the process at once with ``failstop.EXIT_CODE`` and a one-line
+    reason on stderr (``streams.failstop``)."""
     logs.configure(settings.log_level, settings.log_format, settings.log_salt.get_secret_value())
     if settings.uvloop:
         uvloop.install()  # before faust creates its loop: cheaper awaits and callbacks
     create_topics(settings.broker, settings.topics.all(), settings.partitions)
     wiring = create_app(settings, settings.web_port or _free_port(), read_start(settings))
+    faust_pins.install_failstop(failstop.halt)
     worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True,
                           override_logging=False)  # cjo.logs routes faust's records
     worker.spinner = None  # faust's terminal spinner: escape codes in a log of JSON lines

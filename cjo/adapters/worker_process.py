@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -41,17 +41,25 @@ def security_env(settings: Settings) -> dict[str, str]:
             else str(value) for name, value in values.items()}
 
 
+WORKER_COMMAND = ("-m", "cjo", "worker")
+
+
 class WorkerProcess:
-    def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
+    """``command``: the Python arguments that run the worker (tests run it through an entry
+    script of their own that injects a fault)."""
+
+    def __init__(self, env: Mapping[str, str], log_path: Path,
+                 command: Sequence[str] = WORKER_COMMAND) -> None:
         self._env = {**os.environ, **env}
         self.log_path = log_path
+        self._command = list(command)
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "cjo", "worker"], env=self._env,
+                [sys.executable, *self._command], env=self._env,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return self
 

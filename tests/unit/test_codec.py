@@ -116,7 +116,8 @@ def charging_events(max_time: int = MAX_TIMESTAMP_MS - 1) -> st.SearchStrategy[d
         "rating_group": st.none() | st.integers(-(2**63), 2**63 - 1),
         "used_total_octets": counters, "home_plmn": digits(5, 6), "serving_plmn": digits(5, 6),
         "rat_type": st.none() | st.sampled_from(["GERAN", "UTRAN", "EUTRAN", "NR", "UNKNOWN"]),
-        "balance": st.none() | st.floats(allow_nan=False, allow_infinity=False), "currency": st.none() | st.text(),
+        "balance": st.none() | st.floats(allow_nan=False, allow_infinity=False),
+        "currency": st.none() | st.text(),
         "bundle_id": st.none() | st.text(), "bundle_total_octets": st.none() | counters,
         "bundle_remaining_octets": st.none() | counters,
     })

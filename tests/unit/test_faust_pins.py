@@ -8,6 +8,7 @@ reliance still holds (or adapt ``streams/faust_pins.py``), then update the finge
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import importlib
 import inspect
@@ -84,8 +85,21 @@ PINS: dict[str, tuple[str, str]] = {
         "2d765e5c2dc8638d", "the batch future's result carries the batch's base offset"),
     "faust.stores.rocksdb:Store._db_for_partition": (
         "cb7e67d5f9efc4bc", "the rocksdict database of one partition (raw mode)"),
+    "faust.stores.rocksdb:Store.stop": (
+        "2e98db0eb7c7582b", "lets go of every database (``_dbs`` cleared) without closing it"),
+    "faust.stores.rocksdb:Store.revoke_partitions": (
+        "3f85447a24fc34ff", "lets go of a revoked partition's database without closing it"),
     "faust.stores.rocksdb:Store.apply_changelog_batch": (
         "ea3344d369fc4ab5", "recovery writes raw key/value (None deletes) to that database"),
+    "mode.services:Service.crash": (
+        "14980000465df0af", "where every service reports its error (install_failstop)"),
+    "mode.services:Service._execute_task": (
+        "2a976a30f01cbbef", "a task or timer that raises (not cancelled) calls self.crash"),
+    "mode.threads:ServiceThread.crash": (
+        "68a766aadc5f7196", "the consumer thread's crash goes on to Service.crash"),
+    "faust.agents.agent:Agent._execute_actor": (
+        "c750b828d2bda93e", "an agent that raises crashes its actor (then restarted by its "
+        "supervisor: cjo halts first); cancelled on a rebalance, it is restarted"),
 }
 
 
@@ -154,6 +168,40 @@ def test_a_seek_back_makes_the_handler_forget() -> None:
     assert handler.forgotten == [None]
 
 
+def test_a_crashing_service_halts_unless_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mode
+
+    monkeypatch.setattr(mode.Service, "crash", mode.Service.crash)  # restored after the test
+    monkeypatch.setattr(faust_pins, "_halt", None)
+    halted: list[tuple[BaseException, str]] = []
+
+    class Stop(Exception):
+        pass
+
+    def halt(exc: BaseException, where: str) -> None:
+        halted.append((exc, where))
+        raise Stop  # halt never returns: the real one ends the process
+
+    faust_pins.install_failstop(halt)
+    faust_pins.install_failstop(halt)  # twice is once
+
+    class Task(mode.Service):
+        pass
+
+    async def crash(reason: BaseException) -> bool:
+        service = Task()
+        with contextlib.suppress(Stop):
+            await service.crash(reason)
+        return service.crashed
+
+    error = RuntimeError("boom")
+    assert asyncio.run(crash(error)) is False  # halted before faust marked anything
+    assert halted == [(error, "Task")]
+    # faust's own restart on a rebalance still goes through
+    assert asyncio.run(crash(asyncio.CancelledError())) is True
+    assert len(halted) == 1
+
+
 def test_the_fetch_wait_is_cjo_s() -> None:
     app = faust.App("pins-test-3", broker="kafka://127.0.0.1:1")
     consumer = faust_pins.install_transport(app)
@@ -164,3 +212,47 @@ def test_the_fetch_wait_is_cjo_s() -> None:
         return int(worker_consumer._fetch_max_wait_ms), int(worker_consumer._fetch_max_bytes)
 
     assert asyncio.run(build()) == (77, 1_234_567)
+
+
+def test_a_failed_state_write_on_changelog_delivery_halts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store records the changelog offset when a batch is delivered, in a future's
+    callback, where asyncio would only log a failure: the worker halts instead."""
+    halted: list[BaseException] = []
+    monkeypatch.setattr(faust_pins, "_halt", lambda exc, where: halted.append(exc))
+
+    class Batch:
+        def append(self, key: bytes, value: bytes, timestamp: None) -> object:
+            return object()
+
+    class Producer:
+        async def send_batch(self, batch: Batch, topic: str, partition: int) -> object:
+            delivered: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            delivered.set_result(type("Meta", (), {"offset": 7})())
+            return delivered
+
+        def create_batch(self) -> Batch:
+            return Batch()
+
+    class Store:
+        def __init__(self) -> None:
+            self._dbs = {0: "the partition's database"}
+
+        def set_persisted_offset(self, tp: TP, offset: int) -> None:
+            raise OSError("IO error: No space left on device")
+
+    app = type("App", (), {"producer": type("P", (), {"_ensure_producer": Producer})()})()
+    topic = type("T", (), {"get_topic_name": lambda self: "state-changelog"})()
+    store = Store()
+    table = type("Table", (), {"changelog_topic": topic, "data": store})()
+
+    async def send() -> None:
+        deliveries = await faust_pins.send_changelog(app, table, 0, [(b"k", b"v")])
+        await asyncio.gather(*deliveries)
+        await asyncio.sleep(0)  # the done callbacks run
+
+    asyncio.run(send())
+    assert [str(e) for e in halted] == ["IO error: No space left on device"]
+    # revoked, or the worker is stopping: faust let go of the database, nothing is written
+    store._dbs = {}
+    asyncio.run(send())
+    assert len(halted) == 1
