@@ -10,7 +10,7 @@ the learner's single-partition example topic.
 A control record is untrusted input, and one bad record must never stop a worker: a record that
 does not parse is refused with one ``control_refused`` log line (topic, offset, reason) and
 counted, what is in force stays in force, and the next valid record is taken (at start-up: the
-newest valid one). See docs/reliability/control.md.
+newest valid one). See docs/reliability.md, "Control topics".
 """
 
 from __future__ import annotations
