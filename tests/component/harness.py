@@ -17,8 +17,9 @@ from cjo import codec
 from cjo.adapters.kafka_admin import Record  # what the consumer hands over, field for field
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec import LogRecord
-from cjo.offline import partition_of
+from cjo.offline import partition_of, read_log
 from cjo.settings import Topics, load
+from cjo.sim import simulate, write_log
 from streams import publisher
 from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
@@ -84,6 +85,19 @@ class Feed:
     def close(self) -> None:
         for db in self.dbs.values():
             db.close()
+
+
+def simulated(directory: Path, subscribers: int, days: int, seed: int) -> list[LogRecord]:
+    """A simulated recorded log's good records, written to and read back from ``directory``."""
+    path = directory / "simulated.jsonl"
+    with path.open("w") as out:
+        write_log(simulate(subscribers=subscribers, days=days, seed=seed), out)
+    return read_log(path)[0]
+
+
+def decision_key(decision: Any) -> tuple[Any, ...]:
+    """What a decision is compared by: offer id, outcome and channel."""
+    return decision["offer_id"], decision["outcome"], decision.get("channel")
 
 
 def by_partition(records: Sequence[LogRecord], topics: Topics,

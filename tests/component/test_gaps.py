@@ -15,27 +15,21 @@ from faust.types import TP
 
 from cjo.adapters.kafka_admin import Record
 from cjo.catalogue.validate import default_catalogue
-from cjo.offline import read_log, run_offline
-from cjo.sim import simulate, write_log
+from cjo.offline import run_offline
 from streams import gaps
 from streams.gaps import GapNotFilled
-from tests.component.harness import Worker, by_partition
+from tests.component.harness import Worker, by_partition, decision_key, simulated
 
 PARTITIONS = 2
 FETCH = 40
 
 
 @pytest.fixture(scope="module")
-def log_records(tmp_path_factory: pytest.TempPathFactory) -> list:  # type: ignore[type-arg]
-    path = tmp_path_factory.mktemp("log") / "gaps.jsonl"
-    with path.open("w") as out:
-        write_log(simulate(subscribers=30, days=2, seed=5), out)
-    records, _bad = read_log(path)
-    return records
+def log_records(tmp_path_factory: pytest.TempPathFactory) -> list:
+    return simulated(tmp_path_factory.mktemp("log"), subscribers=30, days=2, seed=5)
 
 
-def key(decision: dict) -> tuple:  # type: ignore[type-arg]
-    return decision["offer_id"], decision["outcome"], decision.get("channel")
+key = decision_key
 
 
 class Consumer:

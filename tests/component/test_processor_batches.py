@@ -12,24 +12,18 @@ import pytest
 
 from cjo.adapters.kafka_admin import Record
 from cjo.catalogue.validate import default_catalogue
-from cjo.offline import read_log, run_offline
-from cjo.sim import simulate, write_log
-from tests.component.harness import Worker, by_partition, fetches
+from cjo.offline import run_offline
+from tests.component.harness import Worker, by_partition, decision_key, fetches, simulated
 
 PARTITIONS = 4
 
 
 @pytest.fixture(scope="module")
-def log_records(tmp_path_factory: pytest.TempPathFactory) -> list:  # type: ignore[type-arg]
-    path = tmp_path_factory.mktemp("log") / "batches.jsonl"
-    with path.open("w") as out:
-        write_log(simulate(subscribers=60, days=3, seed=11), out)
-    records, _bad = read_log(path)
-    return records
+def log_records(tmp_path_factory: pytest.TempPathFactory) -> list:
+    return simulated(tmp_path_factory.mktemp("log"), subscribers=60, days=3, seed=11)
 
 
-def key(decision: dict) -> tuple:  # type: ignore[type-arg]
-    return decision["offer_id"], decision["outcome"], decision.get("channel")
+key = decision_key
 
 
 @pytest.mark.parametrize("fetch_size", [1, 37, 100_000])

@@ -4,7 +4,6 @@ processing raises, a record off its key's partition, an event time far in the fu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,29 +15,24 @@ from cjo.adapters.kafka_admin import Record
 from cjo.catalogue.validate import default_catalogue
 from cjo.clock import DAY_MS, FixedClock
 from cjo.codec import LogRecord, encode
-from cjo.offline import read_log, run_offline
+from cjo.offline import run_offline
 from cjo.ordering import STREAM_RANK, EventTimeMerger
 from cjo.runner import MemoryStore, PartitionRunner, Shared
-from cjo.sim import simulate, write_log
 from cjo.state import Position
 from cjo.timers import Watermark
 from cjo.triggers.kinds import KINDS
 from streams.processor import Processor, TimePolicy
-from tests.component.harness import Worker, by_partition, fetches
+from tests.component.harness import Worker, by_partition, decision_key, fetches, simulated
 
 YEAR_2100_MS = 4_102_444_800_000
 
 
 @pytest.fixture(scope="module")
 def log_records(tmp_path_factory: pytest.TempPathFactory) -> list[LogRecord]:
-    path = tmp_path_factory.mktemp("log") / "input.jsonl"
-    with path.open("w") as out:
-        write_log(simulate(subscribers=40, days=3, seed=5), out)
-    return read_log(path)[0]
+    return simulated(tmp_path_factory.mktemp("log"), subscribers=40, days=3, seed=5)
 
 
-def key(decision: Mapping[str, Any]) -> tuple[Any, ...]:
-    return decision["offer_id"], decision["outcome"], decision.get("channel")
+key = decision_key
 
 
 def run(worker: Worker, held: dict[TP, list[Record]], size: int = 64) -> None:

@@ -22,14 +22,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Producer
-
 from cjo import codec
 from cjo.adapters.bench.children import Child, cjo_worker, time_commits
 from cjo.adapters.bench.events import Event, EventSet
-from cjo.adapters.bench.produce import PRODUCED_AT, Produced, _finish, _send, produce_all
+from cjo.adapters.bench.produce import Produced, produce_all, produce_due
 from cjo.adapters.bench.stages import Broker, input_ends, offer_topics, stage_env
-from cjo.adapters.kafka_admin import committed_offsets, create_topics, producer_config, read_all
+from cjo.adapters.kafka_admin import committed_offsets, create_topics, read_all
 from cjo.summary import percentile
 
 WINDOW_S = 5.0  # recovery is judged on windows of this many seconds of production time
@@ -88,18 +86,7 @@ def due_times(phases: Sequence[Phase]) -> Iterator[float]:
 def produce_schedule(bootstrap: str, topics: Mapping[str, str], events: Iterable[Event],
                      phases: Sequence[Phase], report: Produced) -> Produced:
     """The events on the phases' rates one after the other, each stamped like produce_paced."""
-    producer = Producer(producer_config(bootstrap))
-    started = time.monotonic()
-    for event, due in zip(events, due_times(phases), strict=False):
-        while (delay := started + due - time.monotonic()) > 0:
-            producer.poll(min(delay, 0.05))
-        now_ms = time.time_ns() // 1_000_000
-        _send(producer, topics[event.stream], event, report,
-              [(PRODUCED_AT, str(now_ms).encode())])
-        report.produced_at[event.event_id] = now_ms
-        report.count += 1
-        producer.poll(0)
-    return _finish(producer, report, started, bootstrap)
+    return produce_due(bootstrap, topics, events, due_times(phases), report)
 
 
 class Sampler(threading.Thread):

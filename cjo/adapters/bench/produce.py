@@ -7,6 +7,7 @@ record's Kafka timestamp is its event time, as ``cjo replay`` does.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -83,11 +84,17 @@ def produce_paced(bootstrap: str, topics: Mapping[str, str], events: Iterable[Ev
                   rate: float, report: Produced | None = None) -> Produced:
     """Events at ``rate`` a second (evenly spaced), each stamped with its production wall time
     (header ``cjo-bench-produced-at`` and ``report.produced_at[event_id]``)."""
-    report = report or Produced()
+    return produce_due(bootstrap, topics, events, (n / rate for n in itertools.count()),
+                       report or Produced())
+
+
+def produce_due(bootstrap: str, topics: Mapping[str, str], events: Iterable[Event],
+                due: Iterable[float], report: Produced) -> Produced:
+    """Each event when its ``due`` time (seconds from the start) comes, stamped as above."""
     producer = Producer(producer_config(bootstrap))  # cjo's live settings: linger 5 ms
     started = time.monotonic()
-    for n, event in enumerate(events):
-        while (delay := started + n / rate - time.monotonic()) > 0:
+    for event, at in zip(events, due, strict=False):
+        while (delay := started + at - time.monotonic()) > 0:
             producer.poll(min(delay, 0.05))
         now_ms = time.time_ns() // 1_000_000
         _send(producer, topics[event.stream], event, report,
