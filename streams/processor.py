@@ -299,18 +299,17 @@ class Processor:
 
     def _check_event_time(self, partition: int, event_time: int, now: int) -> None:
         """An event time more than ``max_future_ms`` ahead is refused before it can move the
-        watermark: ahead of the wall clock (live mode); in replay mode ahead of both the wall
-        clock and the partition's newest event time (a partition with none yet takes any)."""
+        watermark: ahead of the wall clock (live mode); in replay mode ahead of the later of the
+        wall clock and the partition's newest event time (a recorded log with quiet days
+        replays whole; a partition's first record is bounded by the wall clock alone)."""
         newest = max(self._newest.get(partition, -1),
                      self._runner(partition).watermark.max_seen)
-        if self._time.live:
+        if self._time.live or now >= newest:
             ahead_of, reference = "the wall clock", now
-        elif newest >= 0:
-            ahead_of, reference = "the wall clock and the partition", max(now, newest)
         else:
-            ahead_of, reference = "", -1  # the first records of a partition in replay mode
+            ahead_of, reference = "the partition's newest event time", newest
         bound = self._time.max_future_ms
-        if ahead_of and event_time > reference + bound:
+        if event_time > reference + bound:
             self.counts["future"] += 1
             raise InvalidRecord("", f"event time {event_time} is more than CJO_MAX_FUTURE_MS "
                                     f"({bound}) ahead of {ahead_of} ({reference})")

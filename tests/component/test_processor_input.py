@@ -220,6 +220,22 @@ def test_replay_an_event_time_far_ahead_is_dead_lettered(tmp_path: Path,
     assert sorted(map(key, worker.decisions.decoded())) == sorted(map(key, oracle.decisions))
 
 
+def test_replay_a_partition_s_first_record_far_ahead_is_dead_lettered(
+        tmp_path: Path, log_records: list[LogRecord]) -> None:
+    """Nothing else of its partition read yet: bounded by the wall clock (taken, it would set
+    the partition's watermark to 2100 for good)."""
+    catalogue = default_catalogue()
+    held = by_partition([future_record(log_records, YEAR_2100_MS)],
+                        Worker(tmp_path, catalogue, {}, 1).topics, 1)
+    worker = Worker(tmp_path, catalogue, held, 1)
+    run(worker, held)
+    worker.feed.close()
+
+    assert worker.processor.counts["future"] == 1
+    assert "ahead of the wall clock" in worker.dlq.decoded()[0]["error"]
+    assert worker.processor._runners[0].watermark.max_seen < YEAR_2100_MS
+
+
 def test_live_an_event_time_beyond_the_wall_clock_is_dead_lettered(
         tmp_path: Path, log_records: list[LogRecord]) -> None:
     catalogue = default_catalogue()
