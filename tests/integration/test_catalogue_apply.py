@@ -64,8 +64,9 @@ def test_apply_asks_before_removing_triggers_and_yes_applies(
 
     out = io.StringIO()
     assert run_apply(settings, [video], out=out, ask=decline) == 1
-    assert asked and asked[0].startswith("remove 13 trigger(s) (roaming_welcome, ")
-    assert out.getvalue().count("\n- trigger ") == 13
+    bundled = len(default_catalogue().triggers)  # every one of them is removed
+    assert asked and asked[0].startswith(f"remove {bundled} trigger(s) (roaming_welcome, ")
+    assert out.getvalue().count("\n- trigger ") == bundled
     assert "nothing applied" in out.getvalue()
     assert read_live(settings).catalogue is None  # nothing published
 
