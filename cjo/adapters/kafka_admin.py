@@ -253,22 +253,45 @@ def _record(msg: Message) -> Record:
 
 PROBE_TIMEOUT_S = 3.0
 _QUIET = logging.getLogger("cjo.librdkafka.probe")
-_QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False  # librdkafka's connection-refused lines: the one-line error says it
+_SECURITY_WORDS = ("SASL", "SSL", "authentication", "Authentication")
+
+
+class _Kept(logging.Handler):
+    """The librdkafka lines of one probe, kept rather than shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
 def probe(bootstrap: str, timeout_s: float | None = None) -> None:
     """Return once a broker at ``bootstrap`` answers a metadata request (with the security
     settings every client uses); otherwise raise a one-line :class:`BrokerError` within
-    ``timeout_s`` (default ``PROBE_TIMEOUT_S``), with no client log lines on stderr."""
+    ``timeout_s`` (default ``PROBE_TIMEOUT_S``), with no client log lines on stderr: that no
+    broker answered, or, when one did but refused the connection's security (SASL, TLS), the
+    client's reason."""
     timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
+    kept = _Kept()
+    _QUIET.addHandler(kept)
     admin = AdminClient(confluent_config(bootstrap, {
         "logger": _QUIET, "socket.connection.setup.timeout.ms": int(timeout_s * 1000)}))
     try:
         admin.list_topics(timeout=timeout_s)
     except KafkaException:
+        admin.poll(0)  # serves the client's log lines to ``kept``
+        refused = [line for line in kept.lines if any(w in line for w in _SECURITY_WORDS)]
+        if refused:
+            raise BrokerError(f"the broker at {bootstrap} refused the connection's security "
+                              f"settings (CJO_SECURITY_PROTOCOL, CJO_SASL_*, CJO_SSL_*): "
+                              f"{refused[0].strip()}") from None
         raise BrokerError(
             f"no broker answered at {bootstrap} within {timeout_s:g} s: start one with "
             f"`cjo broker` (then export the CJO_BROKER line it prints), or point --broker or "
             f"CJO_BROKER at yours"
         ) from None
+    finally:
+        _QUIET.removeHandler(kept)
