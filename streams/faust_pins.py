@@ -38,7 +38,6 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from cjo import logs
-from streams import gaps
 from streams.publisher import Record
 
 log = logs.get("cjo.consumer")
@@ -63,6 +62,10 @@ class BatchHandler(Protocol):
 
     def forget(self, partitions: set[int] | None = None) -> None:
         """Drop what is held for these partitions (None: all); they are read again."""
+        ...
+
+    def seeks(self) -> Mapping[TP, int]:
+        """Partitions to fetch again from an offset (once; ``streams.gaps``)."""
         ...
 
 
@@ -153,7 +156,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
         fetched again from the offset it expects (aiokafka drops what it prefetched from the
         old position)."""
         assigned = self.assignment()
-        for tp, offset in gaps.guard(handler).seeks().items():
+        for tp, offset in handler.seeks().items():
             if tp in assigned:  # else revoked meanwhile: its next owner reads it
                 await self.seek(tp, offset)
 

@@ -25,7 +25,6 @@ expected is one taken already, and skipped).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -89,15 +88,3 @@ class GapGuard:
         """Partitions to read again, and from where (once: cleared here)."""
         seeks, self._seeks = self._seeks, {}
         return seeks
-
-
-_guards: weakref.WeakKeyDictionary[Any, GapGuard] = weakref.WeakKeyDictionary()
-
-
-def guard(owner: Any) -> GapGuard:
-    """The guard of ``owner`` (a processor: the records' taker), made on first use; the
-    consumer that feeds it reads ``seeks`` from the same guard."""
-    found = _guards.get(owner)
-    if found is None:
-        found = _guards[owner] = GapGuard()
-    return found

@@ -36,8 +36,8 @@ from cjo.runner import Output, PartitionRunner, Shared
 from cjo.settings import Settings, Topics
 from cjo.state import Position
 from cjo.timers import Watermark
-from streams import gaps
 from streams.batch_store import BatchStore
+from streams.gaps import GapGuard
 from streams.offsets import OffsetTracker
 from streams.publisher import DeadLetter, Publisher
 
@@ -119,6 +119,7 @@ class Processor:
         self._stores: dict[int, BatchStore] = {}
         self._next_offset: dict[TP, int] = {}  # per input TP: the next offset to take
         self._newest: dict[int, int] = {}  # per partition: the newest event time taken
+        self.gaps = GapGuard()  # offset gaps: taken only on the broker's word
         self._epoch = 0  # moves on every revocation: a batch that saw it move stores nothing
         self._last_report_ms = 0
         self.counts: Counter[str] = Counter()
@@ -130,6 +131,9 @@ class Processor:
 
     def committable(self) -> Mapping[TP, int]:
         return self._tracker.committable()  # type: ignore[return-value]  # keys are TPs
+
+    def seeks(self) -> Mapping[TP, int]:
+        return self.gaps.seeks()
 
     async def on_batch(self, batch: Mapping[TP, Sequence[Any]]) -> None:
         now = self._clock.now_ms()
@@ -209,7 +213,7 @@ class Processor:
             offset = record.offset
             if expected is not None and offset < expected:
                 continue  # fetched again (a seek): taken already
-            if expected is not None and offset > expected and not gaps.guard(self).accept(
+            if expected is not None and offset > expected and not self.gaps.accept(
                     tp, expected, offset, first_of_fetch=record is records[0]):
                 break  # not taken: read again from ``expected`` (``streams.gaps``)
             expected = offset + 1

@@ -140,6 +140,9 @@ class Handler:
     def forget(self, partitions: set[int] | None = None) -> None:
         self.forgotten.append(partitions)
 
+    def seeks(self) -> Mapping[TP, int]:
+        return {}
+
 
 def test_batch_consumer_commits_what_the_handler_says() -> None:
     app = faust.App("pins-test", broker="kafka://127.0.0.1:1", stream_wait_empty=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from faust.types import TP
 
-from streams.gaps import MAX_REFETCHES, GapGuard, GapNotFilled, guard
+from streams.gaps import MAX_REFETCHES, GapGuard, GapNotFilled
 
 TP0 = TP("in", 0)
 
@@ -54,12 +54,3 @@ def test_partitions_are_apart() -> None:
     assert not gaps.accept(TP0, 10, 12, True)
     assert not gaps.accept(TP("in", 1), 10, 12, True)
     assert gaps.seeks() == {TP0: 10, TP("in", 1): 10}
-
-
-def test_one_guard_per_owner() -> None:
-    class Owner:
-        pass
-
-    a, b = Owner(), Owner()
-    assert guard(a) is guard(a)
-    assert guard(a) is not guard(b)
