@@ -83,5 +83,5 @@ def outcome_reasons(decisions: Sequence[Mapping[str, Any]], indent: str = "  ") 
 
 def offer_line(offer: Mapping[str, Any]) -> str:
     destination = mask(str(offer["destination"]))  # printed: an MSISDN or email never in clear
-    return (f"{offer['channel']:<5} {destination:<22} {offer['trigger_id']:<24} "
+    return (f"{offer['channel']:<5} {destination:<25} {offer['trigger_id']:<24} "
             f"{offer['offer_code']:<20} {offer['message']}")
