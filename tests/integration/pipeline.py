@@ -94,6 +94,17 @@ class Pipeline:
     def collect(self) -> Summary:
         return collect(self.settings)
 
+    def run(self, log: Path, speed: float | None = None, timeout_s: float = 180.0) -> Summary:
+        """A worker started, ``log`` replayed and consumed, what came out; stopped whatever
+        happens."""
+        try:
+            self.start_worker()
+            self.replay(log, speed=speed)
+            self.wait(timeout_s=timeout_s)
+            return self.collect()
+        finally:
+            self.stop()
+
     def dead_letters(self) -> list[dict[str, Any]]:
         return [codec.decode(r.value)[1] for r in read_all(self.settings.broker,
                                                            [self.topics["dlq"]])]

@@ -79,13 +79,7 @@ def test_usage_thresholds_where_conditions_and_previous_country_through_a_worker
     log = write_log(tmp_path / "journeys.jsonl", journeys())
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=2,
                         catalogue=str(catalogue))
-    try:
-        pipeline.start_worker()
-        pipeline.replay(log)
-        pipeline.wait(timeout_s=180)
-        summary = pipeline.collect()
-    finally:
-        pipeline.stop()
+    summary = pipeline.run(log, timeout_s=180)
     told = sorted((o["imsi"][-1], o["trigger_id"], o["message"]) for o in summary.offers)
     assert told == [
         ("1", "big_sessions", "2 big sessions in 1h."),

@@ -16,13 +16,7 @@ pytestmark = pytest.mark.integration
 def decisions_of(broker: EmbeddedBroker, prefix: str, workdir: Path, log: Path,
                  partitions: int, speed: float | None) -> set[tuple[str, str, str | None]]:
     pipeline = Pipeline(broker.bootstrap, prefix, workdir, partitions=partitions)
-    try:
-        pipeline.start_worker()
-        pipeline.replay(log, speed=speed)
-        pipeline.wait(timeout_s=240)
-        summary = pipeline.collect()
-    finally:
-        pipeline.stop()
+    summary = pipeline.run(log, speed=speed, timeout_s=240)
     return {(d["offer_id"], d["outcome"], d.get("channel")) for d in summary.decisions}
 
 

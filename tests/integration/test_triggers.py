@@ -20,13 +20,7 @@ def test_default_triggers_fire_once_when_they_should(
         broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
     log = write_log(tmp_path / "scenario.jsonl", scenario())
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4)
-    try:
-        pipeline.start_worker()
-        pipeline.replay(log)
-        pipeline.wait(timeout_s=180)
-        summary = pipeline.collect()
-    finally:
-        pipeline.stop()
+    summary = pipeline.run(log, timeout_s=180)
     assert outcomes(summary.decisions) == sorted(EXPECTED)
     for d in summary.decisions:
         key = (int(d["imsi"][5:]), d["trigger_id"], d["outcome"])
