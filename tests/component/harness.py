@@ -19,10 +19,10 @@ from cjo.catalogue.catalogue import Catalogue
 from cjo.codec import LogRecord
 from cjo.offline import partition_of, read_log
 from cjo.settings import Topics, load
-from cjo.sim import simulate, write_log
 from streams import publisher
 from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
+from tests.integration.pipeline import simulated_log
 
 
 def _delivered() -> asyncio.Future[None]:
@@ -89,10 +89,7 @@ class Feed:
 
 def simulated(directory: Path, subscribers: int, days: int, seed: int) -> list[LogRecord]:
     """A simulated recorded log's good records, written to and read back from ``directory``."""
-    path = directory / "simulated.jsonl"
-    with path.open("w") as out:
-        write_log(simulate(subscribers=subscribers, days=days, seed=seed), out)
-    return read_log(path)[0]
+    return read_log(simulated_log(directory / "simulated.jsonl", subscribers, days, seed))[0]
 
 
 def decision_key(decision: Any) -> tuple[Any, ...]:

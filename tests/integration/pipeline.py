@@ -22,7 +22,16 @@ from cjo.catalogue.validate import default_catalogue
 from cjo.errors import CjoError
 from cjo.offline import read_log, run_offline
 from cjo.settings import load
+from cjo.sim import simulate
+from cjo.sim import write_log as write_simulated
 from cjo.summary import Summary
+
+
+def simulated_log(path: Path, subscribers: int, days: int, seed: int) -> Path:
+    """A simulated recorded log (``cjo simulate``) written to ``path``."""
+    with path.open("w") as out:
+        write_simulated(simulate(subscribers=subscribers, days=days, seed=seed), out)
+    return path
 
 
 def write_log(path: Path, lines: Iterable[Mapping[str, Any] | str]) -> Path:

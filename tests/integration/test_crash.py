@@ -10,18 +10,15 @@ from pathlib import Path
 import pytest
 
 from cjo.adapters.broker import EmbeddedBroker
-from cjo.sim import simulate, write_log
-from tests.integration.pipeline import Pipeline, reference_decisions
+from tests.integration.pipeline import Pipeline, reference_decisions, simulated_log
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sim") / "crash.jsonl"
-    with path.open("w") as out:
-        write_log(simulate(subscribers=60, days=3, seed=11), out)
-    return path
+    return simulated_log(tmp_path_factory.mktemp("sim") / "crash.jsonl",
+                         subscribers=60, days=3, seed=11)
 
 
 def wait_until(predicate, timeout_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]

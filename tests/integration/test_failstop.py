@@ -11,9 +11,8 @@ import pytest
 
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.worker_process import WorkerProcess, worker_env
-from cjo.sim import simulate, write_log
 from streams.failstop import EXIT_CODE
-from tests.integration.pipeline import READY, Pipeline, reference_decisions
+from tests.integration.pipeline import READY, Pipeline, reference_decisions, simulated_log
 
 pytestmark = pytest.mark.integration
 
@@ -23,10 +22,8 @@ STATE_FILE_LIMIT = 64 * 1024  # RLIMIT_FSIZE of the disk-full worker: RocksDB's 
 
 @pytest.fixture(scope="module")
 def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sim") / "failstop.jsonl"
-    with path.open("w") as out:
-        write_log(simulate(subscribers=60, days=3, seed=11), out)
-    return path
+    return simulated_log(tmp_path_factory.mktemp("sim") / "failstop.jsonl",
+                         subscribers=60, days=3, seed=11)
 
 
 def stopped_lines(worker: WorkerProcess) -> list[str]:

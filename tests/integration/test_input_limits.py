@@ -20,8 +20,7 @@ from cjo.catalogue.validate import default_catalogue
 from cjo.codec import MAX_DEAD_LETTER_PAYLOAD
 from cjo.offline import read_log, run_offline
 from cjo.partitioning import partition_of
-from cjo.sim import simulate, write_log
-from tests.integration.pipeline import Pipeline, reference_decisions
+from tests.integration.pipeline import Pipeline, reference_decisions, simulated_log
 
 pytestmark = pytest.mark.integration
 
@@ -33,10 +32,8 @@ YEAR_2100_MS = 4_102_444_800_000
 
 @pytest.fixture(scope="module")
 def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("limits") / "sim.jsonl"
-    with path.open("w") as out:
-        write_log(simulate(subscribers=30, days=2, seed=3), out)
-    return path
+    return simulated_log(tmp_path_factory.mktemp("limits") / "sim.jsonl",
+                         subscribers=30, days=2, seed=3)
 
 
 @pytest.fixture

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import copy
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastavro import schemaless_writer
-from fastavro.schema import parse_schema, to_parsing_canonical_form
 
 from cjo.adapters.broker import EmbeddedBroker
-from cjo.codec.schemas import fingerprint_of, schema_json, strip_logical_types
+from cjo.codec.schemas import schema_json
 from tests.integration.pipeline import Pipeline
+from tests.unit.test_schema_evolution import written_with
 
 pytestmark = pytest.mark.integration
 
@@ -29,13 +27,6 @@ def newer_location_schema(symbol: str, field: str) -> dict[str, Any]:
     event_type["type"]["symbols"].insert(0, symbol)
     newer["fields"].append({"name": field, "type": ["null", "string"], "default": None})
     return newer
-
-
-def written_with(writer: dict[str, Any], record: dict[str, Any]) -> bytes:
-    parsed = parse_schema(strip_logical_types(writer))
-    stream = io.BytesIO()
-    schemaless_writer(stream, parsed, record)
-    return b"\xc3\x01" + fingerprint_of(to_parsing_canonical_form(parsed)) + stream.getvalue()
 
 
 def location(**extra: Any) -> dict[str, Any]:

@@ -36,11 +36,12 @@ def _changed(name: str, change: Change) -> dict[str, Any]:
     return new
 
 
-def _written_with(writer: dict[str, Any], record: dict[str, Any]) -> bytes:
+def written_with(writer: dict[str, Any], record: dict[str, Any]) -> bytes:
+    """``record`` as a producer holding the schema ``writer`` puts it on the wire."""
     parsed = parse_schema(strip_logical_types(writer))
     stream = io.BytesIO()
     schemaless_writer(stream, parsed, record)
-    return b"\xc3\x01" + fingerprint_of(to_parsing_canonical_form(parsed)) + stream.getvalue()
+    return wire.MAGIC + fingerprint_of(to_parsing_canonical_form(parsed)) + stream.getvalue()
 
 
 @pytest.fixture
@@ -155,7 +156,7 @@ def test_cli_passes_a_compatible_change(tmp_path: Path,
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_records_of_the_previous_release_decode(name: str) -> None:
     previous = json.loads((schema_dir() / "previous" / f"{name}.avsc").read_text())
-    assert decode(_written_with(previous, SAMPLES[name])) == (name, SAMPLES[name])
+    assert decode(written_with(previous, SAMPLES[name])) == (name, SAMPLES[name])
 
 
 def test_previous_release_schemas_are_registered_at_start(
@@ -169,7 +170,7 @@ def test_previous_release_schemas_are_registered_at_start(
     monkeypatch.setattr(wire, "previous_schema_dir", lambda: tmp_path)
     written = {k: v for k, v in SAMPLES["ChargingEvent"].items() if k != "bundle_id"}
 
-    _, record = decode(_written_with(older, written), expected="ChargingEvent")
+    _, record = decode(written_with(older, written), expected="ChargingEvent")
     assert record == sample("ChargingEvent", bundle_id=None)
 
 
@@ -181,7 +182,7 @@ def test_newer_writer_schemas_decode_once_registered(tmp_path: Path,
 
     newer = _changed("LocationEvent", newer_release)
     (tmp_path / "LocationEvent.avsc").write_text(json.dumps(newer))
-    data = _written_with(newer, sample("LocationEvent", event_type="PAGING", slice_id="embb"))
+    data = written_with(newer, sample("LocationEvent", event_type="PAGING", slice_id="embb"))
     with pytest.raises(DecodeError, match="CJO_WRITER_SCHEMAS"):
         decode(data)
 
@@ -215,5 +216,5 @@ def test_a_previous_schema_of_a_dropped_record_does_not_stop_decoding(
             "fields": [{"name": "x", "type": "string"}]}
     (tmp_path / "Gone.avsc").write_text(json.dumps(gone))
     monkeypatch.setattr(wire, "previous_schema_dir", lambda: tmp_path)
-    data = _written_with(schema_json("Outcome"), SAMPLES["Outcome"])
+    data = written_with(schema_json("Outcome"), SAMPLES["Outcome"])
     assert decode(data) == ("Outcome", SAMPLES["Outcome"])
