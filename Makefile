@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/cjo demo $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check cjo streams tests
+	$(BIN)/ruff check cjo streams sim tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
@@ -24,7 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python -m cjo.adapters.bench $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check cjo streams tests
+	$(BIN)/ruff check cjo streams sim tests
 	$(BIN)/mypy
 
 clean:

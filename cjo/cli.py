@@ -7,11 +7,12 @@ a command reads or writes is checked before anything starts (one line if it cann
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -235,6 +236,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
+def _simulator(command: str, module: str = "sim") -> Any:
+    """The simulator (``sim/``): a development tool, in a checkout's editable install (what
+    ``make`` builds), not in the wheel or the image; ConfigError in one line where it is absent."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name != "sim":
+            raise
+        raise ConfigError(f"cjo {command} needs the simulator (sim/), which only a development "
+                          "install has: in a checkout, run make (or pip install -e .)") from None
+
+
 def readable(path: Path, what: str) -> Path:
     """``path`` when it is a file cjo can read; otherwise ConfigError in one line."""
     if not path.exists():
@@ -308,10 +321,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return _demo(args)
     if args.command == "simulate":
-        from cjo.sim import run_simulate
-
+        run_simulate = _simulator("simulate").run_simulate
         writable(args.out, "--out")
-        return run_simulate(args.subscribers, args.days, args.seed, args.out)
+        return int(run_simulate(args.subscribers, args.days, args.seed, args.out))
     if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas"):
         run: Command = args.run
         return run(args)
@@ -391,9 +403,9 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _respond(args: argparse.Namespace) -> int:
-    from cjo.adapters.responder import run_responder
-
-    return run_responder(_broker_settings(broker=args.broker), args.seed, args.every, args.once)
+    run_responder = _simulator("respond", "sim.kafka_responder").run_responder
+    return int(run_responder(_broker_settings(broker=args.broker), args.seed, args.every,
+                             args.once))
 
 
 def _dnc(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""A partition of the state table, as the domain's ``cjo.runner.Store`` sees it, for one batch.
+"""A partition of the state table, as ``cjo.engine.runner.Store`` sees it, for one batch.
 
 Reads go to the partition's RocksDB (rocksdict) database under the batch's own writes; writes
 collect here, so a subscriber touched by many records of a batch is read once and written once.

@@ -1,8 +1,8 @@
 """Input records through the domain, a fetch at a time.
 
 Each batch (what one fetch returned for the input topics and the tick topic) is decoded and
-merged by event time per partition (``cjo.ordering``); what the merge releases is decided in
-steps of up to ``STEP_RECORDS`` by each partition's ``cjo.runner.PartitionRunner`` over a
+merged by event time per partition (``cjo.engine.ordering``); what the merge releases is decided in
+steps of up to ``STEP_RECORDS`` by each partition's ``cjo.engine.runner.PartitionRunner`` over a
 ``BatchStore`` (a subscriber touched many times in a step is read and written once). A step's
 output is published (awaited) and only then stored: an offer is never lost to a crash between
 the two, it is re-sent with the same id instead. ``OffsetTracker`` says which offsets may be
@@ -30,9 +30,9 @@ from faust.types import TP
 from cjo import codec, logs, partitioning
 from cjo.catalogue.catalogue import Catalogue
 from cjo.clock import Clock, WallClock
+from cjo.engine.ordering import STREAM_RANK, EventTimeMerger, Status
+from cjo.engine.runner import Output, PartitionRunner, Shared
 from cjo.errors import InvalidRecord
-from cjo.ordering import STREAM_RANK, EventTimeMerger, Status
-from cjo.runner import Output, PartitionRunner, Shared
 from cjo.settings import Settings, Topics
 from cjo.state import Position
 from cjo.timers import Watermark
@@ -379,8 +379,8 @@ class Processor:
 
     def _caught_up(self, partition: int) -> Status:
         """Per input topic of the partition: lagging (False), unknown (None), or read to its end
-        as of the wall time of the fetch that said so (``cjo.ordering.Status``). Worked out once:
-        neither changes while a batch is decided."""
+        as of the wall time of the fetch that said so (``cjo.engine.ordering.Status``). Worked
+        out once: neither changes while a batch is decided."""
         statuses: dict[str, bool | int | None] = {}
         for topic in self._inputs.values():
             end, as_of = self._feed.highwater(topic, partition)

@@ -22,8 +22,8 @@ from cjo.adapters.jsonl import write_jsonl
 from cjo.catalogue.catalogue import Catalogue, diff, require_triggers
 from cjo.catalogue.describe import describe
 from cjo.catalogue.validate import load_files
+from cjo.engine.offline import read_log, run_offline
 from cjo.errors import ConfigError
-from cjo.offline import read_log, run_offline
 from cjo.report.explain import explain
 from cjo.settings import Settings
 from cjo.summary import outcome_reasons

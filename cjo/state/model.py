@@ -60,7 +60,7 @@ class SubscriberState:
     # offers sent, oldest first: [at, trigger_id, offer_code, channel, marketing], what the
     # contact policy counts (cjo.policy.contact.record_contact keeps it short)
     contacts: list[list[Any]] = field(default_factory=list)
-    # offers whose response window is open (cjo.feedback), by offer id
+    # offers whose response window is open (cjo.engine.feedback), by offer id
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     # moments deferred by quiet hours, by instance key (decided again when their timer fires)
     deferred: dict[str, dict[str, Any]] = field(default_factory=dict)

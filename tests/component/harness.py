@@ -17,7 +17,7 @@ from cjo import codec
 from cjo.adapters.kafka_admin import Record  # what the consumer hands over, field for field
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec import LogRecord
-from cjo.offline import partition_of, read_log
+from cjo.engine.offline import partition_of, read_log
 from cjo.settings import Topics, load
 from streams import publisher
 from streams.processor import Processor, TimePolicy

@@ -15,7 +15,7 @@ from faust.types import TP
 
 from cjo.adapters.kafka_admin import Record
 from cjo.catalogue.validate import default_catalogue
-from cjo.offline import run_offline
+from cjo.engine.offline import run_offline
 from streams.gaps import GapNotFilled
 from tests.component.harness import Worker, by_partition, decision_key, simulated
 

@@ -12,7 +12,7 @@ import pytest
 
 from cjo.adapters.kafka_admin import Record
 from cjo.catalogue.validate import default_catalogue
-from cjo.offline import run_offline
+from cjo.engine.offline import run_offline
 from tests.component.harness import Worker, by_partition, decision_key, fetches, simulated
 
 PARTITIONS = 4

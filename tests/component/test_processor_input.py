@@ -15,9 +15,9 @@ from cjo.adapters.kafka_admin import Record
 from cjo.catalogue.validate import default_catalogue
 from cjo.clock import DAY_MS, FixedClock
 from cjo.codec import LogRecord, encode
-from cjo.offline import run_offline
-from cjo.ordering import STREAM_RANK, EventTimeMerger
-from cjo.runner import MemoryStore, PartitionRunner, Shared
+from cjo.engine.offline import run_offline
+from cjo.engine.ordering import STREAM_RANK, EventTimeMerger
+from cjo.engine.runner import MemoryStore, PartitionRunner, Shared
 from cjo.state import Position
 from cjo.timers import Watermark
 from cjo.triggers.kinds import KINDS

@@ -19,12 +19,12 @@ from cjo.adapters.replay import ReplaySummary, replay
 from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.validate import default_catalogue
+from cjo.engine.offline import read_log, run_offline
 from cjo.errors import CjoError
-from cjo.offline import read_log, run_offline
 from cjo.settings import load
-from cjo.sim import simulate
-from cjo.sim import write_log as write_simulated
 from cjo.summary import Summary
+from sim import simulate
+from sim import write_log as write_simulated
 
 
 def simulated_log(path: Path, subscribers: int, days: int, seed: int) -> Path:
@@ -170,7 +170,7 @@ class Pipeline:
 def reference_decisions(log: Path, catalogue: Catalogue | None = None,
                         partitions: int = 1) -> list[dict[str, Any]]:
     """What the engine must decide for a log: the domain run in process with the same event-time
-    merge and timers (``cjo.offline``), the oracle of the crash and determinism tests."""
+    merge and timers (``cjo.engine.offline``), the oracle of the crash and determinism tests."""
     records, _bad = read_log(log)
     return run_offline(records, catalogue or default_catalogue(), partitions).decisions
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cjo.adapters.broker import EmbeddedBroker
-from cjo.sim import simulate, write_log
+from sim import simulate, write_log
 from tests.integration.pipeline import Pipeline, reference_decisions
 
 pytestmark = pytest.mark.integration

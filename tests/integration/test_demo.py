@@ -13,7 +13,7 @@ import pytest
 
 from cjo.adapters.demo import DemoOptions, run_demo
 from cjo.cli import main
-from cjo.sim import simulate, write_log
+from sim import simulate, write_log
 from tests.integration.test_hot_reload import VIDEO_ONLY
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cjo.adapters.broker import EmbeddedBroker
-from cjo.sim import simulate, write_log
+from sim import simulate, write_log
 from tests.integration.pipeline import Pipeline, reference_decisions
 
 pytestmark = pytest.mark.integration

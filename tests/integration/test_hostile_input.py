@@ -19,8 +19,8 @@ from cjo.adapters.kafka_admin import producer_config
 from cjo.catalogue.validate import default_catalogue
 from cjo.codec import LogRecord
 from cjo.codec.deadletter import MAX_DEAD_LETTER_KEY
-from cjo.offline import run_offline
-from cjo.sim import simulate
+from cjo.engine.offline import run_offline
+from sim import simulate
 from tests.hostile import KINDS, Hostile, hostile_records
 from tests.integration.pipeline import Pipeline
 

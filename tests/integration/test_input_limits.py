@@ -18,7 +18,7 @@ from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.kafka_admin import producer_config, read_all
 from cjo.catalogue.validate import default_catalogue
 from cjo.codec import MAX_DEAD_LETTER_PAYLOAD
-from cjo.offline import read_log, run_offline
+from cjo.engine.offline import read_log, run_offline
 from cjo.partitioning import partition_of
 from tests.integration.pipeline import Pipeline, reference_decisions, simulated_log
 

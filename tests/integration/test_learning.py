@@ -16,11 +16,11 @@ from cjo.adapters.audit_commands import run_report
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.control_topics import models_key, read_models
 from cjo.adapters.kafka_admin import read_all
-from cjo.adapters.responder import Responder
 from cjo.catalogue.validate import load_catalogue
 from cjo.policy import in_holdout
 from cjo.report.uplift import aggregate
 from cjo.scoring import Scorer
+from sim.kafka_responder import Responder
 from tests.integration.pipeline import Pipeline, write_log
 from tests.scenarios.learning import CATALOGUE, arrivals, evenings, imsi, profiles
 

@@ -12,8 +12,8 @@ from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.control_topics import models_key, read_models
 from cjo.adapters.kafka_admin import read_all
-from cjo.adapters.responder import Responder
 from cjo.scoring import Scorer
+from sim.kafka_responder import Responder
 from tests.integration.pipeline import Pipeline, write_log
 from tests.integration.test_learning import wait_for_examples
 from tests.scenarios.learning import CATALOGUE, arrivals, evenings, profiles

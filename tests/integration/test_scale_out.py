@@ -30,8 +30,8 @@ import pytest
 
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.worker_process import WorkerProcess
-from cjo.offline import read_log
-from cjo.sim import simulate, write_log
+from cjo.engine.offline import read_log
+from sim import simulate, write_log
 from tests.integration.pipeline import Pipeline, group_settled, log_size, reference_decisions
 
 pytestmark = pytest.mark.integration

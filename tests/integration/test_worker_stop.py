@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cjo.adapters.broker import EmbeddedBroker
-from cjo.sim import simulate, write_log
+from sim import simulate, write_log
 from tests.integration.pipeline import Pipeline
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,5 @@
 """A population that lands abroad once a day, for the closed-loop learning test: half of it in
-segment ``youth`` (for whom the 5 GB pass is much better, see ``cjo.sim.responder``)."""
+segment ``youth`` (for whom the 5 GB pass is much better, see ``sim.responder``)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import orjson
 
 from cjo import codec
 from cjo.catalogue.validate import default_catalogue
-from cjo.offline import OfflineResult, run_offline
+from cjo.engine.offline import OfflineResult, run_offline
 from tests.scenarios.default_triggers import EXPECTED, REASONS, outcomes, scenario
 
 
@@ -53,7 +53,7 @@ def test_decisions_do_not_depend_on_the_partition_count() -> None:
 def test_a_moment_acted_on_after_its_max_delay_expires() -> None:
     """Live, a moment is late by the wall clock; in a replay by the subscriber's own newest
     event (so neither the replay speed nor the partition's other subscribers matter)."""
-    from cjo.decide import Context, decide, new_state
+    from cjo.engine.decide import Context, decide, new_state
     from cjo.state import Position
     from tests.scenarios.default_triggers import HOUR, T0, loc, profile
 

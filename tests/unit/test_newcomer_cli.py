@@ -17,13 +17,13 @@ from structlog.testing import capture_logs
 
 from cjo import logs
 from cjo.adapters.catalogue_commands import run_try
-from cjo.adapters.responder import progress_line
 from cjo.catalogue.validate import DEFAULTS_DIR, default_catalogue
-from cjo.runner import MemoryStore, PartitionRunner, Shared
+from cjo.engine.runner import MemoryStore, PartitionRunner, Shared
 from cjo.stale_input import STALE_AFTER_MS, StaleInput
 from cjo.state import Position
 from cjo.summary import Summary, outcome_reasons, reason_key
 from cjo.timers import Watermark
+from sim.kafka_responder import progress_line
 from tests.scenarios.default_triggers import HOUR, T0, imsi, loc, profile
 
 BUNDLED = [DEFAULTS_DIR / "venues.yaml", DEFAULTS_DIR / "triggers.yaml"]
@@ -95,7 +95,7 @@ def test_stale_input_is_said_once_and_only_in_live_mode() -> None:
 def test_a_live_runner_reports_records_far_behind_the_wall_clock(
         monkeypatch: pytest.MonkeyPatch) -> None:
     stale = StaleInput()
-    monkeypatch.setattr("cjo.runner.STALE_INPUT", stale)
+    monkeypatch.setattr("cjo.engine.runner.STALE_INPUT", stale)
     shared = Shared(default_catalogue())
     record = loc(1, T0)
     replay = PartitionRunner(MemoryStore(), 0, Watermark(30_000, 15_000, live=False))

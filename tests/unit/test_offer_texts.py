@@ -27,9 +27,9 @@ from cjo.catalogue.validate import (
     load_catalogue,
 )
 from cjo.codec import LogRecord
+from cjo.engine.offline import read_log, run_offline
 from cjo.errors import CatalogueRejected
 from cjo.offers.countries import country_name
-from cjo.offline import read_log, run_offline
 from cjo.triggers.geo import inside
 from cjo.triggers.kinds.usage import format_size
 from cjo.triggers.timefmt import DAY_MS, format_duration, format_minute

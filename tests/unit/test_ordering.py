@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cjo.ordering import STREAM_RANK, EventTimeMerger
+from cjo.engine.ordering import STREAM_RANK, EventTimeMerger
 
 TOPICS = {"charging": STREAM_RANK["charging"], "location": STREAM_RANK["location"],
           "subscribers": STREAM_RANK["subscribers"]}

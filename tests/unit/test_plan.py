@@ -4,12 +4,12 @@ import io
 
 from cjo import codec
 from cjo.catalogue.validate import default_catalogue
-from cjo.decide import new_state
+from cjo.engine.decide import new_state
 from cjo.errors import InvalidRecord
-from cjo.sim import simulate, write_log
 from cjo.state import Position, SubscriberState, apply_record
 from cjo.triggers.facts import facts, names_of
 from cjo.triggers.plan import plan, reacts_to
+from sim import simulate, write_log
 from tests.unit.factories import trigger
 
 

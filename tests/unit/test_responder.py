@@ -8,9 +8,9 @@ from collections import Counter
 import pytest
 
 from cjo.scoring import features
-from cjo.sim.responder import DEFAULT_HIDDEN, HiddenPropensities, respond, segment_of
 from cjo.state.model import SubscriberState
 from cjo.triggers.moment import Moment
+from sim.responder import DEFAULT_HIDDEN, HiddenPropensities, respond, segment_of
 
 P1, P5 = "TRAVEL_PASS_1GB_7D", "TRAVEL_PASS_5GB_7D"
 

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cjo.catalogue.validate import default_catalogue
-from cjo.decide import Context, decide, new_state
+from cjo.engine.decide import Context, decide, new_state
 from cjo.offers import offer_id
 from cjo.state import Position, SubscriberState
 from tests.unit.factories import IMSI, location, profile

@@ -2,7 +2,7 @@
 
 A synthetic population (a third ``youth``, the rest family, business, value or no segment) lands
 abroad and gets a ``roaming_welcome`` offer: a 1GB or a 5GB travel pass. The hidden truth
-(``cjo.sim.responder.DEFAULT_HIDDEN``): youth take the 5GB pass with p=0.6 and the 1GB with
+(``sim.responder.DEFAULT_HIDDEN``): youth take the 5GB pass with p=0.6 and the 1GB with
 p=0.1, everyone else the 1GB with p=0.3 and the 5GB with p=0.1. Every seed is fixed.
 
 Measured with these seeds (4,000 decisions, about 0.35 s): over the last 500 youth decisions the
@@ -21,9 +21,9 @@ import random
 from dataclasses import dataclass
 
 from cjo.scoring import Scorer, features
-from cjo.sim.responder import DEFAULT_HIDDEN
 from cjo.state.model import SubscriberState
 from cjo.triggers.moment import Moment
+from sim.responder import DEFAULT_HIDDEN
 
 TRIGGER = "roaming_welcome"
 OFFERS = ["TRAVEL_PASS_1GB_7D", "TRAVEL_PASS_5GB_7D"]

@@ -9,8 +9,8 @@ import orjson
 
 from cjo import codec
 from cjo.catalogue.validate import load_catalogue
-from cjo.decide import Context, decide, new_state
-from cjo.offline import OfflineResult, run_offline
+from cjo.engine.decide import Context, decide, new_state
+from cjo.engine.offline import OfflineResult, run_offline
 from cjo.state import Position
 from tests.scenarios.default_triggers import HOUR, T0, imsi, loc, profile
 

@@ -20,7 +20,7 @@ from fastavro import parse_schema
 from fastavro.validation import validate
 
 from cjo.errors import ConfigError
-from cjo.sim import DEFAULT_START_MS, SimSummary, simulate, write_log
+from sim import DEFAULT_START_MS, SimSummary, simulate, write_log
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "cjo" / "samples" / "sample.jsonl"
@@ -422,7 +422,7 @@ def first_profiles(log: Log) -> dict[str, dict[str, Any]]:
 
 
 def test_venue_fixes_fall_inside_the_venue_as_planned() -> None:
-    from cjo.sim.population import make_subscriber
+    from sim.population import make_subscriber
 
     text, summary = render(120, 2, 11, bad_lines=0)
     reports = {
@@ -496,8 +496,8 @@ def test_gamers_take_two_day_passes_then_play(log: Log) -> None:
 
 
 def test_a_citys_fans_go_to_its_match_and_only_theirs() -> None:
-    from cjo.sim.timeline import Place, Segment
-    from cjo.sim.venues import plan_visits
+    from sim.timeline import Place, Segment
+    from sim.venues import plan_visits
 
     home = Place("23415", 53.5, -2.2)
     at_home = [Segment(DEFAULT_START_MS, DEFAULT_START_MS + 2 * DAY, home, False, 0)]

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from cjo.catalogue.validate import default_catalogue
 from cjo.codec import LogRecord
 from cjo.codec.checks import MAX_TIMESTAMP_MS, check_timestamp
+from cjo.engine.offline import read_log, run_offline
 from cjo.errors import InvalidRecord
-from cjo.offline import read_log, run_offline
 from cjo.scoring.features import local_hour
-from cjo.sim import simulate, write_log
+from sim import simulate, write_log
 
 ACCEPTED = st.integers(min_value=0, max_value=MAX_TIMESTAMP_MS - 1)
 ZONES = ["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "Europe/London", "America/St_Johns"]

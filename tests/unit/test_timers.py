@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cjo.runner import MemoryStore
+from cjo.engine.runner import MemoryStore
 from cjo.timers import TIMER_PREFIX, Timer, Watermark, due_bound, watermark_key
 
 timers = st.builds(

@@ -18,7 +18,7 @@ from cjo import codec
 from cjo.adapters.bench.events import Event
 from cjo.adapters.bench.report import Row
 from cjo.catalogue.validate import default_catalogue
-from cjo.runner import MemoryStore, PartitionRunner, Shared
+from cjo.engine.runner import MemoryStore, PartitionRunner, Shared
 from cjo.state import Position
 from cjo.timers import Timer, Watermark, due_bound
 from streams.batch_store import scan_due

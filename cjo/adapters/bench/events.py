@@ -1,6 +1,6 @@
 """The bench's event set: every subscriber's profile first, then a stream of network events.
 
-A dedicated generator, not ``cjo.sim``: the simulator writes ~105 events per subscriber and day
+A dedicated generator, not ``sim``: the simulator writes ~105 events per subscriber and day
 (2 s per 1,000 subscriber-days), so 100,000 subscribers would be 10 million events a day. The
 bench wants a slice of an operator's traffic instead: ``events`` records drawn over all
 subscribers, about 50 % location, 35 % charging and 15 % usage, event times increasing over

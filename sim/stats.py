@@ -1,6 +1,6 @@
 """What a recorded log holds, for the moments of the default catalogue, read from the log itself.
 
-    python -m cjo.sim.stats cjo/samples/sample.jsonl
+    python -m sim.stats cjo/samples/sample.jsonl
 
 "Reachable" is consent to at least one of push, SMS, e-mail (in the first profile).
 """
@@ -17,9 +17,9 @@ from typing import Any
 
 import orjson
 
-from cjo.sim.gaming import PASS
-from cjo.sim.malformed import REQUIRED
-from cjo.sim.venues import Fix, Venue, venue_at
+from sim.gaming import PASS
+from sim.malformed import REQUIRED
+from sim.venues import Fix, Venue, venue_at
 
 HOUR = 3_600_000
 DAY = 24 * HOUR

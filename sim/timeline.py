@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from cjo.sim.catalog import DESTINATIONS, DIURNAL, LANGUAGE_HOME, Destination
+from sim.catalog import DESTINATIONS, DIURNAL, LANGUAGE_HOME, Destination
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE

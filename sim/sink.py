@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cjo.sim.population import Subscriber
+from sim.population import Subscriber
 
 MAX_DELAY_MS = 45_000  # collection delay: the log is in event-time order within this much
 MEAN_DELAY_MS = 4_000

@@ -11,12 +11,12 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from cjo.sim.catalog import MB
-from cjo.sim.population import Subscriber
-from cjo.sim.profiles import Wallet
-from cjo.sim.sink import Sink
-from cjo.sim.timeline import HOUR, Segment, activity_bins
-from cjo.sim.usage import AppSession
+from sim.catalog import MB
+from sim.population import Subscriber
+from sim.profiles import Wallet
+from sim.sink import Sink
+from sim.timeline import HOUR, Segment, activity_bins
+from sim.usage import AppSession
 
 MAX_PER_DAY = 96
 SPLIT_BUDGET = 88  # INITIAL/TERMINATION and validity reports fit in what is left

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from cjo.sim.timeline import DAY, HOUR, MINUTE, Segment, activity_bins, sample_times
+from sim.timeline import DAY, HOUR, MINUTE, Segment, activity_bins, sample_times
 
 PASS = "gaming_pass_1d"
 SHARE = 0.03  # of subscribers; twice that among the young

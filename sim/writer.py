@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from cjo.sim.malformed import STREAMS
+from sim.malformed import STREAMS
 
 
 @dataclass

@@ -20,7 +20,7 @@ from cjo.catalogue.attributes import COMMON
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.model import OfferDef, Trigger
 from cjo.clock import DAY_MS
-from cjo.feedback import open_window
+from cjo.engine.feedback import open_window
 from cjo.offers import decision_id, destination, offer_id, render
 from cjo.policy import blocking_reasons, contact_verdict, in_holdout, record_contact
 from cjo.policy.eligibility import format_duration, rough_duration

@@ -1,7 +1,7 @@
 """The one door from the wiring into the domain: a record or a due timer -> state and decisions.
 
 Pure: no Kafka, no asyncio, no clock. ``Context`` carries the catalogue, the time the engine acts
-at, the scoring models and the do-not-contact list (see ``cjo.settle``); the wiring stamps
+at, the scoring models and the do-not-contact list (see ``cjo.engine.settle``); the wiring stamps
 ``published_at`` itself.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cjo import feedback
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.model import Trigger
-from cjo.settle import DEFER_PREFIX, Context, Result, deferred_moment, settle
+from cjo.engine import feedback
+from cjo.engine.settle import DEFER_PREFIX, Context, Result, deferred_moment, settle
 from cjo.state import Position, SubscriberState, apply_record
 from cjo.timers import Timer
 from cjo.triggers.facts import facts

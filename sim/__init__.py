@@ -1,11 +1,11 @@
 """Deterministic, seeded simulator of recorded event logs (see EVENTS.md, "Recorded event logs").
 
-from cjo.sim import simulate, write_log
+from sim import simulate, write_log
 with open("log.jsonl", "w") as out:
     summary = write_log(simulate(subscribers=100, days=2, seed=7), out)
 """
 
-from cjo.sim.engine import DEFAULT_START_MS, run_simulate, simulate
-from cjo.sim.writer import SimSummary, write_log
+from sim.engine import DEFAULT_START_MS, run_simulate, simulate
+from sim.writer import SimSummary, write_log
 
 __all__ = ["DEFAULT_START_MS", "SimSummary", "run_simulate", "simulate", "write_log"]

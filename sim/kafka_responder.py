@@ -1,7 +1,7 @@
 """`cjo respond`: a simulated population answering the offers the engine published.
 
 It reads every offer on the channel topics, looks up each subscriber's segment in the profiles
-topic, draws an answer from hidden propensities (``cjo.sim.responder``: one offer is much better
+topic, draws an answer from hidden propensities (``sim.responder``: one offer is much better
 for one segment) and produces ``OfferResponse`` records (ACCEPTED or DECLINED; no answer at all
 is an implicit negative when the response window closes), ``delay_ms`` of event time after the
 offer's moment. The closed-loop learning test drives it; run it beside a worker and a replay to
@@ -21,7 +21,7 @@ from cjo import codec
 from cjo.adapters.kafka_admin import producer_config, read_all
 from cjo.errors import BrokerError
 from cjo.settings import Settings
-from cjo.sim.responder import DEFAULT_HIDDEN, HiddenPropensities
+from sim.responder import DEFAULT_HIDDEN, HiddenPropensities
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cjo.sim.population import Subscriber
-from cjo.sim.sink import Sink
-from cjo.sim.timeline import Segment, activity_bins, local_hour, sample_times
-from cjo.sim.venues import venue_at, visit_at
+from sim.population import Subscriber
+from sim.sink import Sink
+from sim.timeline import Segment, activity_bins, local_hour, sample_times
+from sim.venues import venue_at, visit_at
 
 MIN_PER_DAY = 32
 KEPT_PERIODIC = 0.7  # periodic updates not needed while the phone is busy anyway

@@ -13,7 +13,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from cjo.sim.timeline import DAY, HOUR, MINUTE, Segment
+from sim.timeline import DAY, HOUR, MINUTE, Segment
 
 METRES_PER_DEGREE = 111_320.0
 INSIDE_MARGIN = 0.85  # fixes are drawn this far in, so rounding to 5 decimals stays inside

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from cjo.errors import ConfigError
-from cjo.sim.charging import charging_day
-from cjo.sim.malformed import with_bad_lines
-from cjo.sim.mobility import location_day
-from cjo.sim.population import Subscriber, make_subscriber, profile_updates
-from cjo.sim.sink import Sink
-from cjo.sim.timeline import DAY
-from cjo.sim.usage import usage_day
-from cjo.sim.writer import write_log
+from sim.charging import charging_day
+from sim.malformed import with_bad_lines
+from sim.mobility import location_day
+from sim.population import Subscriber, make_subscriber, profile_updates
+from sim.sink import Sink
+from sim.timeline import DAY
+from sim.usage import usage_day
+from sim.writer import write_log
 
 DEFAULT_START_MS = 1_767_225_600_000  # 2026-01-01T00:00Z
 LINES_PER_SUBSCRIBER_DAY = 108  # about: 40 location, 36 charging, 32 usage

@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from cjo.sim import catalog as cat
-from cjo.sim.timeline import DAY, HOUR
+from sim import catalog as cat
+from sim.timeline import DAY, HOUR
 
 CONSENT_RATES: tuple[tuple[str, float], ...] = (
     ("sms", 0.60),

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from cjo import codec
 from cjo.catalogue.catalogue import Catalogue
-from cjo.decide import Context, Result, decide, fire, new_state
+from cjo.engine.decide import Context, Result, decide, fire, new_state
 from cjo.policy import budget_share
 from cjo.scoring import Scorer
 from cjo.stale_input import STALE_INPUT

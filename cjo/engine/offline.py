@@ -1,9 +1,10 @@
 """A recorded log through the engine's domain, in process: no broker, no worker.
 
 The records of each partition are merged by event time exactly as a worker merges its topics
-(``cjo.ordering``), and each partition is driven by ``cjo.runner.PartitionRunner`` in replay
-mode. This is the oracle the integration tests compare the Kafka pipeline with, and what
-``cjo catalogue try`` runs to show what a new catalogue would have decided on a log.
+(``cjo.engine.ordering``), and each partition is driven by
+``cjo.engine.runner.PartitionRunner`` in replay mode. This is the oracle the integration tests
+compare the Kafka pipeline with, and what ``cjo catalogue try`` runs to show what a new
+catalogue would have decided on a log.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 from cjo import codec, partitioning
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec import LogRecord
+from cjo.engine.ordering import STREAM_RANK, EventTimeMerger
+from cjo.engine.runner import MemoryStore, Output, PartitionRunner, Shared
 from cjo.errors import InvalidRecord
-from cjo.ordering import STREAM_RANK, EventTimeMerger
-from cjo.runner import MemoryStore, Output, PartitionRunner, Shared
 from cjo.settings import Settings
 from cjo.state import Position
 from cjo.timers import Watermark

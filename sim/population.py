@@ -6,9 +6,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from cjo.sim import catalog as cat
-from cjo.sim.gaming import PASS, GamingPasses, plan_passes
-from cjo.sim.profiles import (
+from sim import catalog as cat
+from sim.gaming import PASS, GamingPasses, plan_passes
+from sim.profiles import (
     CONSENT,
     CONSENT_RATES,
     NEW_TRIAL,
@@ -19,7 +19,7 @@ from cjo.sim.profiles import (
     pick,
     trial_changes,
 )
-from cjo.sim.timeline import (
+from sim.timeline import (
     DAY,
     HOUR,
     MINUTE,
@@ -31,7 +31,7 @@ from cjo.sim.timeline import (
     presence,
     segments,
 )
-from cjo.sim.venues import Visit, plan_visits
+from sim.venues import Visit, plan_visits
 
 MEAN_DAILY_BYTES = 0.7 * cat.GB
 DAILY_SIGMA = 1.0  # spread of the lognormal per-subscriber daily volume

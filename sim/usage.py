@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cjo.sim.catalog import APPS, App
-from cjo.sim.population import Subscriber
-from cjo.sim.sink import Sink
-from cjo.sim.timeline import HOUR, MINUTE, Segment, activity_bins, sample_times
+from sim.catalog import APPS, App
+from sim.population import Subscriber
+from sim.sink import Sink
+from sim.timeline import HOUR, MINUTE, Segment, activity_bins, sample_times
 
 MIN_PER_DAY, MAX_PER_DAY = 22, 60
 DROP_RATE = 0.02
