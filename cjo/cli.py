@@ -242,7 +242,7 @@ def _simulator(command: str, module: str = "sim") -> Any:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as error:
-        if error.name != "sim":
+        if (error.name or "").partition(".")[0] != "sim":
             raise
         raise ConfigError(f"cjo {command} needs the simulator (sim/), which only a development "
                           "install has: in a checkout, run make (or pip install -e .)") from None

@@ -4,6 +4,7 @@ before anything starts: never a traceback. And every flag says what it does."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,21 @@ def test_top_level_help_is_for_users_and_version_is_shown(
     text = _parser().format_help()
     assert "cjo demo" in text and "Start here" in text
     assert "hands over to streams/" not in text  # not a note to developers
+
+
+@pytest.mark.parametrize("argv", [
+    ["simulate", "--subscribers", "1", "--days", "1", "--out", "log.jsonl"],
+    ["respond", "--once", "--broker", "127.0.0.1:1"],
+])
+def test_without_the_simulator_its_commands_say_so_in_one_line(
+        argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """An install from the wheel has no ``sim`` package: cjo simulate and cjo respond name it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "sim", None)  # an import of sim now fails, as in the wheel
+    monkeypatch.delitem(sys.modules, "sim.kafka_responder", raising=False)
+    assert main(argv) != 0
+    err = capfd.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert f"cjo {argv[0]} needs the simulator (sim/)" in err
+    assert not (tmp_path / "log.jsonl").exists()
