@@ -1,4 +1,4 @@
-"""Deterministic, seeded simulator of recorded event logs (see EVENTS.md, "Recorded event logs").
+"""Deterministic, seeded simulator of recorded event logs (docs/data-contract.md, "Recorded logs").
 
 from sim import simulate, write_log
 with open("log.jsonl", "w") as out:

@@ -18,10 +18,10 @@ import faust
 from faust.types import TP
 
 from cjo import logs
-from cjo.adapters.control_topics import MODELS_KEY, apply_dnc, models_key
 from cjo.adapters.kafka_security import faust_security
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec.evolution import register_writer_schemas
+from cjo.control_records import apply_dnc, models_key, scorer_of
 from cjo.scoring import Scorer
 from cjo.settings import Settings
 from streams import exact_offsets, faust_pins
@@ -173,13 +173,14 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
 
     @app.task
     async def models_task() -> None:
-        def load_twice(value: bytes) -> tuple[Scorer, Scorer]:
+        def load_twice(record_key: bytes | None,
+                       value: bytes | None) -> tuple[Scorer | None, Scorer | None]:
             # the learner's own copy: it learns in place. SnapshotError: refused, none adopted
-            return Scorer.from_bytes(value, key), Scorer.from_bytes(value, key)
+            return scorer_of(record_key, value, key), scorer_of(record_key, value, key)
 
         async def adopt(record_key: bytes | None, value: bytes | None, offset: int) -> None:
-            if record_key == MODELS_KEY and value:
-                scorer, copy = await asyncio.to_thread(load_twice, value)  # off the event loop
+            scorer, copy = await asyncio.to_thread(load_twice, record_key, value)  # off the loop
+            if scorer is not None and copy is not None:
                 processor.shared = replace(processor.shared, scorer=scorer)
                 learner.adopt(copy)
                 log.info("models_adopted", version=scorer.version, offset=offset)

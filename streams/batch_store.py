@@ -19,7 +19,7 @@ from typing import Any
 
 from rocksdict import WriteBatch
 
-from cjo.timers import TIMER_PREFIX, due_bound
+from cjo.timers import TIMER_PREFIX, due_bound, scan_due
 
 LOOKAHEAD_MS = 300_000
 
@@ -91,14 +91,3 @@ class BatchStore:
 def _watermark_of(bound: bytes) -> int:
     """The inverse of ``cjo.timers.due_bound``."""
     return int.from_bytes(bound[len(TIMER_PREFIX):], "big") - 1
-
-
-def scan_due(db: Any, bound: bytes, limit: int) -> list[bytes]:
-    """Timer keys of a rocksdict database from the prefix up to ``bound``: one seek, then only
-    the keys due (the cost follows the timers due, not the keys stored)."""
-    keys: list[bytes] = []
-    for key in db.keys(from_key=TIMER_PREFIX):
-        if key >= bound or len(keys) >= limit:
-            break
-        keys.append(bytes(key))
-    return keys

@@ -14,8 +14,8 @@ import asyncio
 from collections.abc import Callable
 
 from cjo import logs
-from cjo.adapters.catalogue_topic import KEY
 from cjo.catalogue.catalogue import Catalogue
+from cjo.control_records import catalogue_of
 from streams.follower import follow
 
 log = logs.get("cjo.catalogue")
@@ -26,9 +26,9 @@ async def follow_catalogue(bootstrap: str, topic: str, start_offset: int,
                            switch: Callable[[Catalogue], None],
                            on_refused: Callable[[], None]) -> None:
     async def handle(key: bytes | None, value: bytes | None, offset: int) -> None:
-        if key != KEY or not value:
+        new = await asyncio.to_thread(catalogue_of, key, value)
+        if new is None:
             return
-        new = await asyncio.to_thread(Catalogue.from_payload, value)
         old = current()
         if new.digest != old.digest:
             switch(new)

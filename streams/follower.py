@@ -3,8 +3,8 @@
 No consumer group: every worker reads every partition itself from ``start`` offsets (where its
 start-up read ended) and awaits ``handle`` on each record, one at a time (a handler parses what
 may be costly in a thread, off the event loop, and applies the result on the loop). This is
-ARCHITECTURE's dependable alternative to faust's GlobalTable, which did not replicate in a
-two-worker probe here.
+the dependable alternative to faust's GlobalTable, which did not replicate in a two-worker probe
+here (docs/architecture.md, "Control topics").
 
 A record ``handle`` refuses (it raises a ``CjoError``: a payload that does not parse) is logged
 once (``control_refused``: topic, offset, reason), counted by ``on_refused``, and skipped: what
@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from cjo.adapters.control_topics import refused
 from cjo.adapters.kafka_security import aiokafka_security
+from cjo.control_records import refused
 from cjo.errors import CjoError
 
 Handler = Callable[[bytes | None, bytes | None, int], Awaitable[None]]  # key, value, offset

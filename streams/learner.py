@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from cjo import codec, logs
-from cjo.adapters.control_topics import MODELS_KEY
+from cjo.control_records import MODELS_KEY
 from cjo.scoring import Scorer
 
 log = logs.get("cjo.learner")

@@ -97,7 +97,8 @@ def run_explain(settings: Settings, imsi: str, last: int = 20, out: TextIO = sys
     key = imsi.encode()
 
     def mine(record_key: bytes | None) -> bool:
-        # Keyed by IMSI (EVENTS.md); a record without a key is decoded and checked below.
+        # Keyed by IMSI (docs/data-contract.md, "Keys and partitioning"); a record without a
+        # key is decoded and checked below.
         return record_key is None or record_key == key
 
     reader = _Reader(settings)

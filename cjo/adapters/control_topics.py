@@ -1,16 +1,10 @@
-"""The small control topics besides the catalogue: model snapshots, the do-not-contact list, and
-the learner's single-partition example topic.
+"""The control topics besides the catalogue, on the broker: created, read at start-up, written.
 
-- ``cjo.models`` (compacted, one partition): key ``scorer``, value a ``cjo.scoring.Scorer``
-  snapshot published by the learner; every worker scores with the newest.
-- ``cjo.dnc`` (compacted, one partition): key an IMSI, value ``1`` to block every offer to it,
-  empty (a tombstone) to lift the block. ``cjo dnc add|remove IMSI...`` writes it.
-- ``cjo.learning`` (one partition, so one learner owns the models): labelled examples.
+- models (compacted, one partition): the learner's scorer snapshots;
+- do-not-contact (compacted, one partition): written by ``cjo dnc add|remove IMSI...``;
+- learning (one partition, so one learner owns the models): labelled examples.
 
-A control record is untrusted input, and one bad record must never stop a worker: a record that
-does not parse is refused with one ``control_refused`` log line (topic, offset, reason) and
-counted, what is in force stays in force, and the next valid record is taken (at start-up: the
-newest valid one). See docs/reliability.md, "Control topics".
+Their record formats, and how a bad record is refused, are in ``cjo.control_records``.
 """
 
 from __future__ import annotations
@@ -20,34 +14,20 @@ from dataclasses import dataclass
 
 from confluent_kafka import Producer
 
-from cjo import logs
 from cjo.adapters.kafka_admin import create_topics, producer_config, read_all
 from cjo.codec.checks import check_imsi
+from cjo.control_records import (
+    DNC_BLOCK,
+    ControlRecordError,
+    apply_dnc,
+    models_key,
+    refused,
+    scorer_of,
+)
 from cjo.errors import BrokerError, CjoError, ConfigError, InvalidRecord
-from cjo.scoring import Scorer
 from cjo.settings import Settings
 
-MODELS_KEY = b"scorer"
 COMPACT = {"cleanup.policy": "compact"}
-
-log = logs.get("cjo.control")
-
-
-class ControlRecordError(CjoError):
-    """A control record that cannot be taken (the reason says why; never the record itself)."""
-
-
-def refused(topic: str, offset: int, error: Exception) -> None:
-    """The one log line of a refused control record: topic, offset, and the first line of why."""
-    reason = str(error).strip().splitlines() or [type(error).__name__]
-    more = len(reason) - 1
-    log.error("control_refused", topic=topic, offset=offset,
-              reason=reason[0] + (f" (and {more} more problems)" if more else ""))
-
-
-def models_key(settings: Settings) -> bytes:
-    """The key that signs and checks scorer snapshots (``CJO_MODELS_KEY``)."""
-    return settings.models_key.get_secret_value().encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +51,14 @@ def read_models(settings: Settings) -> Snapshot:
     records = read_all(settings.broker, [topic])
     key, refusals = models_key(settings), 0
     for record in reversed(records):
-        if record.key != MODELS_KEY or not record.value:
-            continue
         try:
-            scorer = Scorer.from_bytes(record.value, key)
+            scorer = scorer_of(record.key, record.value, key)
         except CjoError as err:
             refused(topic, record.offset, err)
             refusals += 1
             continue
-        return Snapshot(record.value, records[-1].offset + 1, refusals, scorer.version)
+        if scorer is not None:
+            return Snapshot(record.value, records[-1].offset + 1, refusals, scorer.version)
     return Snapshot(None, records[-1].offset + 1 if records else 0, refusals)
 
 
@@ -98,30 +77,6 @@ def read_dnc(settings: Settings) -> tuple[frozenset[str], int, int]:
     return frozenset(blocked), records[-1].offset + 1 if records else 0, refusals
 
 
-def dnc_entry(key: bytes | None, value: bytes | None) -> tuple[str, bool]:
-    """The IMSI of a do-not-contact record and whether it is blocked (a value) or lifted (a
-    tombstone); ``ControlRecordError`` for a key that is not an IMSI, named by a salted hash."""
-    if key is None:
-        raise ControlRecordError("do-not-contact record without a key")
-    try:
-        imsi = key.decode("ascii")
-        check_imsi(imsi)
-    except (UnicodeDecodeError, InvalidRecord):
-        shown = logs.hash_id(key.decode("utf-8", "backslashreplace"))
-        raise ControlRecordError(f"do-not-contact key #{shown} ({len(key)} bytes) is not an "
-                                 "IMSI (5 to 15 digits)") from None
-    return imsi, bool(value)
-
-
-def apply_dnc(blocked: set[str], key: bytes | None, value: bytes | None) -> None:
-    """One do-not-contact record applied to ``blocked``; a refused one changes nothing."""
-    imsi, block = dnc_entry(key, value)
-    if block:
-        blocked.add(imsi)
-    else:
-        blocked.discard(imsi)
-
-
 def publish_dnc(settings: Settings, imsis: Iterable[str], block: bool) -> int:
     imsis = list(imsis)
     for imsi in imsis:
@@ -133,7 +88,8 @@ def publish_dnc(settings: Settings, imsis: Iterable[str], block: bool) -> int:
     producer = Producer(producer_config(settings.broker))
     errors: list[str] = []
     for imsi in imsis:
-        producer.produce(settings.topics["dnc"], key=imsi.encode(), value=b"1" if block else None,
+        producer.produce(settings.topics["dnc"], key=imsi.encode(),
+                         value=DNC_BLOCK if block else None,
                          on_delivery=lambda err, _m: errors.append(str(err)) if err else None)
     if producer.flush(10) or errors:
         raise BrokerError(f"do-not-contact update not delivered: {errors or 'timed out'}")

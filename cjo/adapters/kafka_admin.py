@@ -2,10 +2,11 @@
 
 End offsets come from the high watermark that a Fetch response carries, never from ListOffsets:
 the embedded broker answers ListOffsets(latest) with the last batch's base offset + 1, which is
-short of the log end whenever a batch holds more than one record (ARCHITECTURE.md). librdkafka
-caches the watermark of every fetch response (and only of fetch responses) per partition, so a
-fresh consumer that has fetched each partition once knows the exact end. Against Apache Kafka the
-same method is exact too, so there is no broker-specific branch.
+short of the log end whenever a batch holds more than one record (docs/architecture.md, "The
+embedded broker"). librdkafka caches the watermark of every fetch response (and only of fetch
+responses) per partition, so a fresh consumer that has fetched each partition once knows the
+exact end. Against Apache Kafka the same method is exact too, so there is no broker-specific
+branch.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Replay a recorded event log (JSON Lines, EVENTS.md) into the input topics.
+"""Replay a recorded event log (JSON Lines, docs/data-contract.md) into the input topics.
 
 Each good line becomes one Avro record on its stream's topic, keyed by imsi and stamped with its
 event time; a bad line is counted and sent to the dead-letter topic, and never stops the replay.

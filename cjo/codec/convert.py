@@ -4,7 +4,7 @@
 taking a JSON value and returning the value as the Avro writer wants it, or raising
 :class:`~cjo.errors.InvalidRecord` with a path relative to its own value (see :mod:`.paths`).
 
-The JSON form (EVENTS.md, "Recorded event logs"): no union wrappers, nullable fields may be
+The JSON form (docs/data-contract.md, "Recorded logs"): no union wrappers, nullable fields may be
 omitted or null, ``timestamp-millis`` is an int of epoch milliseconds, ``date`` is ``"YYYY-MM-DD"``
 or an int of days since 1970-01-01. Fields not in the schema are dropped.
 """

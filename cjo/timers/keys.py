@@ -9,6 +9,7 @@ exactly the timers due, never the whole table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 TIMER_PREFIX = b"\x00T"
 _WATERMARK_PREFIX = b"\x00W"
@@ -51,3 +52,15 @@ def watermark_key(partition: int) -> bytes:
     """Where a partition's watermark is kept (one key per partition: faust's store maps a key to
     one partition)."""
     return _WATERMARK_PREFIX + partition.to_bytes(4, "big")
+
+
+def scan_due(db: Any, bound: bytes, limit: int) -> list[bytes]:
+    """Timer keys of a rocksdict database (``keys(from_key=...)`` in byte order) from the prefix
+    up to ``bound``: one seek, then only the keys due (the cost follows the timers due, not the
+    keys stored)."""
+    keys: list[bytes] = []
+    for key in db.keys(from_key=TIMER_PREFIX):
+        if key >= bound or len(keys) >= limit:
+            break
+        keys.append(bytes(key))
+    return keys

@@ -15,17 +15,12 @@ import pytest
 from confluent_kafka import Producer
 
 from cjo.adapters.broker import EmbeddedBroker
-from cjo.adapters.catalogue_topic import KEY as CATALOGUE_KEY
 from cjo.adapters.catalogue_topic import ensure_topic, publish
-from cjo.adapters.control_topics import (
-    MODELS_KEY,
-    ensure_control_topics,
-    models_key,
-    publish_dnc,
-)
+from cjo.adapters.control_topics import ensure_control_topics, publish_dnc
 from cjo.adapters.kafka_admin import producer_config
 from cjo.catalogue.catalogue import PAYLOAD_FORMAT, digest_of
 from cjo.catalogue.validate import load_catalogue
+from cjo.control_records import CATALOGUE_KEY, MODELS_KEY, models_key
 from cjo.scoring import Scorer
 from cjo.settings import Settings
 from tests.integration.pipeline import Pipeline, write_log

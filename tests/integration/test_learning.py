@@ -14,9 +14,10 @@ import pytest
 from cjo import codec
 from cjo.adapters.audit_commands import run_report
 from cjo.adapters.broker import EmbeddedBroker
-from cjo.adapters.control_topics import models_key, read_models
+from cjo.adapters.control_topics import read_models
 from cjo.adapters.kafka_admin import read_all
 from cjo.catalogue.validate import load_catalogue
+from cjo.control_records import models_key
 from cjo.policy import in_holdout
 from cjo.report.uplift import aggregate
 from cjo.scoring import Scorer

@@ -10,8 +10,9 @@ import pytest
 
 from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
-from cjo.adapters.control_topics import models_key, read_models
+from cjo.adapters.control_topics import read_models
 from cjo.adapters.kafka_admin import read_all
+from cjo.control_records import models_key
 from cjo.scoring import Scorer
 from sim.kafka_responder import Responder
 from tests.integration.pipeline import Pipeline, write_log

@@ -12,8 +12,8 @@ from cjo.errors import InvalidRecord
 
 from .test_codec import IMSI, SAMPLES, T0
 
-# The example line of EVENTS.md, verbatim.
-EVENTS_MD_LINE = (
+# The example line of docs/data-contract.md ("Recorded logs"), verbatim.
+CONTRACT_LINE = (
     '{"topic": "location", "key": "234150000000001", "value": {"event_id": "e1", "event_time": '
     '1767261600000, "imsi": "234150000000001", "event_type": "ATTACH", "home_plmn": "23415", '
     '"serving_plmn": "310260", "msisdn": null, "tac": null, "cell_id": null, "lat": null, '
@@ -34,7 +34,7 @@ def error_of(text: str | bytes) -> InvalidRecord:
 
 
 def test_the_events_md_example_parses() -> None:
-    record = parse_log_line(EVENTS_MD_LINE)
+    record = parse_log_line(CONTRACT_LINE)
     assert record == LogRecord(
         stream="location",
         key=b"234150000000001",

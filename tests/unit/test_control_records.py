@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cjo.adapters.catalogue_commands import run_apply
-from cjo.adapters.control_topics import ControlRecordError, apply_dnc, dnc_entry
 from cjo.catalogue import source
 from cjo.catalogue.catalogue import MAX_PAYLOAD_BYTES, PAYLOAD_FORMAT, Catalogue, digest_of
 from cjo.catalogue.validate import default_catalogue, load_catalogue
 from cjo.cli import main
+from cjo.control_records import ControlRecordError, apply_dnc, dnc_entry
 from cjo.errors import CatalogueError, CatalogueRejected, CjoError
 from cjo.settings import load
 

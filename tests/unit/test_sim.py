@@ -79,7 +79,7 @@ SCHEMAS = _schemas()
 
 
 def _filled(value: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """Omitted nullable fields are null, as EVENTS.md allows."""
+    """Omitted nullable fields are null, as docs/data-contract.md allows."""
     filled = dict(value)
     for f in schema["fields"]:
         if isinstance(f["type"], list) and "null" in f["type"]:

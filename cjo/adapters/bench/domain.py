@@ -20,8 +20,7 @@ from cjo.adapters.bench.report import Row
 from cjo.catalogue.validate import default_catalogue
 from cjo.engine.runner import MemoryStore, PartitionRunner, Shared
 from cjo.state import Position
-from cjo.timers import Timer, Watermark, due_bound
-from streams.batch_store import scan_due
+from cjo.timers import Timer, Watermark, due_bound, scan_due
 
 
 def _rate(count: int, seconds: float) -> float:
