@@ -6,10 +6,9 @@ line numbers (:mod:`cjo.catalogue.source`) and checked against the schema
 files, at most one file has a ``policy``, each trigger as its kind checks it (``Kind.validate``:
 geofence venues exist, a deadline's anchor trigger exists, count and sequence matchers name an
 input stream or derived fact and fields its records have, thresholds are in range), offers'
-``conversion`` matchers as count's are, template languages look like BCP-47 tags, and every
-template renders with its kind's placeholders. All
-problems are collected and raised together as :class:`CatalogueRejected`; nothing partial is
-ever returned.
+``conversion`` matchers likewise, template languages look like BCP-47 tags, and every template
+renders with its kind's placeholders (``Kind.samples``). All problems are collected and raised
+together as :class:`CatalogueRejected`; nothing partial is ever returned.
 """
 
 from __future__ import annotations

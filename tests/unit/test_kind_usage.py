@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from cjo.catalogue.validate import load_catalogue
 from cjo.errors import CatalogueRejected
-from cjo.triggers.kinds.usage import format_size
 from cjo.triggers.kinds import KINDS
+from cjo.triggers.kinds.usage import format_size
 from tests.unit.factories import charging, drive, trigger, usage
 
 GB = 1_000_000_000

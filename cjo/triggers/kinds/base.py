@@ -102,6 +102,15 @@ class Example(NamedTuple):
     others: tuple[Mapping[str, Any], ...] = ()  # other triggers it needs (an anchor), as written
 
 
+def example_record(stream: str, at: int, **fields: Any) -> tuple[str, dict[str, Any]]:
+    """A record of an :class:`Example`: its id and time (a profile: ``updated_at``), on the home
+    network, and ``fields``."""
+    if stream == "subscribers":
+        return stream, {"updated_at": at, **fields}
+    return stream, {"event_id": f"{stream}-{at}", "event_time": at, "home_plmn": "23415",
+                    "serving_plmn": "23415", **fields}
+
+
 class Checks(Protocol):
     """What a kind's catalogue validation may ask of the catalogue being validated
     (implemented by ``cjo.catalogue.validate``). Paths are under the trigger."""

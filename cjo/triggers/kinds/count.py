@@ -23,13 +23,14 @@ from cjo.triggers.kinds.base import (
     Example,
     Memory,
     Observation,
+    example_record,
 )
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import format_duration
 
 
 def _session(at: int, dropped: bool) -> tuple[str, dict[str, Any]]:
-    return ("usage", {"event_id": f"u-{at}", "event_time": at, "dropped": dropped})
+    return example_record("usage", at, dropped=dropped)
 
 
 class Count(BaseKind[CountParams]):
@@ -73,7 +74,6 @@ class Count(BaseKind[CountParams]):
                 times = []
             found.memory = {"at": times}
         return found
-
 
 
 def _attrs(params: CountParams) -> dict[str, Any]:

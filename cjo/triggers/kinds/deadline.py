@@ -36,6 +36,7 @@ from cjo.triggers.kinds.base import (
     Memory,
     Observation,
     TimerRequest,
+    example_record,
 )
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import DAY_MS, format_day, format_minute
@@ -49,15 +50,6 @@ _SAMPLES: dict[str, dict[str, Any]] = {
 _T0 = 20_454 * DAY_MS  # 2026-01-01
 
 
-def _profile(at: int, **fields: Any) -> tuple[str, dict[str, Any]]:
-    return ("subscribers", {"updated_at": at, **fields})
-
-
-def _balance(at: int, balance: float) -> tuple[str, dict[str, Any]]:
-    return ("charging", {"event_id": f"c-{at}", "event_time": at, "home_plmn": "23415",
-                         "serving_plmn": "23415", "balance": balance})
-
-
 class Deadline(BaseKind[DeadlineParams]):
     name = "deadline"
     model = DeadlineParams
@@ -65,12 +57,14 @@ class Deadline(BaseKind[DeadlineParams]):
     sees_moments = True
     examples: tuple[Example, ...] = (
         Example("trial_expiry", {"anchor": "trial_expiry", "offset": "-2h"}, (
-            _profile(_T0, trials=[{"product_id": "gaming_1d", "expires_at": _T0 + DAY_MS,
-                                   "status": "ACTIVE"}]),), until=_T0 + DAY_MS),
+            example_record("subscribers", _T0, trials=[
+                {"product_id": "gaming_1d", "expires_at": _T0 + DAY_MS, "status": "ACTIVE"}]),),
+                until=_T0 + DAY_MS),
         Example("contract_end", {"anchor": "contract_end", "offset": "-60d", "catch_up": True},
-                (_profile(_T0, contract_end=20_513),), until=_T0 + DAY_MS),
+                (example_record("subscribers", _T0, contract_end=20_513),), until=_T0 + DAY_MS),
         Example("moment", {"anchor": "moment", "trigger": "low", "offset": "1h"},
-                (_balance(_T0, 5), _balance(_T0 + 1, 1)), until=_T0 + DAY_MS,
+                (example_record("charging", _T0, balance=5.0),
+                 example_record("charging", _T0 + 1, balance=1.0)), until=_T0 + DAY_MS,
                 others=({"id": "low", "kind": "threshold",
                          "params": {"measure": "balance", "below": 2}},)),
     )

@@ -32,6 +32,7 @@ from cjo.triggers.kinds.base import (
     Memory,
     Observation,
     TimerRequest,
+    example_record,
 )
 from cjo.triggers.moment import Moment
 
@@ -41,13 +42,8 @@ _STADIUM = {"id": "wembley", "name": "Wembley Stadium", "kind": "stadium",
             "center": {"lat": 51.556, "lon": -0.2796}, "radius_m": 300}
 
 
-def _fix(at: int, lat: float, lon: float) -> tuple[str, dict[str, Any]]:
-    return ("location", {"event_id": f"l-{at}", "event_time": at, "home_plmn": "23415",
-                         "serving_plmn": "23415", "lat": lat, "lon": lon})
-
-
-_VISIT = (_fix(0, 51.0, 0.0), _fix(_MIN, 51.556, -0.2796), _fix(20 * _MIN, 51.556, -0.2796),
-          _fix(40 * _MIN, 51.0, 0.0))
+_VISIT = tuple(example_record("location", at, lat=lat, lon=lon) for at, lat, lon in (
+    (0, 51.0, 0.0), (_MIN, 51.556, -0.2796), (20 * _MIN, 51.556, -0.2796), (40 * _MIN, 51.0, 0.0)))
 
 
 class Geofence(BaseKind[GeofenceParams]):

@@ -31,6 +31,7 @@ from cjo.triggers.kinds.base import (
     Fact,
     Memory,
     Observation,
+    example_record,
 )
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import days
@@ -40,7 +41,7 @@ Partial = list[int]  # [start, end]
 
 
 def _game(at: int) -> tuple[str, dict[str, Any]]:
-    return ("usage", {"event_id": f"u-{at}", "event_time": at, "app_category": "GAMING"})
+    return example_record("usage", at, app_category="GAMING")
 
 
 class Sequence(BaseKind[SequenceParams]):
@@ -54,8 +55,8 @@ class Sequence(BaseKind[SequenceParams]):
         Example("steps", {"within": "1d", "steps": [
             {"event": "trial_started"},
             {"event": "usage", "where": {"app_category": "GAMING"}, "count": 2}]}, (
-            _game(1), ("subscribers", {"updated_at": 10, "trials": [
-                {"product_id": "gaming_1d", "expires_at": 100_000, "status": "ACTIVE"}]}),
+            _game(1), example_record("subscribers", 10, trials=[
+                {"product_id": "gaming_1d", "expires_at": 100_000, "status": "ACTIVE"}]),
             _game(20), _game(30), _game(40))),
     )
 
@@ -90,7 +91,6 @@ class Sequence(BaseKind[SequenceParams]):
                 stages = [[] for _ in positions[:-1]]
             found.memory = {"stages": stages, "newest": newest}
         return found
-
 
 
 def _wanted(params: SequenceParams, fact: Fact) -> list[int]:

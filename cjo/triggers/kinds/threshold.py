@@ -31,6 +31,7 @@ from cjo.triggers.kinds.base import (
     Example,
     Memory,
     Observation,
+    example_record,
 )
 from cjo.triggers.kinds.usage import usage_crossing
 from cjo.triggers.moment import Moment
@@ -48,14 +49,14 @@ _USAGE_SAMPLES = {"measure": "usage_bytes", "value": "2.1 GB", "bound": "2 GB",
                   "app_id": "youtube", "app_category": "VIDEO"}
 
 
-def _charged(at: int, **fields: Any) -> tuple[str, dict[str, Any]]:
-    return ("charging", {"event_id": f"c-{at}", "event_time": at, "home_plmn": "23415",
-                         "serving_plmn": "23415", **fields})
-
-
 def _used(at: int, category: str, octets: int) -> tuple[str, dict[str, Any]]:
-    return ("usage", {"event_id": f"u-{at}", "event_time": at, "app_id": "youtube",
-                      "app_category": category, "bytes_uplink": 0, "bytes_downlink": octets})
+    return example_record("usage", at, app_id="youtube", app_category=category, bytes_uplink=0,
+                          bytes_downlink=octets)
+
+
+def _bundle(at: int, remaining: int) -> tuple[str, dict[str, Any]]:
+    return example_record("charging", at, bundle_id="B", bundle_total_octets=100,
+                          bundle_remaining_octets=remaining)
 
 
 class Threshold(BaseKind[ThresholdParams]):
@@ -64,12 +65,10 @@ class Threshold(BaseKind[ThresholdParams]):
     streams = frozenset({"charging"})
     examples: tuple[Example, ...] = (
         Example("bundle_used_pct", {"measure": "bundle_used_pct", "above": 80}, (
-            _charged(DAY_MS, bundle_id="B", bundle_total_octets=100, bundle_remaining_octets=50),
-            _charged(DAY_MS + 1, bundle_id="B", bundle_total_octets=100,
-                     bundle_remaining_octets=10))),
+            _bundle(DAY_MS, 50), _bundle(DAY_MS + 1, 10))),
         Example("balance", {"measure": "balance", "below": 2, "period": "day"}, (
-            _charged(DAY_MS, balance=5.0, currency="GBP"),
-            _charged(DAY_MS + 1, balance=1.5, currency="GBP"))),
+            example_record("charging", DAY_MS, balance=5.0, currency="GBP"),
+            example_record("charging", DAY_MS + 1, balance=1.5, currency="GBP"))),
         Example("usage_bytes", {"measure": "usage_bytes", "above": "2GB", "period": "day",
                                 "where": {"app_category": "VIDEO"}}, (
             _used(DAY_MS, "VIDEO", 1_500_000_000), _used(DAY_MS + 1, "GAMING", 3_000_000_000),
@@ -112,7 +111,6 @@ class Threshold(BaseKind[ThresholdParams]):
                         event_id=obs.event_id, event_time=at,
                         attrs=_attrs(params, new, obs.after))
         return Detection(moments=[moment], memory={"period": key})
-
 
 
 def _source(params: ThresholdParams, state: SubscriberState) -> object:

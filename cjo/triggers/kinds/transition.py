@@ -21,7 +21,15 @@ from typing import Any
 
 from cjo.catalogue.model import TransitionParams, Trigger, Venue
 from cjo.offers.countries import country_name
-from cjo.triggers.kinds.base import NOTHING, BaseKind, Detection, Example, Memory, Observation
+from cjo.triggers.kinds.base import (
+    NOTHING,
+    BaseKind,
+    Detection,
+    Example,
+    Memory,
+    Observation,
+    example_record,
+)
 from cjo.triggers.moment import Moment
 
 HOME, FOREIGN, ANY = "home", "foreign", "any"
@@ -34,21 +42,17 @@ _SAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-def _fix(at: int, serving: str, **extra: Any) -> tuple[str, dict[str, Any]]:
-    return ("location", {"event_id": f"l-{at}", "event_time": at, "home_plmn": "23415",
-                         "serving_plmn": serving, **extra})
-
-
 class Transition(BaseKind[TransitionParams]):
     name = "transition"
     model = TransitionParams
     streams = frozenset({"charging", "location", "usage"})
     examples: tuple[Example, ...] = (
-        Example("network", {"attribute": "network"},
-                (_fix(10, "23415"), _fix(20, "20801"), _fix(30, "23415"))),
-        Example("device", {"attribute": "device", "to": "3587*"},
-                (_fix(10, "23415", imeisv="860721040000001"),
-                 _fix(20, "23415", imeisv="358751090000001"))),
+        Example("network", {"attribute": "network"}, (
+            example_record("location", 10), example_record("location", 20, serving_plmn="20801"),
+            example_record("location", 30))),
+        Example("device", {"attribute": "device", "to": "3587*"}, (
+            example_record("location", 10, imeisv="860721040000001"),
+            example_record("location", 20, imeisv="358751090000001"))),
     )
 
     def samples(self, params: TransitionParams) -> dict[str, Any]:
@@ -63,7 +67,6 @@ class Transition(BaseKind[TransitionParams]):
         else:
             moment = _device(trigger.id, params, obs)
         return Detection(moments=[moment]) if moment is not None else NOTHING
-
 
 
 def _wanted(params: TransitionParams, old: str, new: str) -> bool:
