@@ -63,12 +63,6 @@ class Catalogue:
     def _by_id(self) -> dict[str, Trigger]:
         return {t.id: t for t in self.triggers}
 
-    @cached_property
-    def evaluation_order(self) -> tuple[Trigger, ...]:
-        """The enabled triggers, deadlines last (one anchored on another trigger's moment sees
-        the moments of the same record)."""
-        return tuple(sorted(self._enabled, key=lambda t: t.kind == "deadline"))
-
     def memo(self, key: Hashable, build: Callable[[Catalogue], T]) -> T:
         """``build(self)``, worked out on the first call with ``key`` and kept with the
         catalogue (which never changes): what the domain derives from it once, not per record."""

@@ -3,12 +3,12 @@
 A catalogue is one or more YAML files (``venues`` and ``triggers``). Each file is parsed keeping
 line numbers (:mod:`cjo.catalogue.source`) and checked against the schema
 (:class:`cjo.catalogue.model.CatalogueFile`); then the whole is cross-checked: ids unique across
-files, at most one file has a ``policy``, geofence venues exist, a deadline's anchor trigger
-exists, count and sequence matchers and offers' ``conversion`` matchers name an input stream or
-derived fact and fields its records have, thresholds are in range, template
-languages look like BCP-47 tags, and every template renders with its kind's placeholders. All
-problems are collected and raised together as :class:`CatalogueRejected`; nothing partial is
-ever returned.
+files, at most one file has a ``policy``, each trigger as its kind checks it (``Kind.validate``:
+geofence venues exist, a deadline's anchor trigger exists, count and sequence matchers name an
+input stream or derived fact and fields its records have, thresholds are in range), offers'
+``conversion`` matchers likewise, template languages look like BCP-47 tags, and every template
+renders with its kind's placeholders (``Kind.samples``). All problems are collected and raised
+together as :class:`CatalogueRejected`; nothing partial is ever returned.
 """
 
 from __future__ import annotations
@@ -19,31 +19,21 @@ import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from cjo.catalogue.attributes import RETIRED, sample_values
+from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.catalogue import Catalogue, digest_of
-from cjo.catalogue.model import (
-    CatalogueFile,
-    CountTrigger,
-    DeadlineTrigger,
-    GeofenceTrigger,
-    Matcher,
-    PolicyDef,
-    SequenceTrigger,
-    ThresholdTrigger,
-    Trigger,
-    Venue,
-)
+from cjo.catalogue.model import CatalogueFile, Matcher, PolicyDef, Trigger, Venue
 from cjo.catalogue.schema_errors import explain, show, suggest
 from cjo.catalogue.source import Parsed, parse
 from cjo.catalogue.source import Path as KeyPath
 from cjo.catalogue.where import Condition
 from cjo.codec import RECORD_OF_STREAM, schema
 from cjo.errors import CatalogueError, CatalogueRejected
+from cjo.triggers.kinds import KINDS
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
 DEFAULT_FILES = ("venues.yaml", "triggers.yaml")
@@ -54,8 +44,6 @@ DERIVED_FACTS: dict[str, dict[str, Any]] = {
     "topup": {"amount": "double", "balance": "double"},
     "bundle_purchased": {"bundle_id": "string", "total": "long"},
 }
-#: Highest bound of a threshold on a percentage measure.
-PCT_MAX = {"bundle_used_pct": 100.0, "bundle_remaining_pct": 100.0, "bundle_pace_pct": 1000.0}
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|[0-9]{3}))?$")
 _TRIGGER_ADAPTER: TypeAdapter[Trigger] = TypeAdapter(Trigger)
 
@@ -194,20 +182,11 @@ class _Checker:
         self._one_policy()
         for entry in self.triggers:
             trigger = entry.item
-            if isinstance(trigger, GeofenceTrigger):
-                self._geofence(entry, trigger, venues)
-            elif isinstance(trigger, DeadlineTrigger):
-                self._deadline(entry, trigger, triggers)
-            elif isinstance(trigger, CountTrigger):
-                self._matcher(entry, ("params", "match"), trigger.params.match)
-            elif isinstance(trigger, SequenceTrigger):
-                for index, step in enumerate(trigger.params.steps):
-                    self._matcher(entry, ("params", "steps", index), step)
-            elif isinstance(trigger, ThresholdTrigger):
-                self._threshold(entry, trigger)
+            KINDS[trigger.kind].validate(trigger.id, trigger.params,
+                                         _TriggerChecks(self, entry, venues, triggers))
             for index, offer in enumerate(trigger.offers):
                 if offer.conversion is not None:
-                    self._matcher(entry, ("offers", index, "conversion"), offer.conversion)
+                    self.matcher(entry, ("offers", index, "conversion"), offer.conversion)
             self._templates(entry, trigger)
 
     def _one_policy(self) -> None:
@@ -230,31 +209,7 @@ class _Checker:
                 first[ident] = entry
         return first
 
-    def _geofence(self, entry: _Entry, trigger: GeofenceTrigger,
-                  venues: Mapping[str, _Entry]) -> None:
-        for index, venue_id in enumerate(trigger.params.venues):
-            if venue_id not in venues and venue_id not in self.broken_venues:
-                self.at(entry, ("params", "venues", index),
-                        f"unknown venue {venue_id!r}{suggest(venue_id, venues)}")
-        kind = trigger.params.venue_kind
-        if kind is not None and not self.broken_venues and not any(
-                v.item.kind == kind for v in venues.values()):
-            kinds = ", ".join(sorted({v.item.kind for v in venues.values()})) or "none"
-            self.at(entry, ("params", "venue_kind"),
-                    f"venue_kind {kind!r} selects no venue (kinds: {kinds})")
-
-    def _deadline(self, entry: _Entry, trigger: DeadlineTrigger,
-                  triggers: Mapping[str, _Entry]) -> None:
-        anchor = trigger.params.trigger
-        if trigger.params.anchor != "moment" or anchor is None:
-            return
-        if anchor == trigger.id:
-            self.at(entry, ("params", "trigger"), "a deadline cannot anchor on its own moments")
-        elif anchor not in triggers and anchor not in self.broken_triggers:
-            self.at(entry, ("params", "trigger"),
-                    f"unknown trigger {anchor!r}{suggest(anchor, triggers)}")
-
-    def _matcher(self, entry: _Entry, path: KeyPath, matcher: Matcher) -> None:
+    def matcher(self, entry: _Entry, path: KeyPath, matcher: Matcher) -> None:
         fields = _fields_of(matcher.event)
         if fields is None:
             known = ", ".join([*RECORD_OF_STREAM, *DERIVED_FACTS])
@@ -277,16 +232,6 @@ class _Checker:
             if reason:
                 self.at(entry, where, reason)
 
-    def _threshold(self, entry: _Entry, trigger: ThresholdTrigger) -> None:
-        params = trigger.params
-        if params.where:
-            self._matcher(entry, ("params",), params.usage)
-        top = PCT_MAX.get(params.measure)
-        for name, bound in (("below", params.below), ("above", params.above)):
-            if top is not None and bound is not None and not 0 <= bound <= top:
-                self.at(entry, ("params", name),
-                        f"{params.measure} is a percentage: expected 0..{top:g}, got {bound:g}")
-
     def _templates(self, entry: _Entry, trigger: Any) -> None:
         values = sample_values(trigger.kind, trigger.params)
         allowed = ", ".join(f"${name}" for name in sorted(values))
@@ -299,13 +244,40 @@ class _Checker:
                 problem = _render_problem(text, values)
                 if problem:
                     reason, text_line = problem
-                    retired = RETIRED.get((trigger.kind, reason.removeprefix(
-                        "unknown placeholder $")))
+                    retired = KINDS[trigger.kind].retired.get(
+                        reason.removeprefix("unknown placeholder $"))
                     reason = f"{reason}: {retired}" if retired else reason
                     self.problems.append(CatalogueError(
                         entry.file, entry.parsed.line_in((*entry.path, *path), text_line),
                         _field(entry.parsed.value, (*entry.path, *path)),
                         f"{reason} (allowed: {allowed})"))
+
+
+@dataclass(frozen=True, slots=True)
+class _TriggerChecks:
+    """What a kind's validation asks of the catalogue, for one trigger (``Checks``)."""
+
+    checker: _Checker
+    entry: _Entry
+    venues: Mapping[str, _Entry]  # the valid venues, by id
+    triggers: Mapping[str, _Entry]
+
+    def refuse(self, path: KeyPath, reason: str) -> None:
+        self.checker.at(self.entry, path, reason)
+
+    def matcher(self, path: KeyPath, matcher: Matcher) -> None:
+        self.checker.matcher(self.entry, path, matcher)
+
+    def reference(self, path: KeyPath, what: Literal["venue", "trigger"], ident: str) -> None:
+        known, broken = ((self.venues, self.checker.broken_venues) if what == "venue"
+                         else (self.triggers, self.checker.broken_triggers))
+        if ident not in known and ident not in broken:
+            self.checker.at(self.entry, path, f"unknown {what} {ident!r}{suggest(ident, known)}")
+
+    def venue_kinds(self) -> frozenset[str] | None:
+        if self.checker.broken_venues:
+            return None
+        return frozenset(v.item.kind for v in self.venues.values())
 
 
 def _render_problem(text: str, values: Mapping[str, Any]) -> tuple[str, int] | None:

@@ -10,6 +10,7 @@ from fnmatch import fnmatchcase
 
 from cjo.catalogue.model import Trigger
 from cjo.state.model import SubscriberState
+from cjo.triggers.kinds import KINDS
 from cjo.triggers.moment import Moment
 
 
@@ -24,9 +25,8 @@ def blocking_reasons(trigger: Trigger, moment: Moment, state: SubscriberState) -
         reasons.append("ineligible:plan")
     if rules.segment and state.segment not in rules.segment:
         reasons.append("ineligible:segment")
-    needed = list(rules.consent)
-    if trigger.kind == "geofence" and "location" not in needed:
-        needed.append("location")  # a venue moment uses her location: never without consent
+    needed: list[str] = list(rules.consent)
+    needed += [c for c in KINDS[trigger.kind].consent if c not in needed]  # geofence: location
     reasons.extend(f"no_consent:{c}" for c in needed if not state.consent.get(c))
     last = state.last_fired.get(trigger.id)
     if trigger.cooldown and last is not None and moment.event_time - last < trigger.cooldown:

@@ -1,8 +1,9 @@
-"""Which triggers a record of a stream runs, worked out once per catalogue and stream.
+"""Which triggers a record of a stream runs, and in which order, worked out once per catalogue and
+stream.
 
 A kind looks at some streams only (a geofence at locations, a threshold at charging records) and
-count and sequence only at the facts their matchers name: skipping the others never changes a
-result, and spares most of the per-record work of a catalogue of a dozen triggers.
+count and sequence only at the facts their matchers name (``Kind.reads``): skipping the others
+never changes a result, and spares most of the per-record work of a catalogue of a dozen triggers.
 """
 
 from __future__ import annotations
@@ -11,61 +12,39 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from cjo.catalogue.catalogue import Catalogue
-from cjo.catalogue.model import (
-    USAGE,
-    CountParams,
-    DeadlineParams,
-    SequenceParams,
-    ThresholdParams,
-    Trigger,
-    Venue,
-)
-from cjo.triggers.facts import names_of
+from cjo.catalogue.model import Trigger, Venue
 from cjo.triggers.kinds import KINDS
 from cjo.triggers.kinds.base import Detection, Memory, Observation
 
 OnEvent = Callable[[Trigger, Observation, Memory, Mapping[str, Venue]], Detection]
 
-# The input streams whose records can change what a kind looks at (None: it goes by facts).
-_STREAMS: dict[str, frozenset[str] | None] = {
-    "transition": frozenset({"charging", "location", "usage"}),
-    "threshold": frozenset({"charging"}),
-    "geofence": frozenset({"location"}),
-    "deadline": frozenset({"subscribers"}),
-    "count": None,
-    "sequence": None,
-}
-
 
 class Step(NamedTuple):
     trigger: Trigger
     on_event: OnEvent  # its kind's
-    sees_moments: bool  # a deadline: it sees the moments of the triggers before it
+    sees_moments: bool  # its kind's: it sees the moments of the triggers before it
 
 
 def plan(catalogue: Catalogue, stream: str) -> tuple[Step, ...]:
-    """The triggers of ``catalogue.evaluation_order`` a record of ``stream`` can concern."""
+    """The triggers of :func:`evaluation_order` a record of ``stream`` can concern."""
     plans = catalogue.memo(plan, _no_plans)
     found = plans.get(stream)
     if found is None:
         found = plans[stream] = tuple(
-            Step(t, KINDS[t.kind].on_event, t.kind == "deadline")
-            for t in catalogue.evaluation_order if reacts_to(t, stream))
+            Step(t, kind.on_event, kind.sees_moments)
+            for t in evaluation_order(catalogue)
+            if (kind := KINDS[t.kind]).reads(t.params, stream))
     return found
 
 
-def reacts_to(trigger: Trigger, stream: str) -> bool:
-    params = trigger.params
-    if isinstance(params, DeadlineParams) and params.anchor == "moment":
-        return True  # anchored on another trigger's moment, which any record may bring
-    if isinstance(params, CountParams):
-        return params.match.event in names_of(stream)
-    if isinstance(params, SequenceParams):
-        return not params.events.isdisjoint(names_of(stream))
-    if isinstance(params, ThresholdParams) and params.measure == USAGE:
-        return stream == "usage"  # summed from usage records (cjo.triggers.kinds.usage)
-    streams = _STREAMS[trigger.kind]
-    return streams is None or stream in streams
+def evaluation_order(catalogue: Catalogue) -> tuple[Trigger, ...]:
+    """The enabled triggers, those whose kind ``sees_moments`` last (a deadline anchored on
+    another trigger's moment sees the moments of the same record), else in catalogue order."""
+    return catalogue.memo(evaluation_order, _evaluation_order)
+
+
+def _evaluation_order(catalogue: Catalogue) -> tuple[Trigger, ...]:
+    return tuple(sorted(catalogue.enabled(), key=lambda t: KINDS[t.kind].sees_moments))
 
 
 def _no_plans(_: Catalogue) -> dict[str, tuple[Step, ...]]:

@@ -1,6 +1,5 @@
 from typing import Any
 
-from cjo.catalogue.attributes import BY_KIND
 from cjo.catalogue.model import Venue
 from tests.unit.factories import drive, location, trigger
 
@@ -31,7 +30,6 @@ def test_enter_without_dwell_fires_on_the_first_fix_inside() -> None:
         (f"wembley-{MIN}", MIN), (f"wembley-{4 * MIN}", 4 * MIN)]
     assert moments[0].attrs == {"venue": "Wembley Stadium", "venue_id": "wembley",
                                 "dwell_min": 0}
-    assert moments[0].attrs.keys() == BY_KIND["geofence"].keys()
 
 
 def test_enter_with_dwell_fires_at_since_plus_dwell_if_still_there() -> None:

@@ -4,7 +4,6 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cjo.catalogue.attributes import BY_KIND
 from cjo.catalogue.model import ThresholdParams
 from cjo.state import SubscriberState
 from cjo.triggers.kinds.threshold import measure, period_key
@@ -38,7 +37,6 @@ def test_bundle_used_crossing_fires_once_with_attrs() -> None:
     assert (moment.instance, moment.event_time) == ("m-2026-01", t + 1)
     assert moment.attrs == {"measure": "bundle_used_pct", "value": "80", "bound": "80",
                             "bundle_id": "ADDON_10GB", "currency": ""}
-    assert moment.attrs.keys() == BY_KIND["threshold"].keys()
 
 
 def test_first_known_measure_past_the_bound_is_a_crossing() -> None:

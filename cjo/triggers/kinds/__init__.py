@@ -1,5 +1,7 @@
 """Generic trigger kinds (see base.Kind), by the name a catalogue trigger's ``kind`` gives."""
 
+from typing import Any
+
 from cjo.triggers.kinds.base import Kind
 from cjo.triggers.kinds.count import Count
 from cjo.triggers.kinds.deadline import Deadline
@@ -8,7 +10,8 @@ from cjo.triggers.kinds.sequence import Sequence
 from cjo.triggers.kinds.threshold import Threshold
 from cjo.triggers.kinds.transition import Transition
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (
-    Transition(), Threshold(), Geofence(), Deadline(), Sequence(), Count())}
+_ALL: tuple[Kind[Any], ...] = (
+    Transition(), Threshold(), Geofence(), Deadline(), Sequence(), Count())
+KINDS: dict[str, Kind[Any]] = {kind.name: kind for kind in _ALL}
 
 __all__ = ["KINDS", "Kind"]

@@ -13,23 +13,48 @@ import bisect
 from collections.abc import Mapping
 from typing import Any
 
-from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import CountParams, Trigger, Venue
 from cjo.triggers import facts as fact_rules
-from cjo.triggers.kinds.base import NOTHING, Detection, EventKind, Memory, Observation
+from cjo.triggers.kinds.base import (
+    NOTHING,
+    BaseKind,
+    Checks,
+    Detection,
+    Example,
+    Memory,
+    Observation,
+    example_record,
+)
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import format_duration
 
 
-class Count(EventKind):
-    name = "count"
+def _session(at: int, dropped: bool) -> tuple[str, dict[str, Any]]:
+    return example_record("usage", at, dropped=dropped)
 
-    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
-        return {**sample_values(trigger.kind, trigger.params), **_attrs(_params(trigger))}
+
+class Count(BaseKind[CountParams]):
+    name = "count"
+    model = CountParams
+    examples: tuple[Example, ...] = (
+        Example("dropped", {"match": {"event": "usage", "where": {"dropped": True}},
+                            "count": 3, "within": "1h"},
+                (_session(0, True), _session(10, True), _session(15, False), _session(20, True),
+                 _session(30, True))),
+    )
+
+    def reads(self, params: CountParams, stream: str) -> bool:
+        return params.match.event in fact_rules.names_of(stream)
+
+    def samples(self, params: CountParams) -> dict[str, Any]:
+        return _attrs(params)
+
+    def validate(self, trigger_id: str, params: CountParams, check: Checks) -> None:
+        check.matcher(("params", "match"), params.match)
 
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
-        params = _params(trigger)
+        params = self.params(trigger)
         if not any(fact.name == params.match.event for fact in obs.facts):
             return NOTHING
         times: list[int] = list(memory.get("at", []))
@@ -49,12 +74,6 @@ class Count(EventKind):
                 times = []
             found.memory = {"at": times}
         return found
-
-
-
-def _params(trigger: Trigger) -> CountParams:
-    assert isinstance(trigger.params, CountParams)
-    return trigger.params
 
 
 def _attrs(params: CountParams) -> dict[str, Any]:

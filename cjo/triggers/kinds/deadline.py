@@ -25,30 +25,71 @@ from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import DeadlineParams, Trigger, Venue
 from cjo.state.model import SubscriberState
 from cjo.triggers import facts as fact_rules
-from cjo.triggers.kinds.base import Detection, Memory, Observation, TimerRequest
+from cjo.triggers.kinds.base import (
+    BaseKind,
+    Checks,
+    Detection,
+    Example,
+    Memory,
+    Observation,
+    TimerRequest,
+    example_record,
+)
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import DAY_MS, format_day, format_minute
 
 MAX_PENDING = 16
 
+_SAMPLES: dict[str, dict[str, Any]] = {
+    "trial_expiry": {"product_id": "gaming_pass_1d", "expires_at": "2026-01-02 18:00 UTC"},
+    "contract_end": {"contract_end": "2026-03-01", "days_left": 60},
+}
+_T0 = 20_454 * DAY_MS  # 2026-01-01
 
-class Deadline:
+
+class Deadline(BaseKind[DeadlineParams]):
     name = "deadline"
+    model = DeadlineParams
+    streams = frozenset({"subscribers"})
+    sees_moments = True
+    examples: tuple[Example, ...] = (
+        Example("trial_expiry", {"anchor": "trial_expiry", "offset": "-2h"}, (
+            example_record("subscribers", _T0, trials=[
+                {"product_id": "gaming_1d", "expires_at": _T0 + DAY_MS, "status": "ACTIVE"}]),),
+                until=_T0 + DAY_MS),
+        Example("contract_end", {"anchor": "contract_end", "offset": "-60d", "catch_up": True},
+                (example_record("subscribers", _T0, contract_end=20_513),), until=_T0 + DAY_MS),
+        Example("moment", {"anchor": "moment", "trigger": "low", "offset": "1h"},
+                (example_record("charging", _T0, balance=5.0),
+                 example_record("charging", _T0 + 1, balance=1.0)), until=_T0 + DAY_MS,
+                others=({"id": "low", "kind": "threshold",
+                         "params": {"measure": "balance", "below": 2}},)),
+    )
 
-    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
-        values = sample_values(trigger.kind, trigger.params)
-        params = _params(trigger)
-        if params.trigger is not None:
-            values["trigger"] = params.trigger
-        return values
+    def reads(self, params: DeadlineParams, stream: str) -> bool:
+        # anchored on another trigger's moment, which any record may bring
+        return params.anchor == "moment" or stream in self.streams
+
+    def samples(self, params: DeadlineParams) -> dict[str, Any]:
+        if params.anchor == "moment":
+            return {"trigger": params.trigger}
+        return dict(_SAMPLES[params.anchor])
+
+    def validate(self, trigger_id: str, params: DeadlineParams, check: Checks) -> None:
+        anchor = params.trigger
+        if params.anchor != "moment" or anchor is None:
+            return
+        if anchor == trigger_id:
+            check.refuse(("params", "trigger"), "a deadline cannot anchor on its own moments")
+        else:
+            check.reference(("params", "trigger"), "trigger", anchor)
 
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
-        params = _params(trigger)
+        params = self.params(trigger)
         if params.anchor == "moment":
             return _on_moments(trigger.id, params, obs, memory)
         if obs.stream != "subscribers":
@@ -69,7 +110,7 @@ class Deadline:
 
     def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
                  memory: Memory, venues: Mapping[str, Venue]) -> Detection:
-        params = _params(trigger)
+        params = self.params(trigger)
         if params.anchor == "moment":
             return _fire_moment(trigger.id, params, due, instance, state, memory)
         attrs = _trial_attrs(params, state, instance) if params.anchor == "trial_expiry" else (
@@ -79,11 +120,6 @@ class Deadline:
         return Detection(moments=[Moment(trigger_id=trigger.id, instance=instance,
                                          imsi=state.imsi, event_id=f"timer-{due}",
                                          event_time=due, attrs=attrs)])
-
-
-def _params(trigger: Trigger) -> DeadlineParams:
-    assert isinstance(trigger.params, DeadlineParams)
-    return trigger.params
 
 
 def _timer(params: DeadlineParams, due: int, instance: str, now: int) -> TimerRequest | None:

@@ -20,24 +20,56 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.model import GeofenceParams, Trigger, Venue
 from cjo.state.model import SubscriberState
-from cjo.triggers.geo import inside, venue_at, venues_for, watched
-from cjo.triggers.kinds.base import NOTHING, Detection, Memory, Observation, TimerRequest
+from cjo.triggers.geo import inside, venue_at, watched
+from cjo.triggers.kinds.base import (
+    NOTHING,
+    BaseKind,
+    Checks,
+    Detection,
+    Example,
+    Memory,
+    Observation,
+    TimerRequest,
+    example_record,
+)
 from cjo.triggers.moment import Moment
 
+_SAMPLES = {"venue": "Wembley Stadium", "venue_id": "wembley", "dwell_min": 10}
+_MIN = 60_000
+_STADIUM = {"id": "wembley", "name": "Wembley Stadium", "kind": "stadium",
+            "center": {"lat": 51.556, "lon": -0.2796}, "radius_m": 300}
 
-class Geofence:
+
+_VISIT = tuple(example_record("location", at, lat=lat, lon=lon) for at, lat, lon in (
+    (0, 51.0, 0.0), (_MIN, 51.556, -0.2796), (20 * _MIN, 51.556, -0.2796), (40 * _MIN, 51.0, 0.0)))
+
+
+class Geofence(BaseKind[GeofenceParams]):
     name = "geofence"
+    model = GeofenceParams
+    streams = frozenset({"location"})
+    # a venue moment uses her location: never without consent
+    consent: tuple[str, ...] = ("location",)
+    examples: tuple[Example, ...] = (
+        Example("enter", {"venues": ["wembley"]}, _VISIT, venues=(_STADIUM,)),
+        Example("dwell", {"venue_kind": "stadium", "dwell": "10m"}, _VISIT,
+                until=40 * _MIN, venues=(_STADIUM,)),
+        Example("leave", {"venues": ["wembley"], "on": "leave", "dwell": "15m"}, _VISIT,
+                venues=(_STADIUM,)),
+    )
 
-    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
-        params = _params(trigger)
-        values = sample_values(trigger.kind, params)
-        chosen = venues_for(params, venues)
-        if chosen:
-            values.update(venue=chosen[0].name, venue_id=chosen[0].id)
-        return {**values, "dwell_min": params.dwell // 60_000}
+    def samples(self, params: GeofenceParams) -> dict[str, Any]:
+        return dict(_SAMPLES)
+
+    def validate(self, trigger_id: str, params: GeofenceParams, check: Checks) -> None:
+        for index, venue_id in enumerate(params.venues):
+            check.reference(("params", "venues", index), "venue", venue_id)
+        kind, kinds = params.venue_kind, check.venue_kinds()
+        if kind is not None and kinds is not None and kind not in kinds:
+            check.refuse(("params", "venue_kind"), f"venue_kind {kind!r} selects no venue "
+                                                   f"(kinds: {', '.join(sorted(kinds)) or 'none'})")
 
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
@@ -47,7 +79,7 @@ class Geofence:
         at = obs.event_time
         if at < memory.get("last", -1):
             return NOTHING
-        params = _params(trigger)
+        params = self.params(trigger)
         current = venues.get(memory["venue"]) if "venue" in memory else None
         if current is not None and inside(current, lat, lon):
             return Detection(memory={**memory, "last": at})
@@ -66,7 +98,7 @@ class Geofence:
 
     def on_timer(self, trigger: Trigger, due: int, instance: str, state: SubscriberState,
                  memory: Memory, venues: Mapping[str, Venue]) -> Detection:
-        params = _params(trigger)
+        params = self.params(trigger)
         venue = venues.get(memory.get("venue", ""))
         if venue is None or f"{venue.id}-{memory['since']}" != instance:
             return Detection()  # that visit is over
@@ -78,11 +110,6 @@ class Geofence:
         moment = Moment(trigger_id=trigger.id, instance=instance, imsi=state.imsi,
                         event_id=f"timer-{due}", event_time=due, attrs=_attrs(params, venue))
         return Detection(moments=[moment])
-
-
-def _params(trigger: Trigger) -> GeofenceParams:
-    assert isinstance(trigger.params, GeofenceParams)
-    return trigger.params
 
 
 def _timer(venue_id: str, since: int, dwell: int) -> TimerRequest:

@@ -17,27 +17,62 @@ it falls after the partial it extends (not when it belongs between two facts alr
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
-from cjo.catalogue.attributes import sample_values, step_attrs
 from cjo.catalogue.model import SequenceParams, Trigger, Venue
 from cjo.triggers import facts as fact_rules
-from cjo.triggers.kinds.base import NOTHING, Detection, EventKind, Fact, Memory, Observation
+from cjo.triggers.kinds.base import (
+    NOTHING,
+    BaseKind,
+    Checks,
+    Detection,
+    Example,
+    Fact,
+    Memory,
+    Observation,
+    example_record,
+)
 from cjo.triggers.moment import Moment
+from cjo.triggers.timefmt import days
 
 MAX_FRONT = 4
 Partial = list[int]  # [start, end]
 
 
-class Sequence(EventKind):
-    name = "sequence"
+def _game(at: int) -> tuple[str, dict[str, Any]]:
+    return example_record("usage", at, app_category="GAMING")
 
-    def attributes(self, trigger: Trigger, venues: Mapping[str, Venue]) -> dict[str, Any]:
-        return {**sample_values(trigger.kind, trigger.params), **_attrs(_params(trigger))}
+
+class Sequence(BaseKind[SequenceParams]):
+    name = "sequence"
+    model = SequenceParams
+    # no $count: its steps count unlike things (two day passes, then a game)
+    retired: Mapping[str, str] = MappingProxyType({
+        "count": "a sequence has one count per step: write $step1_count (the first step's), "
+                 "$step2_count, ..."})
+    examples: tuple[Example, ...] = (
+        Example("steps", {"within": "1d", "steps": [
+            {"event": "trial_started"},
+            {"event": "usage", "where": {"app_category": "GAMING"}, "count": 2}]}, (
+            _game(1), example_record("subscribers", 10, trials=[
+                {"product_id": "gaming_1d", "expires_at": 100_000, "status": "ACTIVE"}]),
+            _game(20), _game(30), _game(40))),
+    )
+
+    def reads(self, params: SequenceParams, stream: str) -> bool:
+        return not params.events.isdisjoint(fact_rules.names_of(stream))
+
+    def samples(self, params: SequenceParams) -> dict[str, Any]:
+        return _attrs(params)
+
+    def validate(self, trigger_id: str, params: SequenceParams, check: Checks) -> None:
+        for index, step in enumerate(params.steps):
+            check.matcher(("params", "steps", index), step)
 
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
-        params = _params(trigger)
+        params = self.params(trigger)
         hits = [(fact, wanted) for fact in obs.facts if (wanted := _wanted(params, fact))]
         if not hits:
             return NOTHING
@@ -56,12 +91,6 @@ class Sequence(EventKind):
                 stages = [[] for _ in positions[:-1]]
             found.memory = {"stages": stages, "newest": newest}
         return found
-
-
-
-def _params(trigger: Trigger) -> SequenceParams:
-    assert isinstance(trigger.params, SequenceParams)
-    return trigger.params
 
 
 def _wanted(params: SequenceParams, fact: Fact) -> list[int]:
@@ -99,5 +128,7 @@ def _insert(front: list[Partial], candidate: Partial) -> list[Partial]:
 
 def _attrs(params: SequenceParams) -> dict[str, Any]:
     """``step1_count`` .. ``stepN_count``: the facts each step matched (its ``count``); there is
-    no ``count``: a sum of unlike steps (two passes and a game) is no number to tell a customer."""
-    return step_attrs(params)
+    no ``count``: a sum of unlike steps (two passes and a game) is no number to tell a customer;
+    and ``window_days``."""
+    return {**{f"step{i}_count": step.count for i, step in enumerate(params.steps, 1)},
+            "window_days": days(params.within)}

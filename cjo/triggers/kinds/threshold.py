@@ -23,15 +23,74 @@ from typing import Any
 
 from cjo.catalogue.model import USAGE, ThresholdParams, Trigger, Venue
 from cjo.state.model import SubscriberState
-from cjo.triggers.kinds.base import NOTHING, Detection, EventKind, Memory, Observation
+from cjo.triggers.kinds.base import (
+    NOTHING,
+    BaseKind,
+    Checks,
+    Detection,
+    Example,
+    Memory,
+    Observation,
+    example_record,
+)
 from cjo.triggers.kinds.usage import usage_crossing
 from cjo.triggers.moment import Moment
 from cjo.triggers.periods import period_key
 from cjo.triggers.timefmt import DAY_MS, utc
 
+#: Highest bound of a threshold on a percentage measure.
+PCT_MAX = {"bundle_used_pct": 100.0, "bundle_remaining_pct": 100.0, "bundle_pace_pct": 1000.0}
 
-class Threshold(EventKind):
+_SAMPLES = {"measure": "bundle_used_pct", "value": "81", "bound": "80",
+            "bundle_id": "ADDON_5GB_30D", "currency": "GBP"}
+# usage_bytes: the period's total and the bound as sizes, and the app (and its category) of the
+# session that crossed it
+_USAGE_SAMPLES = {"measure": "usage_bytes", "value": "2.1 GB", "bound": "2 GB",
+                  "app_id": "youtube", "app_category": "VIDEO"}
+
+
+def _used(at: int, category: str, octets: int) -> tuple[str, dict[str, Any]]:
+    return example_record("usage", at, app_id="youtube", app_category=category, bytes_uplink=0,
+                          bytes_downlink=octets)
+
+
+def _bundle(at: int, remaining: int) -> tuple[str, dict[str, Any]]:
+    return example_record("charging", at, bundle_id="B", bundle_total_octets=100,
+                          bundle_remaining_octets=remaining)
+
+
+class Threshold(BaseKind[ThresholdParams]):
     name = "threshold"
+    model = ThresholdParams
+    streams = frozenset({"charging"})
+    examples: tuple[Example, ...] = (
+        Example("bundle_used_pct", {"measure": "bundle_used_pct", "above": 80}, (
+            _bundle(DAY_MS, 50), _bundle(DAY_MS + 1, 10))),
+        Example("balance", {"measure": "balance", "below": 2, "period": "day"}, (
+            example_record("charging", DAY_MS, balance=5.0, currency="GBP"),
+            example_record("charging", DAY_MS + 1, balance=1.5, currency="GBP"))),
+        Example("usage_bytes", {"measure": "usage_bytes", "above": "2GB", "period": "day",
+                                "where": {"app_category": "VIDEO"}}, (
+            _used(DAY_MS, "VIDEO", 1_500_000_000), _used(DAY_MS + 1, "GAMING", 3_000_000_000),
+            _used(DAY_MS + 2, "VIDEO", 600_000_000))),
+    )
+
+    def reads(self, params: ThresholdParams, stream: str) -> bool:
+        if params.measure == USAGE:
+            return stream == "usage"  # summed from usage records (cjo.triggers.kinds.usage)
+        return stream in self.streams
+
+    def samples(self, params: ThresholdParams) -> dict[str, Any]:
+        return dict(_USAGE_SAMPLES if params.measure == USAGE else _SAMPLES)
+
+    def validate(self, trigger_id: str, params: ThresholdParams, check: Checks) -> None:
+        if params.where:
+            check.matcher(("params",), params.usage)
+        top = PCT_MAX.get(params.measure)
+        for name, bound in (("below", params.below), ("above", params.above)):
+            if top is not None and bound is not None and not 0 <= bound <= top:
+                check.refuse(("params", name), f"{params.measure} is a percentage: expected "
+                                               f"0..{top:g}, got {bound:g}")
 
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
@@ -52,7 +111,6 @@ class Threshold(EventKind):
                         event_id=obs.event_id, event_time=at,
                         attrs=_attrs(params, new, obs.after))
         return Detection(moments=[moment], memory={"period": key})
-
 
 
 def _source(params: ThresholdParams, state: SubscriberState) -> object:

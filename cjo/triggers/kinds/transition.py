@@ -17,17 +17,46 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
+from typing import Any
 
 from cjo.catalogue.model import TransitionParams, Trigger, Venue
 from cjo.offers.countries import country_name
-from cjo.triggers.kinds.base import NOTHING, Detection, EventKind, Memory, Observation
+from cjo.triggers.kinds.base import (
+    NOTHING,
+    BaseKind,
+    Detection,
+    Example,
+    Memory,
+    Observation,
+    example_record,
+)
 from cjo.triggers.moment import Moment
 
 HOME, FOREIGN, ANY = "home", "foreign", "any"
 
+_SAMPLES: dict[str, dict[str, Any]] = {
+    # country/mcc: the network she is on; previous_*: the one she left (back home: the trip's)
+    "network": {"country": "France", "mcc": "208", "serving_plmn": "20801",
+                "previous_country": "the United Kingdom", "previous_mcc": "234"},
+    "device": {"tac": "35875109", "previous_tac": "86072104"},
+}
 
-class Transition(EventKind):
+
+class Transition(BaseKind[TransitionParams]):
     name = "transition"
+    model = TransitionParams
+    streams = frozenset({"charging", "location", "usage"})
+    examples: tuple[Example, ...] = (
+        Example("network", {"attribute": "network"}, (
+            example_record("location", 10), example_record("location", 20, serving_plmn="20801"),
+            example_record("location", 30))),
+        Example("device", {"attribute": "device", "to": "3587*"}, (
+            example_record("location", 10, imeisv="860721040000001"),
+            example_record("location", 20, imeisv="358751090000001"))),
+    )
+
+    def samples(self, params: TransitionParams) -> dict[str, Any]:
+        return dict(_SAMPLES[params.attribute])
 
     def on_event(self, trigger: Trigger, obs: Observation, memory: Memory,
                  venues: Mapping[str, Venue]) -> Detection:
@@ -38,7 +67,6 @@ class Transition(EventKind):
         else:
             moment = _device(trigger.id, params, obs)
         return Detection(moments=[moment]) if moment is not None else NOTHING
-
 
 
 def _wanted(params: TransitionParams, old: str, new: str) -> bool:
