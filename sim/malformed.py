@@ -10,7 +10,6 @@ from typing import Any
 import orjson
 
 KINDS = ("truncated", "unknown_topic", "missing_field", "wrong_type", "bad_imsi")
-STREAMS = ("subscribers", "location", "charging", "usage", "responses")
 UNKNOWN_TOPICS = ("voice", "billing", "cdr", "events")
 # Fields without a default, per stream: leaving one out makes the record unusable.
 REQUIRED: dict[str, tuple[str, ...]] = {
