@@ -42,7 +42,8 @@ def test_the_merge_orders_equal_event_times_by_rank() -> None:
     for stream in STREAMS:
         merger.push(0, stream, 100, 0, stream)
     released = list(merger.release(0, caught_up=lambda topic: True, now_ms=0))
-    assert released == ["subscribers", "charging", "location", "usage", "responses"]
+    assert released == [s.name for s in sorted(INPUTS, key=lambda s: s.rank)]
+    assert released[0] == "subscribers"  # a profile applies before the events it governs
 
 
 @pytest.mark.parametrize("stream", STREAMS)
@@ -55,23 +56,27 @@ def test_every_input_updates_the_state(stream: str) -> None:
 
 
 def test_a_stream_without_a_state_update_fails_at_import() -> None:
-    code = ("import cjo.stream_registry as r; r.STREAMS = (*r.STREAMS, 'voice'); "
+    code = ("import cjo.stream_registry as r; r.STREAMS = (*r.STREAMS, 'fax'); "
             "import cjo.state.update")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=False, env={"PYTHONPATH": str(README.parent)})
     assert run.returncode != 0
-    assert "an update per input stream is needed" in run.stderr and "'voice'" in run.stderr
+    assert "an update per input stream is needed" in run.stderr and "'fax'" in run.stderr
+
+
+# the default names README.md documents
+DOCUMENTED = {
+    "charging": "p.events.charging", "location": "p.events.location", "usage": "p.events.usage",
+    "subscribers": "p.subscribers", "responses": "p.offers.responses", "decisions": "p.decisions",
+    "dlq": "p.dlq", "push": "p.offers.push", "sms": "p.offers.sms", "email": "p.offers.email",
+    "ticks": "p.ticks", "catalogue": "p.catalogue", "outcomes": "p.outcomes",
+    "learning": "p.learning", "models": "p.models", "dnc": "p.dnc"}
 
 
 def test_topics_default_to_prefix_and_suffix() -> None:
     topics = Topics("p", {})
-    assert {name: topics[name] for name in TOPIC_SUFFIX} == {
-        "charging": "p.events.charging", "location": "p.events.location",
-        "usage": "p.events.usage", "subscribers": "p.subscribers",
-        "responses": "p.offers.responses", "decisions": "p.decisions", "dlq": "p.dlq",
-        "push": "p.offers.push", "sms": "p.offers.sms", "email": "p.offers.email",
-        "ticks": "p.ticks", "catalogue": "p.catalogue", "outcomes": "p.outcomes",
-        "learning": "p.learning", "models": "p.models", "dnc": "p.dnc"}
+    assert all(topics[name] == f"p.{suffix}" for name, suffix in TOPIC_SUFFIX.items())
+    assert {name: topics[name] for name in DOCUMENTED} == DOCUMENTED
     assert list(topics.inputs()) == list(STREAMS)
     assert list(topics.offers()) == list(CHANNELS)
 
