@@ -7,8 +7,13 @@ when that module is imported). Every topic's default name is ``<prefix>.<suffix>
 environment variable ``CJO_TOPIC_<NAME>`` overrides it (``cjo.settings``).
 
 This module imports nothing of cjo, so any part may use it. Each user derives the lookup it needs
-once, at import (``codec.RECORD_OF_STREAM``, ``engine.ordering.STREAM_RANK``, ``Topics``): code
-that runs per record reads those dicts, never ``INPUTS``.
+once (``codec.RECORD_OF_STREAM`` and ``engine.ordering.STREAM_RANK`` at import, a ``Topics`` when
+it is made): code that runs per record reads those dicts, never ``INPUTS``.
+
+Adding an input stream: its record in ``schemas/`` (with an ``imsi`` string and a
+``timestamp-millis`` event time; a copy in ``schemas/previous/`` too), an entry in ``INPUTS``, its
+update in ``cjo.state.update``, a ``topic_<name>`` setting (``cjo.settings``, README "Settings"),
+a sample record in ``tests/unit/test_codec.py``. Tests fail until each is there.
 """
 
 from __future__ import annotations
