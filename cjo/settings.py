@@ -5,6 +5,7 @@ Every setting is documented in README.md (section "Settings"); keep the two in s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -12,40 +13,22 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-STREAMS = ("charging", "location", "usage", "subscribers", "responses")
-CHANNELS = ("push", "sms", "email")
+from cjo.stream_registry import CHANNELS, STREAMS, TOPIC_SUFFIX
 
 
 class Topics:
-    """Topic names, derived from a prefix; each may be overridden on its own."""
+    """Topic names: ``<prefix>.<suffix>`` of ``cjo.stream_registry``, each may be overridden."""
 
-    def __init__(self, prefix: str, overrides: dict[str, str]) -> None:
-        defaults = {
-            "charging": f"{prefix}.events.charging",
-            "location": f"{prefix}.events.location",
-            "usage": f"{prefix}.events.usage",
-            "subscribers": f"{prefix}.subscribers",
-            "responses": f"{prefix}.offers.responses",
-            "decisions": f"{prefix}.decisions",
-            "dlq": f"{prefix}.dlq",
-            "push": f"{prefix}.offers.push",
-            "sms": f"{prefix}.offers.sms",
-            "email": f"{prefix}.offers.email",
-            "ticks": f"{prefix}.ticks",
-            "catalogue": f"{prefix}.catalogue",
-            "outcomes": f"{prefix}.outcomes",
-            "learning": f"{prefix}.learning",
-            "models": f"{prefix}.models",
-            "dnc": f"{prefix}.dnc",
-        }
-        defaults.update({k: v for k, v in overrides.items() if v})
-        self._names = defaults
+    def __init__(self, prefix: str, overrides: Mapping[str, str]) -> None:
+        """``overrides``: logical name -> topic; an empty name keeps the default."""
+        self._names = {name: overrides.get(name) or f"{prefix}.{suffix}"
+                       for name, suffix in TOPIC_SUFFIX.items()}
 
     def __getitem__(self, logical: str) -> str:
         return self._names[logical]
 
     def inputs(self) -> dict[str, str]:
-        """Logical stream name -> topic, for the five input streams."""
+        """Input stream -> topic, for every input stream."""
         return {s: self._names[s] for s in STREAMS}
 
     def offers(self) -> dict[str, str]:
@@ -59,13 +42,6 @@ class Topics:
     def all(self) -> list[str]:
         return [*self.inputs().values(), *self.outputs(), self._names["ticks"]]
 
-    def stream_of(self, topic: str) -> str:
-        """Logical stream name of an input topic (KeyError if it is not one)."""
-        for logical, name in self.inputs().items():
-            if name == topic:
-                return logical
-        raise KeyError(topic)
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CJO_", frozen=True, extra="ignore")
@@ -74,6 +50,7 @@ class Settings(BaseSettings):
     app_id: str = Field("cjo", description="Faust app id; also the consumer group")
     partitions: int = Field(8, ge=1, le=256, description="partitions of every topic cjo creates")
     topic_prefix: str = Field("cjo", description="prefix of every default topic name")
+    # one per topic of cjo.stream_registry (a test checks): overrides <prefix>.<suffix>
     topic_charging: str = ""
     topic_location: str = ""
     topic_usage: str = ""
@@ -163,10 +140,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def topics(self) -> Topics:
-        names = ("charging", "location", "usage", "subscribers", "responses",
-                 "decisions", "dlq", "push", "sms", "email", "ticks", "catalogue", "outcomes",
-                 "learning", "models", "dnc")
-        overrides = {n: getattr(self, f"topic_{n}") for n in names}
+        overrides = {name: getattr(self, f"topic_{name}") for name in TOPIC_SUFFIX}
         return Topics(self.topic_prefix, overrides)
 
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import orjson
 
+from cjo.stream_registry import STREAMS
+
 KINDS = ("truncated", "unknown_topic", "missing_field", "wrong_type", "bad_imsi")
-STREAMS = ("subscribers", "location", "charging", "usage", "responses")
-UNKNOWN_TOPICS = ("voice", "billing", "cdr", "events")
+UNKNOWN_TOPICS = tuple(t for t in ("voice", "billing", "cdr", "events") if t not in STREAMS)
 # Fields without a default, per stream: leaving one out makes the record unusable.
 REQUIRED: dict[str, tuple[str, ...]] = {
     "charging": ("event_time", "imsi", "session_id", "serving_plmn"),

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from sim.malformed import STREAMS
+from cjo.stream_registry import STREAMS
 
 
 @dataclass

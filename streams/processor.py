@@ -349,11 +349,7 @@ class Processor:
         if not value:
             raise InvalidRecord("", "empty message value")
         _, record = codec.decode(value, schema)
-        imsi = record["imsi"]
-        if key is None:
-            raise InvalidRecord("key", "missing: records must be keyed by imsi")
-        if key != imsi.encode():
-            raise InvalidRecord("key", f"{key!r} does not match imsi {imsi!r}")
+        codec.checked_key(key, record["imsi"])
         return record
 
     # -- partitions --

@@ -94,12 +94,11 @@ def run_explain(settings: Settings, imsi: str, last: int = 20, out: TextIO = sys
     if last < 1:
         raise ConfigError(f"--last must be at least 1, got {last}")
     topics = settings.topics
-    key = imsi.encode()
 
     def mine(record_key: bytes | None) -> bool:
-        # Keyed by IMSI (docs/data-contract.md, "Keys and partitioning"); a record without a
-        # key is decoded and checked below.
-        return record_key is None or record_key == key
+        # Keyed by IMSI (docs/data-contract.md, "Keys and partitioning": the codec's key rule);
+        # a record without a key is decoded and checked below.
+        return record_key is None or codec.key_matches(record_key, imsi)
 
     reader = _Reader(settings)
     try:

@@ -3,6 +3,8 @@
 - :func:`encode` / :func:`decode`: records <-> bytes on Kafka (``C3 01`` + CRC-64-AVRO + body);
 - :func:`normalise`: a plain JSON value (recorded logs) -> a complete, checked record;
 - :func:`parse_log_line`: one recorded-log line -> :class:`LogRecord`;
+- :func:`checked_key` / :func:`key_matches`: the key rule (an input is keyed by its ``imsi``),
+  for the worker and the log reader alike;
 - :func:`dead_letter`: the encoded ``DeadLetter`` of an input that could not be used;
 - :func:`schema`: the parsed schema of ``schemas/<name>.avsc``.
 
@@ -11,6 +13,7 @@ Records are plain Python values: timestamps int epoch milliseconds, dates int da
 """
 
 from .deadletter import MAX_DEAD_LETTER_KEY, MAX_DEAD_LETTER_PAYLOAD, dead_letter
+from .keys import checked_key, key_matches
 from .logline import RECORD_OF_STREAM, LogRecord, event_time_of, parse_log_line
 from .normalise import normalise
 from .schemas import fingerprint, record_names, schema
@@ -21,12 +24,14 @@ __all__ = [
     "MAX_DEAD_LETTER_PAYLOAD",
     "RECORD_OF_STREAM",
     "LogRecord",
+    "checked_key",
     "dead_letter",
     "decode",
     "encode",
     "encode_complete",
     "event_time_of",
     "fingerprint",
+    "key_matches",
     "normalise",
     "parse_log_line",
     "record_names",

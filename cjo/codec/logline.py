@@ -9,19 +9,14 @@ from typing import Any
 import orjson
 
 from cjo.errors import InvalidRecord
+from cjo.stream_registry import INPUTS
 
+from .keys import checked_key
 from .normalise import normalise
 from .paths import show, within
 
-RECORD_OF_STREAM: dict[str, str] = {
-    "charging": "ChargingEvent",
-    "location": "LocationEvent",
-    "usage": "UsageEvent",
-    "subscribers": "SubscriberProfile",
-    "responses": "OfferResponse",
-}
-
-EVENT_TIME_FIELD: dict[str, str] = {"SubscriberProfile": "updated_at"}  # others: "event_time"
+RECORD_OF_STREAM: dict[str, str] = {s.name: s.record for s in INPUTS}  # input stream -> record
+EVENT_TIME_FIELD: dict[str, str] = {s.record: s.event_time for s in INPUTS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +35,8 @@ def parse_log_line(line: bytes | str) -> LogRecord:
 
     Raises :class:`~cjo.errors.InvalidRecord` for a line that is not a JSON object (field ``""``),
     a missing or unknown ``topic``, a ``value`` that does not fit its schema (field
-    ``"value.<path>"``) or a ``key`` other than the value's ``imsi``. A missing key defaults
-    to the ``imsi``.
+    ``"value.<path>"``) or a ``key`` other than the value's ``imsi`` (``codec.keys``). A missing
+    key defaults to the ``imsi``.
     """
     try:
         document = orjson.loads(line)
@@ -79,13 +74,10 @@ def _stream(document: Mapping[str, Any]) -> str:
 def _key(document: Mapping[str, Any], value: Mapping[str, Any]) -> bytes:
     imsi: str = value["imsi"]
     key = document.get("key")
-    if key is None:
-        return imsi.encode()
-    if key != imsi:
-        raise InvalidRecord("key", f"must equal value.imsi {imsi!r}, got {show(key)}")
-    return imsi.encode()
+    return imsi.encode() if key is None else checked_key(key, imsi)
 
 
 def event_time_of(record_name: str, record: Mapping[str, Any]) -> int:
-    """The event time of a record: ``event_time``, or ``updated_at`` for a profile."""
-    return int(record[EVENT_TIME_FIELD.get(record_name, "event_time")])
+    """The event time of an input record: its stream's ``event_time`` field (a profile's
+    ``updated_at``, see ``cjo.stream_registry``)."""
+    return int(record[EVENT_TIME_FIELD[record_name]])

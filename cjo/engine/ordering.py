@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from cjo.stream_registry import INPUTS
+
 # What the wiring knows of a topic-partition: False lagging, None unknown, True caught up, or an
 # int: caught up as of that wall time (ms), so not for a record that arrived after it (it may
 # have been produced after a record of this topic that the wiring has not seen yet).
@@ -31,8 +33,7 @@ Status = Callable[[str], bool | int | None]
 
 T = TypeVar("T")
 
-# at equal event times a profile applies before the events it governs
-STREAM_RANK = {"subscribers": 0, "charging": 1, "location": 2, "usage": 3, "responses": 4}
+STREAM_RANK: dict[str, int] = {s.name: s.rank for s in INPUTS}  # ties of event time: lower first
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cjo.state.model import SubscriberState
+from cjo.stream_registry import STREAMS
 
 Record = Mapping[str, Any]
 
@@ -115,6 +116,8 @@ def _apply_response(new: SubscriberState, r: Record) -> None:
     _event_time(new, r)
 
 
+# One update per input stream of cjo.stream_registry (which cannot name these functions: it
+# imports nothing of cjo), checked here once, at import.
 _APPLY: dict[str, Callable[[SubscriberState, Record], None]] = {
     "charging": _apply_charging,
     "location": _apply_location,
@@ -122,3 +125,6 @@ _APPLY: dict[str, Callable[[SubscriberState, Record], None]] = {
     "subscribers": _apply_profile,
     "responses": _apply_response,
 }
+if set(_APPLY) != set(STREAMS):
+    raise ImportError(f"cjo.state.update: an update per input stream is needed: {STREAMS} "
+                      f"(cjo.stream_registry), not {tuple(_APPLY)}")

@@ -14,7 +14,8 @@ from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.kafka_admin import create_topics, end_offsets, read_all
 from cjo.adapters.replay import ReplaySummary, replay, run_replay
 from cjo.codec import decode, parse_log_line
-from cjo.settings import STREAMS, Topics
+from cjo.settings import Topics
+from cjo.stream_registry import STREAMS
 
 pytestmark = pytest.mark.integration
 

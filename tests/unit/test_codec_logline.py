@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from cjo.codec import RECORD_OF_STREAM, LogRecord, dead_letter, decode, encode, parse_log_line
+from cjo.codec import (
+    RECORD_OF_STREAM,
+    LogRecord,
+    checked_key,
+    dead_letter,
+    decode,
+    encode,
+    key_matches,
+    parse_log_line,
+)
 from cjo.errors import InvalidRecord
 
 from .test_codec import IMSI, SAMPLES, T0
@@ -82,6 +91,27 @@ def test_a_key_other_than_the_imsi_is_refused(key: Any) -> None:
     error = error_of(line(key=key))
     assert error.field == "key"
     assert IMSI in error.reason
+
+
+@pytest.mark.parametrize(("key", "shown"), [
+    (b"234150000000002", "bytes b'234150000000002'"),  # as the worker reads it
+    ("234150000000002", "str '234150000000002'"),  # as a recorded log holds it
+    (234150000000001, "int 234150000000001"),
+])
+def test_the_worker_and_the_log_refuse_a_wrong_key_in_the_same_words(key: Any, shown: str) -> None:
+    with pytest.raises(InvalidRecord) as raised:
+        checked_key(key, IMSI)
+    assert str(raised.value) == f"key: {shown} does not match imsi '{IMSI}'"
+    if not isinstance(key, bytes):
+        assert str(error_of(line(key=key))) == str(raised.value)
+
+
+def test_the_key_rule_takes_the_imsi_as_bytes_or_text() -> None:
+    assert checked_key(IMSI.encode(), IMSI) == checked_key(IMSI, IMSI) == IMSI.encode()
+    assert key_matches(IMSI.encode(), IMSI) and key_matches(IMSI, IMSI)
+    assert not key_matches(None, IMSI) and not key_matches(IMSI.encode() + b" ", IMSI)
+    with pytest.raises(InvalidRecord, match=r"^key: missing: records must be keyed by imsi$"):
+        checked_key(None, IMSI)
 
 
 @pytest.mark.parametrize("text", ['{"topic": "charging",', "", b"\xff\xfe", "nan"])

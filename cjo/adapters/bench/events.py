@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from cjo.codec import encode_complete
+from cjo.codec import RECORD_OF_STREAM, encode_complete
 
 START_MS = 1_768_176_000_000  # 2026-01-12 00:00 UTC, a Monday; London is on UTC
 DAY_MS = 86_400_000
@@ -154,8 +154,7 @@ def _usage(rng: random.Random, sub: _Sub, eid: str, t: int, serving: str) -> dic
             "throughput_kbps": int(down * 8 / duration), "serving_plmn": serving}
 
 
-_BUILD = {"location": (_location, "LocationEvent"), "charging": (_charging, "ChargingEvent"),
-          "usage": (_usage, "UsageEvent")}
+_BUILD = {"location": _location, "charging": _charging, "usage": _usage}
 
 
 def draw_streams(rng: random.Random, count: int) -> list[str]:
@@ -174,15 +173,14 @@ def generate(subscribers: int, events: int, days: int = 1, seed: int = 1) -> Eve
     for i, sub in enumerate(subs):
         trial_at = rng.randrange(*span) if rng.random() < TRIAL_SHARE else None
         value = profile(rng, sub, i, trial_at)
-        out.profiles.append(Event("subscribers", sub.imsi.encode(),
-                                  encode_complete("SubscriberProfile", value), START_MS, ""))
+        encoded = encode_complete(RECORD_OF_STREAM["subscribers"], value)
+        out.profiles.append(Event("subscribers", sub.imsi.encode(), encoded, START_MS, ""))
     for n, (stream, t) in enumerate(zip(draw_streams(rng, events), times, strict=True)):
         sub = subs[rng.randrange(subscribers)]
         serving = sub.foreign if sub.trip_at and t >= sub.trip_at else HOME_PLMN
-        build, record = _BUILD[stream]
-        value = build(rng, sub, f"b{n}", t, serving)
-        out.events.append(Event(stream, sub.imsi.encode(), encode_complete(record, value), t,
-                                f"b{n}"))
+        value = _BUILD[stream](rng, sub, f"b{n}", t, serving)
+        out.events.append(Event(stream, sub.imsi.encode(),
+                                encode_complete(RECORD_OF_STREAM[stream], value), t, f"b{n}"))
         out.counts[stream] += 1
     out.counts["subscribers"] = subscribers
     return out

@@ -18,12 +18,8 @@ from cjo.adapters.bench.profile import Profile, Sampler
 from cjo.adapters.broker import free_port
 from cjo.adapters.kafka_admin import Partition, read_all
 from cjo.adapters.worker_process import worker_env
-from cjo.settings import STREAMS, load
-
-# Topics a worker writes or reads besides the inputs: one set per stage.
-OWN_TOPICS = ("decisions", "dlq", "push", "sms", "email", "ticks", "catalogue", "outcomes",
-              "learning", "models", "dnc")
-CHANNELS = ("push", "sms", "email")
+from cjo.settings import load
+from cjo.stream_registry import CHANNELS, OUTPUTS, STREAMS
 
 
 @dataclass
@@ -59,7 +55,8 @@ def stage_env(run: Broker, stage: str, data_dir: Path, prefix: str | None = None
     settings = load(broker=run.bootstrap, partitions=run.partitions, app_id=f"cjo-bench-{stage}",
                     time_mode="replay", data_dir=data_dir, topic_prefix=prefix)
     env = worker_env(settings, log_level)
-    env.update({f"CJO_TOPIC_{name.upper()}": f"{prefix}-{stage}.{name}" for name in OWN_TOPICS})
+    # the topics a worker writes or reads besides the inputs: one set per stage
+    env.update({f"CJO_TOPIC_{name.upper()}": f"{prefix}-{stage}.{name}" for name in OUTPUTS})
     env["CJO_WEB_PORT"] = "0"
     return env
 
