@@ -11,22 +11,16 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cjo.catalogue.model import CountParams, Trigger, Venue
 from cjo.triggers import facts as fact_rules
-from cjo.triggers.kinds.base import (
-    NOTHING,
-    BaseKind,
-    Checks,
-    Detection,
-    Example,
-    Memory,
-    Observation,
-    example_record,
-)
+from cjo.triggers.kinds.base import NOTHING, BaseKind, Detection, Example, example_record
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import format_duration
+
+if TYPE_CHECKING:
+    from cjo.triggers.kinds.base import Checks, Memory, Observation
 
 
 def _session(at: int, dropped: bool) -> tuple[str, dict[str, Any]]:

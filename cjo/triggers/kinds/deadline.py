@@ -23,23 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cjo.catalogue.model import DeadlineParams, Trigger, Venue
 from cjo.state.model import SubscriberState
 from cjo.triggers import facts as fact_rules
-from cjo.triggers.kinds.base import (
-    BaseKind,
-    Checks,
-    Detection,
-    Example,
-    Memory,
-    Observation,
-    TimerRequest,
-    example_record,
-)
+from cjo.triggers.kinds.base import BaseKind, Detection, Example, TimerRequest, example_record
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import DAY_MS, format_day, format_minute
+
+if TYPE_CHECKING:
+    from cjo.triggers.kinds.base import Checks, Memory, Observation
 
 MAX_PENDING = 16
 

@@ -18,7 +18,7 @@ A fix inside another selected venue ends the current visit and starts one there.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cjo.catalogue.model import GeofenceParams, Trigger, Venue
 from cjo.state.model import SubscriberState
@@ -26,15 +26,15 @@ from cjo.triggers.geo import inside, venue_at, watched
 from cjo.triggers.kinds.base import (
     NOTHING,
     BaseKind,
-    Checks,
     Detection,
     Example,
-    Memory,
-    Observation,
     TimerRequest,
     example_record,
 )
 from cjo.triggers.moment import Moment
+
+if TYPE_CHECKING:
+    from cjo.triggers.kinds.base import Checks, Memory, Observation
 
 _SAMPLES = {"venue": "Wembley Stadium", "venue_id": "wembley", "dwell_min": 10}
 _MIN = 60_000

@@ -18,23 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cjo.catalogue.model import SequenceParams, Trigger, Venue
 from cjo.triggers import facts as fact_rules
-from cjo.triggers.kinds.base import (
-    NOTHING,
-    BaseKind,
-    Checks,
-    Detection,
-    Example,
-    Fact,
-    Memory,
-    Observation,
-    example_record,
-)
+from cjo.triggers.kinds.base import NOTHING, BaseKind, Detection, Example, Fact, example_record
 from cjo.triggers.moment import Moment
 from cjo.triggers.timefmt import days
+
+if TYPE_CHECKING:
+    from cjo.triggers.kinds.base import Checks, Memory, Observation
 
 MAX_FRONT = 4
 Partial = list[int]  # [start, end]

@@ -19,24 +19,18 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cjo.catalogue.model import USAGE, ThresholdParams, Trigger, Venue
 from cjo.state.model import SubscriberState
-from cjo.triggers.kinds.base import (
-    NOTHING,
-    BaseKind,
-    Checks,
-    Detection,
-    Example,
-    Memory,
-    Observation,
-    example_record,
-)
+from cjo.triggers.kinds.base import NOTHING, BaseKind, Detection, Example, example_record
 from cjo.triggers.kinds.usage import usage_crossing
 from cjo.triggers.moment import Moment
 from cjo.triggers.periods import period_key
 from cjo.triggers.timefmt import DAY_MS, utc
+
+if TYPE_CHECKING:
+    from cjo.triggers.kinds.base import Checks, Memory, Observation
 
 #: Highest bound of a threshold on a percentage measure.
 PCT_MAX = {"bundle_used_pct": 100.0, "bundle_remaining_pct": 100.0, "bundle_pace_pct": 1000.0}

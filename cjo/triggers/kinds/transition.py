@@ -17,20 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cjo.catalogue.model import TransitionParams, Trigger, Venue
 from cjo.offers.countries import country_name
-from cjo.triggers.kinds.base import (
-    NOTHING,
-    BaseKind,
-    Detection,
-    Example,
-    Memory,
-    Observation,
-    example_record,
-)
+from cjo.triggers.kinds.base import NOTHING, BaseKind, Detection, Example, example_record
 from cjo.triggers.moment import Moment
+
+if TYPE_CHECKING:
+    from cjo.triggers.kinds.base import Memory, Observation
 
 HOME, FOREIGN, ANY = "home", "foreign", "any"
 

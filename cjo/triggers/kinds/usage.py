@@ -14,13 +14,16 @@ state's applied offsets), so nothing is counted twice.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cjo.catalogue.model import ThresholdParams
 from cjo.catalogue.where import accepts
-from cjo.triggers.kinds.base import NOTHING, Detection, Memory, Observation
+from cjo.triggers.kinds.base import NOTHING, Detection
 from cjo.triggers.moment import Moment
 from cjo.triggers.periods import period_key
+
+if TYPE_CHECKING:
+    from cjo.triggers.kinds.base import Memory, Observation
 
 
 def usage_crossing(trigger_id: str, params: ThresholdParams, obs: Observation,
