@@ -133,9 +133,9 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
                           max_idle_ms=settings.max_idle_ms, time=time_policy,
                           partitions=settings.partitions)
     key = models_key(settings)
-    processor.shared = replace(processor.shared, do_not_contact=start.do_not_contact,
-                               scorer=Scorer.from_bytes(start.models, key) if start.models
-                               else None)
+    processor.knowledge = replace(processor.knowledge, do_not_contact=start.do_not_contact,
+                                  scorer=Scorer.from_bytes(start.models, key) if start.models
+                                  else None)
     processor.counts["control_refused"] += start.refused  # shown in the progress line, even 0
 
     def count_refused() -> None:
@@ -180,7 +180,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         async def adopt(record_key: bytes | None, value: bytes | None, offset: int) -> None:
             if record_key == MODELS_KEY and value:
                 scorer, copy = await asyncio.to_thread(load_twice, value)  # off the event loop
-                processor.shared = replace(processor.shared, scorer=scorer)
+                processor.knowledge = replace(processor.knowledge, scorer=scorer)
                 learner.adopt(copy)
                 log.info("models_adopted", version=scorer.version, offset=offset)
 
@@ -193,7 +193,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
 
         async def update(key: bytes | None, value: bytes | None, offset: int) -> None:
             apply_dnc(blocked, key, value)  # ControlRecordError: refused, nothing changes
-            processor.shared = replace(processor.shared, do_not_contact=frozenset(blocked))
+            processor.knowledge = replace(processor.knowledge, do_not_contact=frozenset(blocked))
             log.info("do_not_contact_updated", blocked=len(blocked), offset=offset)
 
         await follow(settings.broker, topics["dnc"], {0: start.dnc_offset}, update,
