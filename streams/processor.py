@@ -3,10 +3,11 @@
 Each batch (what one fetch returned for the input topics and the tick topic) is decoded and
 merged by event time per partition (``cjo.engine.ordering``); what the merge releases is decided in
 steps of up to ``STEP_RECORDS`` by each partition's ``cjo.engine.runner.PartitionRunner`` over a
-``BatchStore`` (a subscriber touched many times in a step is read and written once). A step's
-output is published (awaited) and only then stored: an offer is never lost to a crash between
-the two, it is re-sent with the same id instead. ``OffsetTracker`` says which offsets may be
-committed (processed, and their writes delivered).
+``BatchStore`` (a subscriber touched many times in a step is read and written once). The
+messages of a step's effects (``cjo.engine.effects``) are published (awaited), and only then
+its writes stored: an offer is never lost to a crash between the two, it is re-sent with the
+same id instead. ``OffsetTracker`` says which offsets may be committed (processed, and their
+writes delivered).
 
 An input record is applied or dead-lettered, never dropped: undecodable or off the contract, on
 another partition than its key's, dated more than ``max_future_ms`` ahead (all before the merge,
@@ -149,7 +150,7 @@ class Processor:
                 for record in records:
                     self._tracker.take(tp, record.offset)
             else:
-                self._take(tp, records, now, dead, dead_keys)
+                self._merge_fetched(tp, records, now, dead, dead_keys)
         await self._refresh_positions({tp.partition for tp in batch})
         if dead:
             await self._publisher.dead_letters(dead)
@@ -205,8 +206,11 @@ class Processor:
 
     # -- one batch --
 
-    def _take(self, tp: TP, records: Sequence[Any], now: int, dead: list[DeadLetter],
-              dead_keys: list[tuple[TP, int]]) -> None:
+    def _merge_fetched(self, tp: TP, records: Sequence[Any], now: int, dead: list[DeadLetter],
+                       dead_keys: list[tuple[TP, int]]) -> None:
+        """The fetched records of one input topic-partition into the event-time merge, each
+        decoded and checked (the refused into ``dead``); those taken already are skipped, and
+        from a gap not accepted (``streams.gaps``) on, the records are read again."""
         stream = self._stream_of[tp.topic]
         schema = codec.RECORD_OF_STREAM[stream]
         expected = self._next_offset.get(tp)

@@ -43,7 +43,7 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
     _forget_removed_triggers(after, ctx.catalogue)
     seen = facts(stream, record, state, after)
     if after.pending:  # offers waiting for a response or a conversion
-        effects.examples.extend(feedback.observe(stream, record, seen, after, ctx.catalogue))
+        feedback.observe(stream, record, seen, after, ctx.catalogue, effects)
     detected: list[Moment] = []
     fresh: list[tuple[Trigger, Moment]] = []
     obs = Observation(stream, record, state, after, seen)
@@ -66,10 +66,7 @@ def fire(timer: Timer, state: SubscriberState, ctx: Context,
     it (None: nothing changed, and nothing went into ``effects``)."""
     after = state.copy()
     if timer.trigger_id == feedback.WINDOW:
-        outcome, example = feedback.close_window(after, timer.instance, timer.due)
-        effects.outcomes.extend([outcome] if outcome else [])
-        effects.examples.extend([example] if example else [])
-        return after if outcome else None
+        return after if feedback.close_window(after, timer.instance, timer.due, effects) else None
     trigger = ctx.catalogue.get(timer.trigger_id)
     if timer.instance.startswith(DEFER_PREFIX):
         moment = deferred_moment(after, timer.instance)
