@@ -29,7 +29,7 @@ class Effects:
     def schedule(self, timer: Timer) -> None:
         self.writes[timer.key()] = SCHEDULED
 
-    def store(self, state: SubscriberState) -> None:
+    def write_state(self, state: SubscriberState) -> None:
         self.writes[state.imsi.encode()] = state.to_bytes()
 
     def absorb(self, other: Effects) -> None:

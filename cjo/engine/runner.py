@@ -93,7 +93,7 @@ class PartitionRunner:
             after = decide(stream, record, self._state(effects, record["imsi"]), position,
                            self._context(effects, knowledge, now, ingested_at), effects)
             if after is not None:
-                effects.store(after)
+                effects.write_state(after)
         except Exception:
             self.watermark.max_seen = max_seen
             raise
@@ -134,7 +134,7 @@ class PartitionRunner:
                     after = fire(timer, self._state(effects, timer.imsi),
                                  self._context(effects, knowledge, now, ingested_at), fired)
                     if after is not None:
-                        fired.store(after)
+                        fired.write_state(after)
                 except Exception as err:  # a bug, a corrupt state: the timer is dropped, its
                     step.failed_timers.append((timer, err))  # subscriber's state left as it was
                     continue
