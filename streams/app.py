@@ -133,9 +133,9 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
                           max_idle_ms=settings.max_idle_ms, time=time_policy,
                           partitions=settings.partitions)
     key = models_key(settings)
-    processor.shared = replace(processor.shared, do_not_contact=start.do_not_contact,
-                               scorer=Scorer.from_bytes(start.models, key) if start.models
-                               else None)
+    processor.knowledge = replace(processor.knowledge, do_not_contact=start.do_not_contact,
+                                  scorer=Scorer.from_bytes(start.models, key) if start.models
+                                  else None)
     processor.counts["control_refused"] += start.refused  # shown in the progress line, even 0
 
     def count_refused() -> None:
@@ -181,7 +181,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         async def adopt(record_key: bytes | None, value: bytes | None, offset: int) -> None:
             scorer, copy = await asyncio.to_thread(load_twice, record_key, value)  # off the loop
             if scorer is not None and copy is not None:
-                processor.shared = replace(processor.shared, scorer=scorer)
+                processor.knowledge = replace(processor.knowledge, scorer=scorer)
                 learner.adopt(copy)
                 log.info("models_adopted", version=scorer.version, offset=offset)
 
@@ -194,7 +194,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
 
         async def update(key: bytes | None, value: bytes | None, offset: int) -> None:
             apply_dnc(blocked, key, value)  # ControlRecordError: refused, nothing changes
-            processor.shared = replace(processor.shared, do_not_contact=frozenset(blocked))
+            processor.knowledge = replace(processor.knowledge, do_not_contact=frozenset(blocked))
             log.info("do_not_contact_updated", blocked=len(blocked), offset=offset)
 
         await follow(settings.broker, topics["dnc"], {0: start.dnc_offset}, update,

@@ -3,10 +3,11 @@
 Each batch (what one fetch returned for the input topics and the tick topic) is decoded and
 merged by event time per partition (``cjo.engine.ordering``); what the merge releases is decided in
 steps of up to ``STEP_RECORDS`` by each partition's ``cjo.engine.runner.PartitionRunner`` over a
-``BatchStore`` (a subscriber touched many times in a step is read and written once). A step's
-output is published (awaited) and only then stored: an offer is never lost to a crash between
-the two, it is re-sent with the same id instead. ``OffsetTracker`` says which offsets may be
-committed (processed, and their writes delivered).
+``BatchStore`` (a subscriber touched many times in a step is read and written once). The
+messages of a step's effects (``cjo.engine.effects``) are published (awaited), and only then
+its writes stored: an offer is never lost to a crash between the two, it is re-sent with the
+same id instead. ``OffsetTracker`` says which offsets may be committed (processed, and their
+writes delivered).
 
 An input record is applied or dead-lettered, never dropped: undecodable or off the contract, on
 another partition than its key's, dated more than ``max_future_ms`` ahead (all before the merge,
@@ -30,8 +31,9 @@ from faust.types import TP
 from cjo import codec, logs, partitioning
 from cjo.catalogue.catalogue import Catalogue
 from cjo.clock import Clock, WallClock
+from cjo.engine.effects import Effects
 from cjo.engine.ordering import STREAM_RANK, EventTimeMerger, Status
-from cjo.engine.runner import Output, PartitionRunner, Shared
+from cjo.engine.runner import Knowledge, PartitionRunner, PartitionStep
 from cjo.errors import InvalidRecord
 from cjo.settings import Settings, Topics
 from cjo.state import Position
@@ -78,7 +80,8 @@ class Taken:
 class Step:
     """What a run of records decided, published and stored together."""
 
-    out: Output = field(default_factory=Output)
+    # per record or tick, in order; their writes are in the partitions' BatchStores already
+    effects: list[Effects] = field(default_factory=list)
     done: list[tuple[TP, int]] = field(default_factory=list)  # the records it processed
     records: int = 0
     failed: list[DeadLetter] = field(default_factory=list)  # records whose processing raised
@@ -101,7 +104,7 @@ class Processor:
     def __init__(self, topics: Topics, publisher: Publisher, feed: Feed, catalogue: Catalogue,
                  max_idle_ms: int = 5_000, clock: Clock | None = None,
                  time: TimePolicy | None = None, partitions: int = 1) -> None:
-        self.shared = Shared(catalogue)  # swapped whole by the feeds (catalogue, models, dnc)
+        self.knowledge = Knowledge(catalogue)  # swapped whole by the control feeds
         self._partitions = partitions
         self._time = time or TimePolicy()
         self._topics = topics
@@ -147,7 +150,7 @@ class Processor:
                 for record in records:
                     self._tracker.take(tp, record.offset)
             else:
-                self._take(tp, records, now, dead, dead_keys)
+                self._merge_fetched(tp, records, now, dead, dead_keys)
         await self._refresh_positions({tp.partition for tp in batch})
         if dead:
             await self._publisher.dead_letters(dead)
@@ -171,13 +174,12 @@ class Processor:
         """Publish what a step decided (awaited), then store its writes and send them to the
         changelog; False if the partitions were revoked meanwhile (nothing is stored then:
         the next owner decides these records again)."""
-        out = step.out
         # a publish the broker refuses raises out of the batch: not the record's fault
-        await self._publisher.publish(out.offers, out.decisions, out.outcomes, out.examples)
+        await self._publisher.publish(step.effects)
         await self._publisher.dead_letters(step.failed)
         if epoch != self._epoch:
             return False
-        self._log_offers(out)
+        self._log_offers(step.effects)
         writes: list[Any] = []
         for partition, store in self._stores.items():
             if store.writes:
@@ -204,8 +206,11 @@ class Processor:
 
     # -- one batch --
 
-    def _take(self, tp: TP, records: Sequence[Any], now: int, dead: list[DeadLetter],
-              dead_keys: list[tuple[TP, int]]) -> None:
+    def _merge_fetched(self, tp: TP, records: Sequence[Any], now: int, dead: list[DeadLetter],
+                       dead_keys: list[tuple[TP, int]]) -> None:
+        """The fetched records of one input topic-partition into the event-time merge, each
+        decoded and checked (the refused into ``dead``); those taken already are skipped, and
+        from a gap not accepted (``streams.gaps``) on, the records are read again."""
         stream = self._stream_of[tp.topic]
         schema = codec.RECORD_OF_STREAM[stream]
         expected = self._next_offset.get(tp)
@@ -243,23 +248,22 @@ class Processor:
         (a step is published and stored before the next: the loop stays responsive and a
         catch-up commits as it goes)."""
         step = Step()
-        shared = self.shared
+        knowledge = self.knowledge
         for partition in partitions:
             runner = self._runner(partition)
             store = self._stores[partition]
             for taken in self._merger.release(partition, self._caught_up(partition), now):
                 try:
-                    out = runner.on_record(taken.stream, taken.record,
-                                           Position(taken.tp.topic, taken.offset),
-                                           taken.ingested_at, shared)
+                    done = runner.on_record(taken.stream, taken.record,
+                                            Position(taken.tp.topic, taken.offset),
+                                            taken.ingested_at, knowledge)
                 except Exception as err:  # a bug or a corrupt state: see _failed
                     step.failed.append(self._failed(taken, err))
                 else:
                     self.counts[taken.stream] += 1
-                    if not out.writes:
+                    if not done.effects.writes:
                         self.counts["redelivered"] += 1
-                    step.failed.extend(self._failed_timers(partition, out))
-                    self._add(step.out, out, store)
+                    self._add(step, partition, done, store)
                 step.done.append((taken.tp, taken.offset))
                 step.records += 1
                 if step.records >= STEP_RECORDS:
@@ -277,11 +281,11 @@ class Processor:
         return DeadLetter(tp.topic, tp.partition, taken.offset, taken.key, taken.raw,
                           f"processing failed: {type(err).__name__}: {err}")
 
-    def _failed_timers(self, partition: int, out: Output) -> list[DeadLetter]:
+    def _failed_timers(self, partition: int, done: PartitionStep) -> list[DeadLetter]:
         """Timers whose firing raised: dropped (their subscriber's state as it was), and
         dead-lettered with the exception, the timer's key as payload (source topic ``timers``)."""
         letters = []
-        for timer, err in out.failed_timers:
+        for timer, err in done.failed_timers:
             self.counts["timers_failed"] += 1
             log.error("timer_failed", partition=partition, trigger=timer.trigger_id,
                       subscriber=logs.hash_id(timer.imsi), error=type(err).__name__)
@@ -324,26 +328,27 @@ class Processor:
         """Ticks: idle partitions advance on wall time (live mode), due timers fire."""
         for partition in ticked:
             runner = self._runner(partition)
-            out = runner.on_tick(now, self._idle(partition), self.shared)
-            step.failed.extend(self._failed_timers(partition, out))
-            self._add(step.out, out, self._stores[partition])
+            done = runner.on_tick(now, self._idle(partition), self.knowledge)
+            self._add(step, partition, done, self._stores[partition])
             tick_tp = TP(self._ticks, partition)
             step.done.extend((tick_tp, r.offset) for r in batch.get(tick_tp, ()))
 
-    def _add(self, total: Output, out: Output, store: BatchStore) -> None:
-        total.offers.extend(out.offers)
-        total.decisions.extend(out.decisions)
-        total.outcomes.extend(out.outcomes)
-        total.examples.extend(out.examples)
-        total.fired += out.fired
-        self.counts["timers_fired"] += out.fired
-        store.apply(out.writes)
+    def _add(self, step: Step, partition: int, done: PartitionStep, store: BatchStore) -> None:
+        """A record's or a tick's work into the step: its writes into the partition's store, its
+        effects to publish, its failed timers to dead-letter."""
+        store.apply(done.effects.writes)
+        step.effects.append(done.effects)
+        if done.failed_timers:
+            step.failed.extend(self._failed_timers(partition, done))
+        self.counts["timers_fired"] += done.fired
 
-    def _log_offers(self, out: Output) -> None:
-        for offer in out.offers:
-            log.info("offer", subscriber=logs.hash_id(offer["imsi"]), trigger=offer["trigger_id"],
-                     channel=offer["channel"], offer_id=offer["offer_id"])
-        self.counts["offers"] += len(out.offers)
+    def _log_offers(self, steps: list[Effects]) -> None:
+        for effects in steps:
+            for offer in effects.offers:
+                log.info("offer", subscriber=logs.hash_id(offer["imsi"]),
+                         trigger=offer["trigger_id"], channel=offer["channel"],
+                         offer_id=offer["offer_id"])
+            self.counts["offers"] += len(effects.offers)
 
     def _decode(self, schema: str, key: bytes | None, value: bytes | None) -> dict[str, Any]:
         if not value:
@@ -401,8 +406,8 @@ class Processor:
 
     @property
     def catalogue(self) -> Catalogue:
-        return self.shared.catalogue
+        return self.knowledge.catalogue
 
     @catalogue.setter
     def catalogue(self, new: Catalogue) -> None:
-        self.shared = replace(self.shared, catalogue=new)
+        self.knowledge = replace(self.knowledge, catalogue=new)

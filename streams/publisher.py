@@ -1,5 +1,5 @@
-"""Publishes decisions, offers, outcomes, learning examples and dead letters, and waits until
-the broker has them.
+"""Publishes the messages of a step's effects (offers, decisions, outcomes, learning examples)
+and dead letters, and waits until the broker has them.
 
 Every send is awaited to its acknowledgement before the state that records it is written: a crash
 in between re-sends the same deterministic offer id, never loses an offer. The records of one
@@ -15,6 +15,7 @@ from typing import Any
 
 from cjo import codec
 from cjo.clock import Clock, WallClock
+from cjo.engine.effects import Effects
 from cjo.settings import Topics
 
 # topic, key, value, partition (None: where the key hashes)
@@ -45,24 +46,26 @@ class Publisher:
         self._send = send
         self._clock = clock or WallClock()
 
-    async def publish(self, offers: list[dict[str, Any]], decisions: list[dict[str, Any]],
-                      outcomes: Sequence[dict[str, Any]] = (),
-                      examples: Sequence[dict[str, Any]] = ()) -> None:
+    async def publish(self, steps: Sequence[Effects]) -> None:
+        """The messages of ``steps``: every offer, then every decision, outcome and example,
+        each kind in the order of the steps; stamped with the publication time."""
         now = self._clock.now_ms()
         records: list[Record] = []
-        for offer in offers:
+        for offer in (offer for effects in steps for offer in effects.offers):
             offer["published_at"] = now
             records.append((self._offers[offer["channel"].lower()], offer["imsi"].encode(),
                             codec.encode("Offer", offer), None))
-        for decision in decisions:
+        for decision in (decision for effects in steps for decision in effects.decisions):
             decision["published_at"] = now
             records.append((self._decisions, decision["imsi"].encode(),
                             codec.encode("Decision", decision), None))
         records.extend((self._outcomes, outcome["imsi"].encode(),
-                        codec.encode("Outcome", outcome), None) for outcome in outcomes)
+                        codec.encode("Outcome", outcome), None)
+                       for effects in steps for outcome in effects.outcomes)
         # the learner's topic has one partition: one model owner
         records.extend((self._learning, example["model_id"].encode(),
-                        codec.encode("LearningExample", example), 0) for example in examples)
+                        codec.encode("LearningExample", example), 0)
+                       for effects in steps for example in effects.examples)
         await self._deliver(records)
 
     async def dead_letters(self, letters: Sequence[DeadLetter]) -> None:

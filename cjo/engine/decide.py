@@ -1,8 +1,10 @@
-"""The one door from the wiring into the domain: a record or a due timer -> state and decisions.
+"""The one door from the wiring into the domain: a record or a due timer -> state and effects.
 
-Pure: no Kafka, no asyncio, no clock. ``Context`` carries the catalogue, the time the engine acts
-at, the scoring models and the do-not-contact list (see ``cjo.engine.settle``); the wiring stamps
-``published_at`` itself.
+Pure: no Kafka, no asyncio, no clock. ``decide`` and ``fire`` return the subscriber's new state
+(None: nothing changed) and put what they produce into the caller's ``Effects``: the messages
+and the timers to schedule (``cjo.engine.effects``); the caller stores the state. ``Context``
+is what the decision is made with (``cjo.engine.settle``); the wiring stamps ``published_at``
+itself.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.model import Trigger
 from cjo.engine import feedback
-from cjo.engine.settle import DEFER_PREFIX, Context, Result, deferred_moment, settle
+from cjo.engine.effects import Effects
+from cjo.engine.settle import DEFER_PREFIX, Context, deferred_moment, settle
 from cjo.state import Position, SubscriberState, apply_record
 from cjo.timers import Timer
 from cjo.triggers.facts import facts
@@ -22,7 +25,7 @@ from cjo.triggers.kinds.base import Detection, Observation
 from cjo.triggers.moment import Moment
 from cjo.triggers.plan import plan
 
-__all__ = ["Context", "Result", "decide", "fire", "new_state"]
+__all__ = ["Context", "Effects", "decide", "fire", "new_state"]
 
 Record = Mapping[str, Any]
 
@@ -32,15 +35,15 @@ def new_state(imsi: str) -> SubscriberState:
 
 
 def decide(stream: str, record: Record, state: SubscriberState, position: Position,
-           ctx: Context) -> Result:
+           ctx: Context, effects: Effects) -> SubscriberState | None:
+    """A record: the subscriber's state after it (None: applied already, nothing changed)."""
     after = apply_record(state, stream, record, position)
     if after is None:
-        return Result(state=None)
-    result = Result(state=after)
+        return None
     _forget_removed_triggers(after, ctx.catalogue)
     seen = facts(stream, record, state, after)
     if after.pending:  # offers waiting for a response or a conversion
-        result.examples.extend(feedback.observe(stream, record, seen, after, ctx.catalogue))
+        feedback.observe(stream, record, seen, after, ctx.catalogue, effects)
     detected: list[Moment] = []
     fresh: list[tuple[Trigger, Moment]] = []
     obs = Observation(stream, record, state, after, seen)
@@ -51,47 +54,45 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
         detection = on_event(trigger, obs, after.memory.get(trigger.id, {}), venues)
         if detection.moments or detection.timers or detection.memory is not None:
             detected.extend(detection.moments)
-            fresh.extend(_take(detection, trigger, after, result))
-    settle(fresh, after, ctx, result)
-    return result
+            fresh.extend(_apply_detection(detection, trigger, after, effects))
+    settle(fresh, after, ctx, effects)
+    return after
 
 
-def fire(timer: Timer, state: SubscriberState, ctx: Context) -> Result:
+def fire(timer: Timer, state: SubscriberState, ctx: Context,
+         effects: Effects) -> SubscriberState | None:
     """A due timer: a response window closes, a deferred moment is decided again, or a trigger
-    decides whether its moment still stands (lazy cancellation)."""
+    decides whether its moment still stands (lazy cancellation). The subscriber's state after
+    it (None: nothing changed, and nothing went into ``effects``)."""
     after = state.copy()
-    result = Result(state=after)
     if timer.trigger_id == feedback.WINDOW:
-        outcome, example = feedback.close_window(after, timer.instance, timer.due)
-        result.outcomes.extend([outcome] if outcome else [])
-        result.examples.extend([example] if example else [])
-        result.state = after if outcome else None
-        return result
+        return after if feedback.close_window(after, timer.instance, timer.due, effects) else None
     trigger = ctx.catalogue.get(timer.trigger_id)
     if timer.instance.startswith(DEFER_PREFIX):
         moment = deferred_moment(after, timer.instance)
         if moment is not None and trigger is not None and trigger.enabled:
-            settle([(trigger, moment)], after, ctx, result)
-        result.state = after if moment is not None else None
-        return result
+            settle([(trigger, moment)], after, ctx, effects)
+        return after if moment is not None else None
     if trigger is None or not trigger.enabled:
-        return Result(state=None)  # the trigger was removed or disabled since
+        return None  # the trigger was removed or disabled since
+    decided = len(effects.decisions)
     detection = KINDS[trigger.kind].on_timer(
         trigger, timer.due, timer.instance, after, after.memory.get(trigger.id, {}),
         ctx.catalogue.venues)
-    settle(_take(detection, trigger, after, result), after, ctx, result)
-    if not result.decisions and detection.memory is None and not detection.timers:
-        result.state = None
-    return result
+    settle(_apply_detection(detection, trigger, after, effects), after, ctx, effects)
+    if len(effects.decisions) == decided and detection.memory is None and not detection.timers:
+        return None
+    return after
 
 
-def _take(detection: Detection, trigger: Trigger, state: SubscriberState,
-          result: Result) -> list[tuple[Trigger, Moment]]:
-    """Store the kind's memory and timers; the moments not decided before, marked decided."""
+def _apply_detection(detection: Detection, trigger: Trigger, state: SubscriberState,
+                     effects: Effects) -> list[tuple[Trigger, Moment]]:
+    """Keep what the kind detected: its memory in ``state``, its timers in ``effects``; returns
+    the moments to decide (those not decided before, now marked decided)."""
     if detection.memory is not None:
         state.memory = {**state.memory, trigger.id: detection.memory}
-    result.timers.extend(Timer(t.due, state.imsi, trigger.id, t.instance)
-                         for t in detection.timers)
+    for t in detection.timers:
+        effects.schedule(Timer(t.due, state.imsi, trigger.id, t.instance))
     fresh = []
     for moment in detection.moments:
         if trigger.once_per_instance and state.has_decided(moment.instance_key):

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cjo.catalogue.catalogue import Catalogue
+from cjo.engine.effects import Effects
 from cjo.state.model import SubscriberState
 from cjo.timers import Timer
 from cjo.triggers.facts import matches
@@ -40,12 +41,12 @@ def open_window(state: SubscriberState, decision: Mapping[str, Any], group: str,
 
 
 def observe(stream: str, record: Mapping[str, Any], facts: Sequence[Fact],
-            state: SubscriberState, catalogue: Catalogue) -> list[dict[str, Any]]:
-    """Responses and conversions among a record's facts; returns the learning examples due."""
+            state: SubscriberState, catalogue: Catalogue, effects: Effects) -> None:
+    """Responses and conversions among a record's facts; the learning examples due go into
+    ``effects``."""
     if not state.pending:
-        return []
+        return
     pending = dict(state.pending)
-    examples = []
     if stream == "responses" and record.get("offer_id") in pending:
         entry = dict(pending[record["offer_id"]])
         status = str(record.get("status"))
@@ -54,8 +55,8 @@ def observe(stream: str, record: Mapping[str, Any], facts: Sequence[Fact],
         if (status in POSITIVE or status in NEGATIVE) and not entry["learned"] and (
                 entry["group"] == "TREATED"):
             entry["learned"] = True
-            examples.append(_example(state.imsi, record["offer_id"], entry, status in POSITIVE,
-                                     int(record["event_time"])))
+            effects.examples.append(_example(state.imsi, record["offer_id"], entry,
+                                             status in POSITIVE, int(record["event_time"])))
         pending[record["offer_id"]] = entry
     for offer_id, entry in list(pending.items()):
         conversion = _conversion(catalogue, entry)
@@ -63,25 +64,22 @@ def observe(stream: str, record: Mapping[str, Any], facts: Sequence[Fact],
                 f.at >= entry["at"] and matches(conversion, f) for f in facts):
             pending[offer_id] = {**entry, "converted": True}
     state.pending = pending
-    return examples
 
 
-def close_window(state: SubscriberState, offer_id: str, at: int
-                 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The window of ``offer_id`` closes at ``at``: its Outcome, and an implicit negative example
-    if it was never labelled (None, None when nothing waits under that id)."""
+def close_window(state: SubscriberState, offer_id: str, at: int, effects: Effects) -> bool:
+    """The window of ``offer_id`` closes at ``at``: its Outcome into ``effects``, and an implicit
+    negative example if it was never labelled. False: nothing waits under that id."""
     entry = state.pending.get(offer_id)
     if entry is None:
-        return None, None
+        return False
     state.pending = {k: v for k, v in state.pending.items() if k != offer_id}
-    example = None
+    effects.outcomes.append({
+        "offer_id": offer_id, "imsi": state.imsi, "trigger_id": entry["trigger"],
+        "offer_code": entry["code"], "group": entry["group"], "responded": entry["responded"],
+        "converted": entry["converted"], "decided_at": entry["at"], "closed_at": at})
     if entry["group"] == "TREATED" and not entry["learned"]:
-        example = _example(state.imsi, offer_id, entry, False, at)
-    outcome = {"offer_id": offer_id, "imsi": state.imsi, "trigger_id": entry["trigger"],
-               "offer_code": entry["code"], "group": entry["group"],
-               "responded": entry["responded"], "converted": entry["converted"],
-               "decided_at": entry["at"], "closed_at": at}
-    return outcome, example
+        effects.examples.append(_example(state.imsi, offer_id, entry, False, at))
+    return True
 
 
 def _conversion(catalogue: Catalogue, entry: Mapping[str, Any]) -> Any:

@@ -17,8 +17,9 @@ from typing import Any
 from cjo import codec, partitioning
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec import LogRecord
+from cjo.engine.effects import Effects
 from cjo.engine.ordering import STREAM_RANK, EventTimeMerger
-from cjo.engine.runner import MemoryStore, Output, PartitionRunner, Shared
+from cjo.engine.runner import Knowledge, MemoryStore, PartitionRunner
 from cjo.errors import InvalidRecord
 from cjo.settings import Settings
 from cjo.state import Position
@@ -29,19 +30,24 @@ DEFAULT_LATENESS_MS: int = Settings.model_fields["allowed_lateness_ms"].default
 
 @dataclass(slots=True)
 class OfflineResult:
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    offers: list[dict[str, Any]] = field(default_factory=list)
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
-    examples: list[dict[str, Any]] = field(default_factory=list)
+    """What a log decided: the effects of each record, partition by partition in the order
+    decided (their writes went to the partition's store), and how many records and timers."""
+
+    effects: list[Effects] = field(default_factory=list)
     records: int = 0
     timers_fired: int = 0
 
-    def add(self, out: Output) -> None:
-        self.decisions.extend(out.decisions)
-        self.offers.extend(out.offers)
-        self.outcomes.extend(out.outcomes)
-        self.examples.extend(out.examples)
-        self.timers_fired += out.fired
+    @property
+    def offers(self) -> list[dict[str, Any]]:
+        return [offer for effects in self.effects for offer in effects.offers]
+
+    @property
+    def decisions(self) -> list[dict[str, Any]]:
+        return [decision for effects in self.effects for decision in effects.decisions]
+
+    @property
+    def outcomes(self) -> list[dict[str, Any]]:
+        return [outcome for effects in self.effects for outcome in effects.outcomes]
 
 
 def read_log(path: Path) -> tuple[list[LogRecord], int]:
@@ -67,7 +73,7 @@ def run_offline(records: Iterable[LogRecord], catalogue: Catalogue, partitions: 
         {s: r for s, r in STREAM_RANK.items()}, max_buffered=2**62)
     offsets: dict[tuple[str, int], int] = {}
     result = OfflineResult()
-    shared = Shared(catalogue)
+    knowledge = Knowledge(catalogue)
     for record in records:
         part = partition_of(record.value["imsi"], partitions)
         offset = offsets.get((record.stream, part), 0)
@@ -78,9 +84,10 @@ def run_offline(records: Iterable[LogRecord], catalogue: Catalogue, partitions: 
         runner = PartitionRunner(store, part, Watermark(allowed_lateness_ms, 0, live=False),
                                  partitions)
         for record, offset in merger.release(part, lambda _topic: True, 0):
-            out = runner.on_record(record.stream, record.value, Position(record.stream, offset),
-                                   0, shared)
-            store.apply(out.writes)
-            result.add(out)
+            step = runner.on_record(record.stream, record.value,
+                                    Position(record.stream, offset), 0, knowledge)
+            store.apply(step.effects.writes)
+            result.effects.append(step.effects)
+            result.timers_fired += step.fired
             result.records += 1
     return result

@@ -1,4 +1,4 @@
-"""One partition's work, as pure code: records and ticks in, offers, decisions and writes out.
+"""One partition's work, as pure code: records and ticks in, their effects out.
 
 The wiring (``streams.processor``) and the in-process oracle of the tests drive the same code,
 so what a replay through Kafka decides can be checked against what this decides alone.
@@ -6,9 +6,9 @@ so what a replay through Kafka decides can be checked against what this decides 
 Per partition it keeps the event-time watermark (``cjo.timers.Watermark``) and fires the durable
 timers it passes, before the record that moved it is applied: a subscriber's state at a timer is
 every record up to the due time (give or take the allowed lateness), whatever else shares the
-partition. Nothing is written here: ``Output.writes`` (key -> bytes, or None to delete) are for
-the caller to store once the offers are published, so a crash never loses an offer whose state
-says it was sent.
+partition. Nothing is written here: the writes of a step's ``Effects`` (``cjo.engine.effects``:
+subscriber states, timers set and fired, budgets, the watermark) are for the caller to store
+once its messages are published, so a crash never loses an offer whose state says it was sent.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any, Protocol
 
 from cjo import codec
 from cjo.catalogue.catalogue import Catalogue
-from cjo.engine.decide import Context, Result, decide, fire, new_state
+from cjo.engine.decide import Context, decide, fire, new_state
+from cjo.engine.effects import Effects
 from cjo.policy import budget_share
 from cjo.scoring import Scorer
 from cjo.stale_input import STALE_INPUT
@@ -42,8 +43,10 @@ class Store(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Shared:
-    """What every partition decides with, swapped whole by the wiring when it changes."""
+class Knowledge:
+    """What the engine knows besides the records, and every partition decides with: the
+    catalogue, the latest models, the do-not-contact list (each from its control topic);
+    swapped whole by the wiring when one of them changes."""
 
     catalogue: Catalogue
     scorer: Scorer | None = None  # the latest model snapshot (None: none published yet)
@@ -51,17 +54,12 @@ class Shared:
 
 
 @dataclass(slots=True)
-class Output:
-    offers: list[dict[str, Any]] = field(default_factory=list)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
-    examples: list[dict[str, Any]] = field(default_factory=list)
-    writes: dict[bytes, bytes | None] = field(default_factory=dict)  # None: delete
+class PartitionStep:
+    """What one record or tick did on the partition: its effects, and the timers it fired."""
+
+    effects: Effects = field(default_factory=Effects)
     fired: int = 0  # timers fired
     failed_timers: list[tuple[Timer, Exception]] = field(default_factory=list)  # dropped
-
-    def __bool__(self) -> bool:
-        return bool(self.writes or self.offers or self.decisions or self.outcomes)
 
 
 class PartitionRunner:
@@ -79,63 +77,68 @@ class PartitionRunner:
             watermark.restore(self._stored_wm)
 
     def on_record(self, stream: str, record: Mapping[str, Any], position: Position,
-                  ingested_at: int, shared: Shared) -> Output:
-        """What the record decides. If that raises (a bug, a corrupt state), nothing of it
-        is kept: the output is the caller's only once returned, and the watermark is put back
-        as it was (timers it made due fire with a later record)."""
-        out = Output()
+                  ingested_at: int, knowledge: Knowledge) -> PartitionStep:
+        """What the record decides (after the timers it made due). If that raises (a bug, a
+        corrupt state), nothing of it is kept: the step is the caller's only once returned, and
+        the watermark is put back as it was (timers it made due fire with a later record)."""
+        step = PartitionStep()
         max_seen = self.watermark.max_seen
         try:
             event_time = codec.event_time_of(codec.RECORD_OF_STREAM[stream], record)
             self.watermark.observe(event_time)
             STALE_INPUT.observe(event_time, ingested_at, self.watermark.live)
-            self._fire_due(out, shared, ingested_at)
-            imsi = record["imsi"]
+            self._fire_due(step, knowledge, ingested_at)
+            effects = step.effects
             now = ingested_at if self.watermark.live else None
-            state = self._state(out, imsi)
-            self._collect(out, decide(stream, record, state, position,
-                                      self._context(out, shared, now, ingested_at)))
+            after = decide(stream, record, self._state(effects, record["imsi"]), position,
+                           self._context(effects, knowledge, now, ingested_at), effects)
+            if after is not None:
+                effects.write_state(after)
         except Exception:
             self.watermark.max_seen = max_seen
             raise
-        return out
+        return step
 
-    def _context(self, out: Output, shared: Shared, now: int | None,
+    def _context(self, effects: Effects, knowledge: Knowledge, now: int | None,
                  ingested_at: int) -> Context:
-        return Context(shared.catalogue, now, ingested_at, shared.scorer, shared.do_not_contact,
-                       _Budget(self, out))
+        return Context(knowledge.catalogue, now, ingested_at, knowledge.scorer,
+                       knowledge.do_not_contact, _Budget(self, effects))
 
-    def on_tick(self, now_ms: int, idle: bool, shared: Shared) -> Output:
+    def on_tick(self, now_ms: int, idle: bool, knowledge: Knowledge) -> PartitionStep:
         """A tick: an idle partition advances on wall time (live mode), due timers fire, and
         the watermark is kept in the store when it moved (so a restart does not go back)."""
-        out = Output()
+        step = PartitionStep()
         if idle:
             self.watermark.idle(now_ms)
-        self._fire_due(out, shared, now_ms)
+        self._fire_due(step, knowledge, now_ms)
         value = self.watermark.value()
         if value > self._stored_wm:
             self._stored_wm = value
-            out.writes[watermark_key(self._partition)] = str(value).encode()
-        return out
+            step.effects.writes[watermark_key(self._partition)] = str(value).encode()
+        return step
 
-    def _fire_due(self, out: Output, shared: Shared, ingested_at: int) -> None:
+    def _fire_due(self, step: PartitionStep, knowledge: Knowledge, ingested_at: int) -> None:
+        effects = step.effects
         bound = self._due_bound()
-        while out.fired < MAX_TIMERS_PER_STEP:
-            keys = self._due(out, bound)
+        while step.fired < MAX_TIMERS_PER_STEP:
+            keys = self._due(step, bound)
             if not keys:
                 return
             for key in keys:
-                out.writes[key] = None
-                out.fired += 1
+                effects.writes[key] = None
+                step.fired += 1
                 timer = Timer.from_key(key)
                 now = ingested_at if self.watermark.live else timer.due
+                fired = Effects()  # the step's only if the timer does not raise
                 try:
-                    result = fire(timer, self._state(out, timer.imsi),
-                                  self._context(out, shared, now, ingested_at))
+                    after = fire(timer, self._state(effects, timer.imsi),
+                                 self._context(effects, knowledge, now, ingested_at), fired)
+                    if after is not None:
+                        fired.write_state(after)
                 except Exception as err:  # a bug, a corrupt state: the timer is dropped, its
-                    out.failed_timers.append((timer, err))  # subscriber's state left as it was
+                    step.failed_timers.append((timer, err))  # subscriber's state left as it was
                     continue
-                self._collect(out, result)
+                effects.absorb(fired)
 
     def _due_bound(self) -> bytes:
         """``due_bound`` of the watermark, made again only when the watermark moved."""
@@ -144,32 +147,23 @@ class PartitionRunner:
             self._bound_of, self._bound = value, due_bound(value)
         return self._bound
 
-    def _due(self, out: Output, bound: bytes) -> list[bytes]:
-        limit = MAX_TIMERS_PER_STEP - out.fired
-        stored = self._store.due_keys(bound, limit + len(out.writes))
-        if not stored and not out.writes:
+    def _due(self, step: PartitionStep, bound: bytes) -> list[bytes]:
+        writes = step.effects.writes
+        limit = MAX_TIMERS_PER_STEP - step.fired
+        stored = self._store.due_keys(bound, limit + len(writes))
+        if not stored and not writes:
             return []  # the common case: nothing due, nothing written yet
-        keys = {k for k in stored if k not in out.writes}
-        keys.update(k for k, v in out.writes.items()
+        keys = {k for k in stored if k not in writes}
+        keys.update(k for k, v in writes.items()
                     if v is not None and k.startswith(TIMER_PREFIX) and k < bound)
         return sorted(keys)[:limit]
 
-    def _state(self, out: Output, imsi: str) -> SubscriberState:
+    def _state(self, effects: Effects, imsi: str) -> SubscriberState:
+        """The subscriber's state as this step left it so far, else as stored."""
         key = imsi.encode()
-        raw = out.writes.get(key) if key in out.writes else self._store.get(key)
+        writes = effects.writes
+        raw = writes.get(key) if key in writes else self._store.get(key)
         return SubscriberState.from_bytes(raw) if raw else new_state(imsi)
-
-    @staticmethod
-    def _collect(out: Output, result: Result) -> None:
-        if result.state is None:
-            return
-        out.offers.extend(result.offers)
-        out.decisions.extend(result.decisions)
-        out.outcomes.extend(result.outcomes)
-        out.examples.extend(result.examples)
-        out.writes[result.state.imsi.encode()] = result.state.to_bytes()
-        for timer in result.timers:
-            out.writes[timer.key()] = b"1"
 
 
 class _Budget:
@@ -178,17 +172,17 @@ class _Budget:
     share of the limit (``cjo.policy.budget_share``): the total holds across all workers with no
     coordination."""
 
-    def __init__(self, runner: PartitionRunner, out: Output) -> None:
-        self._runner, self._out = runner, out
+    def __init__(self, runner: PartitionRunner, effects: Effects) -> None:
+        self._runner, self._writes = runner, effects.writes
 
     def spend(self, offer_code: str, day: int, limit: int) -> bool:
         runner = self._runner
         key = BUDGET_PREFIX + f"{offer_code}|{day}".encode()
-        raw = self._out.writes[key] if key in self._out.writes else runner._store.get(key)
+        raw = self._writes[key] if key in self._writes else runner._store.get(key)
         spent = int(raw) if raw else 0
         if spent >= budget_share(limit, runner._partitions, runner._partition):
             return False
-        self._out.writes[key] = str(spent + 1).encode()
+        self._writes[key] = str(spent + 1).encode()
         return True
 
 

@@ -1,5 +1,6 @@
-"""From moments to decisions: eligibility, timeliness, channel and contact policy, scoring,
-arbitration, holdout and budget, in that order. Pure: what the decision needs is passed in.
+"""From moments to decisions: scoring (the offer and its expected value), eligibility,
+timeliness, consent and channel, contact policy, arbitration, holdout and budget, in that order.
+Pure: what the decision needs is passed in; what it makes goes into the caller's ``Effects``.
 
 Every moment ends in exactly one decision on ``cjo.decisions`` with every reason that applies:
 ``SUPPRESSED`` (eligibility, consent, cooldown, do-not-contact, caps, dedupe, arbitration,
@@ -12,7 +13,7 @@ value x priority weight (priority / 50); the losers are ``SUPPRESSED`` with ``ar
 from __future__ import annotations
 
 from collections.abc import Container
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -20,6 +21,7 @@ from cjo.catalogue.attributes import COMMON
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.model import OfferDef, Trigger
 from cjo.clock import DAY_MS
+from cjo.engine.effects import Effects
 from cjo.engine.feedback import open_window
 from cjo.offers import decision_id, destination, offer_id, render
 from cjo.policy import blocking_reasons, contact_verdict, in_holdout, record_contact
@@ -55,16 +57,6 @@ class Context(NamedTuple):
 
 
 @dataclass(slots=True)
-class Result:
-    state: SubscriberState | None  # None: nothing changed (a redelivered record, a stale timer)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    offers: list[dict[str, Any]] = field(default_factory=list)  # each has "channel" (SMS/...)
-    timers: list[Timer] = field(default_factory=list)  # to schedule
-    outcomes: list[dict[str, Any]] = field(default_factory=list)  # closed response windows
-    examples: list[dict[str, Any]] = field(default_factory=list)  # for the learner
-
-
-@dataclass(slots=True)
 class Candidate:
     trigger: Trigger
     moment: Moment
@@ -75,16 +67,18 @@ class Candidate:
 
 
 def settle(moments: list[tuple[Trigger, Moment]], state: SubscriberState, ctx: Context,
-           result: Result) -> None:
+           effects: Effects) -> None:
+    """One decision per moment into ``effects`` (with the offers sent and the timers of
+    deferrals and response windows); ``state`` records the contacts and what waits."""
     if not moments:
         return
-    viable = [c for t, m in moments if (c := _evaluate(t, m, state, ctx, result)) is not None]
+    viable = [c for t, m in moments if (c := _evaluate(t, m, state, ctx, effects)) is not None]
     marketing = sorted((c for c in viable if c.trigger.marketing),
                        key=lambda c: (-c.value, c.trigger.id))
     for loser in marketing[1:]:
-        result.decisions.append(_decision(loser.base, "SUPPRESSED", ["arbitration"]))
+        effects.decisions.append(_decision(loser.base, "SUPPRESSED", ["arbitration"]))
     for winner in [c for c in viable if not c.trigger.marketing] + marketing[:1]:
-        _commit(winner, state, ctx, result)
+        _send_or_hold_out(winner, state, ctx, effects)
 
 
 def deferred_moment(state: SubscriberState, instance: str) -> Moment | None:
@@ -102,7 +96,8 @@ def _now(state: SubscriberState, ctx: Context) -> int:
 
 
 def _evaluate(trigger: Trigger, moment: Moment, state: SubscriberState, ctx: Context,
-              result: Result) -> Candidate | None:
+              effects: Effects) -> Candidate | None:
+    """The moment as a candidate for arbitration, or its decision (why it goes no further)."""
     feats = features(moment, state)
     codes = [o.code for o in trigger.offers]
     propensity: float | None = None
@@ -119,17 +114,17 @@ def _evaluate(trigger: Trigger, moment: Moment, state: SubscriberState, ctx: Con
     base.update(score=value, propensity=propensity, model_version=version, features=feats)
     reasons = blocking_reasons(trigger, moment, state)
     if reasons:
-        result.decisions.append(_decision(base, "SUPPRESSED", reasons))
+        effects.decisions.append(_decision(base, "SUPPRESSED", reasons))
         return None
     now = _now(state, ctx)
     late = now - moment.event_time
     if late > trigger.max_delay:
-        result.decisions.append(_decision(base, "EXPIRED", [
+        effects.decisions.append(_decision(base, "EXPIRED", [
             f"late:{rough_duration(late)}>{format_duration(trigger.max_delay)}"]))
         return None
     channels = [c for c in spec.channels if state.consent.get(c) and destination(state, c)]
     if not channels:
-        result.decisions.append(_decision(base, "SUPPRESSED", ["no_consent"]))
+        effects.decisions.append(_decision(base, "SUPPRESSED", ["no_consent"]))
         return None
     capped: list[str] = []
     for channel in channels:
@@ -142,50 +137,53 @@ def _evaluate(trigger: Trigger, moment: Moment, state: SubscriberState, ctx: Con
             capped.extend(verdict.reasons)
             continue
         if verdict.outcome == "DEFERRED" and verdict.until is not None:
-            _defer(trigger, moment, verdict.until, state, result)
-            result.decisions.append({**_decision(base, "DEFERRED", list(verdict.reasons)),
+            _defer(trigger, moment, verdict.until, state, effects)
+            effects.decisions.append({**_decision(base, "DEFERRED", list(verdict.reasons)),
                                      "deferred_until": verdict.until})
         else:
-            result.decisions.append(_decision(base, verdict.outcome, list(verdict.reasons)))
+            effects.decisions.append(_decision(base, verdict.outcome, list(verdict.reasons)))
         return None
-    result.decisions.append(_decision(base, "SUPPRESSED", capped))
+    effects.decisions.append(_decision(base, "SUPPRESSED", capped))
     return None
 
 
 def _defer(trigger: Trigger, moment: Moment, until: int, state: SubscriberState,
-           result: Result) -> None:
+           effects: Effects) -> None:
     key = DEFER_PREFIX + moment.instance
     state.deferred = {**state.deferred, key: {
         "trigger": trigger.id, "instance": moment.instance, "event_id": moment.event_id,
         "event_time": moment.event_time, "attrs": dict(moment.attrs)}}
-    result.timers.append(Timer(until, state.imsi, trigger.id, key))
+    effects.schedule(Timer(until, state.imsi, trigger.id, key))
 
 
-def _commit(c: Candidate, state: SubscriberState, ctx: Context, result: Result) -> None:
+def _send_or_hold_out(c: Candidate, state: SubscriberState, ctx: Context,
+                      effects: Effects) -> None:
+    """A winner of arbitration: held out (a marketing offer to the control group), refused by
+    the offer's daily budget, or sent; a response window opens for the held out and the sent."""
     policy = ctx.catalogue.policy
     feats, version = c.base["features"], c.base["model_version"]
     if c.trigger.marketing and in_holdout(state.imsi, policy):  # service messages: never
         decision = _decision(c.base, "HOLDOUT", [f"holdout:{policy.holdout_pct:g}%"])
-        result.decisions.append(decision)
+        effects.decisions.append(decision)
         state.last_fired = {**state.last_fired, c.trigger.id: c.moment.event_time}
-        result.timers.append(open_window(state, decision, "HOLDOUT", feats, version,
-                                         policy.response_window))
+        effects.schedule(open_window(state, decision, "HOLDOUT", feats, version,
+                                     policy.response_window))
         return
     now = _now(state, ctx)
     if c.spec.budget_per_day and ctx.budget is not None and not ctx.budget.spend(
             c.spec.code, now // DAY_MS, c.spec.budget_per_day):
-        result.decisions.append(_decision(c.base, "SUPPRESSED", [
+        effects.decisions.append(_decision(c.base, "SUPPRESSED", [
             f"budget:{c.spec.code}:{c.spec.budget_per_day}/day"]))
         return
     offer = {**c.base, **_message(c, state), "channel": c.channel.upper(),
              "destination": destination(state, c.channel)}
     state.last_fired = {**state.last_fired, c.trigger.id: c.moment.event_time}
     record_contact(state, now, c.trigger.id, c.spec.code, c.channel, c.trigger.marketing)
-    result.offers.append(offer)
+    effects.offers.append(offer)
     decision = _decision(offer, "SENT", [f"channel:{c.channel}"])
-    result.decisions.append(decision)
-    result.timers.append(open_window(state, decision, "TREATED", feats, version,
-                                     policy.response_window))
+    effects.decisions.append(decision)
+    effects.schedule(open_window(state, decision, "TREATED", feats, version,
+                                 policy.response_window))
 
 
 def _base(trigger: Trigger, moment: Moment, spec: OfferDef, state: SubscriberState,

@@ -60,7 +60,8 @@ class SubscriberState:
     # offers sent, oldest first: [at, trigger_id, offer_code, channel, marketing], what the
     # contact policy counts (cjo.policy.contact.record_contact keeps it short)
     contacts: list[list[Any]] = field(default_factory=list)
-    # offers whose response window is open (cjo.engine.feedback), by offer id
+    # offers waiting for a response or a conversion while their response window is open
+    # (cjo.engine.feedback), by offer id; the name is a key of the stored state (see to_bytes)
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     # moments deferred by quiet hours, by instance key (decided again when their timer fires)
     deferred: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -17,7 +17,7 @@ from cjo.clock import DAY_MS, FixedClock
 from cjo.codec import LogRecord, encode
 from cjo.engine.offline import run_offline
 from cjo.engine.ordering import STREAM_RANK, EventTimeMerger
-from cjo.engine.runner import MemoryStore, PartitionRunner, Shared
+from cjo.engine.runner import Knowledge, MemoryStore, PartitionRunner
 from cjo.state import Position
 from cjo.timers import Watermark
 from cjo.triggers.kinds import KINDS
@@ -52,10 +52,10 @@ def offline_store(records: list[LogRecord], topics: Any) -> dict[bytes, bytes]:
         merger.push(0, rec.stream, rec.event_time, 0, (rec, offsets[rec.stream]))
     store = MemoryStore()
     runner = PartitionRunner(store, 0, TimePolicy(live=False).watermark(), 1)
-    shared = Shared(default_catalogue())
+    knowledge = Knowledge(default_catalogue())
     for rec, offset in merger.release(0, lambda _topic: True, 0):
         store.apply(runner.on_record(rec.stream, rec.value, Position(topics[rec.stream], offset), 0,
-                                     shared).writes)
+                                     knowledge).effects.writes)
     return store.data
 
 
@@ -261,9 +261,9 @@ def test_the_runner_puts_its_watermark_back_when_a_record_fails(
     for name, kind in list(KINDS.items()):
         monkeypatch.setitem(KINDS, name, Raising(kind, "from-the-future"))
     runner = PartitionRunner(MemoryStore(), 0, Watermark(0, 0, live=False), 1)
-    shared = Shared(default_catalogue())
+    knowledge = Knowledge(default_catalogue())
     first = log_records[0]
-    runner.on_record(first.stream, first.value, Position(first.stream, 0), 0, shared)
+    runner.on_record(first.stream, first.value, Position(first.stream, 0), 0, knowledge)
     with pytest.raises(RuntimeError):
-        runner.on_record(failing.stream, failing.value, Position(failing.stream, 1), 0, shared)
+        runner.on_record(failing.stream, failing.value, Position(failing.stream, 1), 0, knowledge)
     assert runner.watermark.value() == first.event_time

@@ -53,7 +53,7 @@ def test_decisions_do_not_depend_on_the_partition_count() -> None:
 def test_a_moment_acted_on_after_its_max_delay_expires() -> None:
     """Live, a moment is late by the wall clock; in a replay by the subscriber's own newest
     event (so neither the replay speed nor the partition's other subscribers matter)."""
-    from cjo.engine.decide import Context, decide, new_state
+    from cjo.engine.decide import Context, Effects, decide, new_state
     from cjo.state import Position
     from tests.scenarios.default_triggers import HOUR, T0, loc, profile
 
@@ -62,13 +62,15 @@ def test_a_moment_acted_on_after_its_max_delay_expires() -> None:
     lines = [profile(1), loc(1, T0), loc(1, T0 + 3 * HOUR, "20801")]
     results = []
     for offset, line in enumerate(lines[:-1]):
-        result = decide(line["topic"], line["value"], state, Position(line["topic"], offset),
-                        Context(catalogue, None, 0))
-        assert result.state is not None
-        state = result.state
+        after = decide(line["topic"], line["value"], state, Position(line["topic"], offset),
+                       Context(catalogue, None, 0), Effects())
+        assert after is not None
+        state = after
     landed = lines[-1]
     for now in (T0 + 3 * HOUR + 29 * 60_000, T0 + 6 * HOUR):  # live: 29 min, then 3 h after
-        results.append(decide("location", landed["value"], state, Position("location", 9),
-                              Context(catalogue, now, now)).decisions)
+        effects = Effects()
+        decide("location", landed["value"], state, Position("location", 9),
+               Context(catalogue, now, now), effects)
+        results.append(effects.decisions)
     assert [d["outcome"] for d in results[0]] == ["SENT"]
     assert [(d["outcome"], d["reasons"]) for d in results[1]] == [("EXPIRED", ["late:3h>30m"])]

@@ -18,7 +18,7 @@ from structlog.testing import capture_logs
 from cjo import logs
 from cjo.adapters.catalogue_commands import run_try
 from cjo.catalogue.validate import DEFAULTS_DIR, default_catalogue
-from cjo.engine.runner import MemoryStore, PartitionRunner, Shared
+from cjo.engine.runner import Knowledge, MemoryStore, PartitionRunner
 from cjo.stale_input import STALE_AFTER_MS, StaleInput
 from cjo.state import Position
 from cjo.summary import Summary, outcome_reasons, reason_key
@@ -96,13 +96,13 @@ def test_a_live_runner_reports_records_far_behind_the_wall_clock(
         monkeypatch: pytest.MonkeyPatch) -> None:
     stale = StaleInput()
     monkeypatch.setattr("cjo.engine.runner.STALE_INPUT", stale)
-    shared = Shared(default_catalogue())
+    knowledge = Knowledge(default_catalogue())
     record = loc(1, T0)
     replay = PartitionRunner(MemoryStore(), 0, Watermark(30_000, 15_000, live=False))
-    replay.on_record("location", record["value"], Position("l", 0), T0 + 30 * 24 * HOUR, shared)
+    replay.on_record("location", record["value"], Position("l", 0), T0 + 30 * 24 * HOUR, knowledge)
     assert not stale.warned
     live = PartitionRunner(MemoryStore(), 0, Watermark(30_000, 15_000, live=True))
-    live.on_record("location", record["value"], Position("l", 0), T0 + 30 * 24 * HOUR, shared)
+    live.on_record("location", record["value"], Position("l", 0), T0 + 30 * 24 * HOUR, knowledge)
     assert stale.warned
 
 

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cjo.catalogue.validate import default_catalogue
-from cjo.engine.decide import Context, decide, new_state
+from cjo.engine.decide import Context, Effects, decide, new_state
 from cjo.offers import offer_id
 from cjo.state import Position, SubscriberState
 from tests.unit.factories import IMSI, location, profile
@@ -20,12 +20,13 @@ def run(records: list[tuple[str, dict]], state: SubscriberState | None = None):
     decisions, offers = [], []
     for offset, (stream, record) in enumerate(records):
         now = record.get("event_time", record.get("updated_at"))
-        result = decide(stream, record, state, Position(stream, offset),
-                        Context(CATALOGUE, now=now, ingested_at=1))
-        if result.state is not None:
-            state = result.state
-            decisions += result.decisions
-            offers += result.offers
+        effects = Effects()
+        after = decide(stream, record, state, Position(stream, offset),
+                       Context(CATALOGUE, now=now, ingested_at=1), effects)
+        if after is not None:
+            state = after
+            decisions += effects.decisions
+            offers += effects.offers
     return state, decisions, offers
 
 

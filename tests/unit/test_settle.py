@@ -9,7 +9,7 @@ import orjson
 
 from cjo import codec
 from cjo.catalogue.validate import load_catalogue
-from cjo.engine.decide import Context, decide, new_state
+from cjo.engine.decide import Context, Effects, decide, new_state
 from cjo.engine.offline import OfflineResult, run_offline
 from cjo.state import Position
 from tests.scenarios.default_triggers import HOUR, T0, imsi, loc, profile
@@ -84,14 +84,15 @@ def test_do_not_contact_suppresses_every_trigger() -> None:
     state = new_state(imsi(1))
     for offset, line in enumerate(trip(T0)[:2]):
         state = decide(line["topic"], line["value"], state, Position(line["topic"], offset),
-                       Context(cat, None, 0)).state or state
+                       Context(cat, None, 0), Effects()) or state
     landed = trip(T0)[2]["value"]
-    result = decide("location", landed, state, Position("location", 5),
-                    Context(cat, None, 0, do_not_contact=frozenset({imsi(1)})))
-    assert {d["trigger_id"]: d["reasons"] for d in result.decisions} == {
+    effects = Effects()
+    decide("location", landed, state, Position("location", 5),
+           Context(cat, None, 0, do_not_contact=frozenset({imsi(1)})), effects)
+    assert {d["trigger_id"]: d["reasons"] for d in effects.decisions} == {
         "service_note": ["do_not_contact"], "welcome_big": ["do_not_contact"],
         "welcome_small": ["do_not_contact"]}
-    assert result.offers == []
+    assert effects.offers == []
 
 
 def test_the_holdout_group_gets_no_marketing_but_its_service_messages() -> None:

@@ -18,7 +18,7 @@ from cjo import codec
 from cjo.adapters.bench.events import Event
 from cjo.adapters.bench.report import Row
 from cjo.catalogue.validate import default_catalogue
-from cjo.engine.runner import MemoryStore, PartitionRunner, Shared
+from cjo.engine.runner import Knowledge, MemoryStore, PartitionRunner
 from cjo.state import Position
 from cjo.timers import Timer, Watermark, due_bound, scan_due
 
@@ -35,14 +35,15 @@ def bench_domain(records: Sequence[Event]) -> list[Row]:
     decode_s = time.perf_counter() - start
     store = MemoryStore()
     runner = PartitionRunner(store, 0, Watermark(30_000, 0, live=False))
-    shared = Shared(default_catalogue())
+    knowledge = Knowledge(default_catalogue())
     fired = 0
     start = time.perf_counter()
     for offset, record in enumerate(records):
         _, value = codec.decode(record.value)
-        out = runner.on_record(record.stream, value, Position(record.stream, offset), 0, shared)
-        store.apply(out.writes)
-        fired += out.fired
+        step = runner.on_record(record.stream, value, Position(record.stream, offset), 0,
+                                knowledge)
+        store.apply(step.effects.writes)
+        fired += step.fired
     full_s = time.perf_counter() - start
     decode, full = _rate(len(records), decode_s), _rate(len(records), full_s)
     return [
