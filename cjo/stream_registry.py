@@ -10,10 +10,11 @@ This module imports nothing of cjo, so any part may use it. Each user derives th
 once (``codec.RECORD_OF_STREAM`` and ``engine.ordering.STREAM_RANK`` at import, a ``Topics`` when
 it is made): code that runs per record reads those dicts, never ``INPUTS``.
 
-Adding an input stream: its record in ``schemas/`` (with an ``imsi`` string and a
-``timestamp-millis`` event time; a copy in ``schemas/previous/`` too), an entry in ``INPUTS``, its
-update in ``cjo.state.update``, a ``topic_<name>`` setting (``cjo.settings``, README "Settings"),
-a sample record in ``tests/unit/test_codec.py``. Tests fail until each is there.
+Adding an input stream (docs/architecture.md, "Checklists"): its record in ``schemas/`` (an
+``imsi`` string and a ``timestamp-millis`` event time), an entry in ``INPUTS`` and its update in
+``cjo.state.update``; its setting ``topic_<name>`` is made from the entry. Tests fail until
+its ``CJO_TOPIC_<NAME>`` row is in README "Settings" and a sample record in
+``tests/unit/test_codec.py``.
 """
 
 from __future__ import annotations

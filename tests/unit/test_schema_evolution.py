@@ -56,9 +56,9 @@ def fresh_readings() -> Iterator[None]:
 
 
 def test_the_repository_schemas_pass_the_check() -> None:
-    assert (schema_dir() / "previous").is_dir()
-    assert sorted(p.stem for p in (schema_dir() / "previous").glob("*.avsc")) == sorted(
-        record_names())
+    previous = {p.stem for p in (schema_dir() / "previous").glob("*.avsc")}
+    # a record new since the previous release has nothing to stay compatible with
+    assert previous and previous <= set(record_names())
     assert check_release() == []
     assert cli.main(["schemas", "check"]) == 0
 
