@@ -27,20 +27,26 @@ from cjo.catalogue.where import Test, WhereValue, compile_where, where_value
 
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _TIME_OF_DAY = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+MAX_DURATION_DAYS = 36_500  # a century
 _UNIT_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 
 def parse_duration(value: Any) -> int:
-    """``'30m'`` -> 1_800_000; an int is taken as milliseconds; ``'-60d'`` is allowed (offsets)."""
+    """``'30m'`` -> 1_800_000; an int is taken as milliseconds; ``'-60d'`` is allowed (offsets).
+    At most ``MAX_DURATION_DAYS`` either way: the engine adds durations to event times, and a
+    time past year 9999 could not be published (every offer of the trigger would stop the
+    worker)."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30m, 48h or 7d, got a boolean")
     if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return int(float(match.group(1)) * _UNIT_MS[match.group(2)])
-    raise ValueError(f"expected a duration such as 30m, 48h or 7d, got {value!r}")
+        ms = value
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        ms = int(float(match.group(1)) * _UNIT_MS[match.group(2)])
+    else:
+        raise ValueError(f"expected a duration such as 30m, 48h or 7d, got {value!r}")
+    if abs(ms) > MAX_DURATION_DAYS * _UNIT_MS["d"]:
+        raise ValueError(f"a duration is at most {MAX_DURATION_DAYS}d either way, got {value!r}")
+    return ms
 
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]

@@ -210,6 +210,16 @@ def test_bad_duration() -> None:
     assert "expected a duration such as 30m" in problem.reason
 
 
+@pytest.mark.parametrize("duration", ["36501d", "-5300w", "3153600000001"])
+def test_a_duration_past_a_century_is_refused(duration: str) -> None:
+    """Added to an event time it could pass year 9999, which no offer can carry."""
+    source = _trigger("{measure: balance, below: 2}").replace("max_delay: 30m",
+                                                             f"max_delay: {duration}")
+    problem = _one(("t.yaml", source))
+    assert (problem.line, problem.field) == (4, "triggers[0] (t1).max_delay")
+    assert "a duration is at most 36500d either way" in problem.reason
+
+
 def test_model_rule_reported_without_pydantic_prefix() -> None:
     problem = _one(("t.yaml", _trigger("{measure: balance}")))
     assert (problem.line, problem.field) == (5, "triggers[0] (t1).params")
