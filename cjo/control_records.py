@@ -5,7 +5,7 @@ Kafka-free: the topics are read and written by ``cjo.adapters.control_topics`` a
 runs); both parse here. See docs/data-contract.md, "Control topics".
 
 - catalogue (compacted, one partition): key ``catalogue``, value a ``Catalogue.to_payload``
-  JSON document, validated again by every reader (``Catalogue.from_payload``).
+  JSON document, validated again by every reader (``cjo.catalogue.validate.load_payload``).
 - models (compacted, one partition): key ``scorer``, value a signed ``cjo.scorer/2`` snapshot
   (``Scorer.to_bytes``), loaded only with the same ``CJO_MODELS_KEY``.
 - do-not-contact (compacted, one partition): key an IMSI, value ``1`` to block every offer to
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from cjo import logs
 from cjo.catalogue.catalogue import Catalogue
+from cjo.catalogue.validate import load_payload
 from cjo.codec.checks import check_imsi
 from cjo.errors import CjoError, InvalidRecord
 from cjo.scoring import Scorer
@@ -50,7 +51,7 @@ def catalogue_of(key: bytes | None, value: bytes | None) -> Catalogue | None:
     none (another key, or empty); ``CatalogueRejected`` for a payload that does not validate."""
     if key != CATALOGUE_KEY or not value:
         return None
-    return Catalogue.from_payload(value)
+    return load_payload(value)
 
 
 def models_key(settings: Settings) -> bytes:

@@ -2,9 +2,10 @@
 
 ``cjo catalogue apply`` validates and then publishes here (key ``catalogue``); every worker reads
 the topic itself, from the start (no consumer group), takes the newest record that validates and
-follows the topic while it runs. A payload that does not validate (``Catalogue.from_payload``:
-bounded in size and depth, never empty) is refused with a ``control_refused`` log line and never
-replaces the one in force. The record format is in ``cjo.control_records``.
+follows the topic while it runs. A payload that does not validate
+(``cjo.catalogue.validate.load_payload``: bounded in size and depth, never empty) is refused with a
+``control_refused`` log line and never replaces the one in force. The record format is in
+``cjo.control_records``.
 """
 
 from __future__ import annotations

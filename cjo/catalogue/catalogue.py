@@ -3,10 +3,10 @@
 A :class:`Catalogue` is only ever made by :func:`cjo.catalogue.validate.load_catalogue`, so holding
 one means every check passed. It keeps its sources (file name, YAML text): they are what travels on
 the control topic (:meth:`Catalogue.to_payload`), and a worker re-validates them on receipt
-(:meth:`Catalogue.from_payload`) rather than trusting the sender: the payload is bounded in size
-(``MAX_PAYLOAD_BYTES``), its YAML texts in size, depth and values (``cjo.catalogue.source``), and a
-catalogue with no trigger is refused (:func:`require_triggers`): applied, it would silently turn
-every trigger off.
+(``cjo.catalogue.validate.load_payload``) rather than trusting the sender: the payload is bounded in
+size (``MAX_PAYLOAD_BYTES``), its YAML texts in size, depth and values (``cjo.catalogue.source``),
+and a catalogue with no trigger is refused (:func:`require_triggers`): applied, it would silently
+turn every trigger off.
 """
 
 from __future__ import annotations
@@ -89,14 +89,6 @@ class Catalogue:
             "sources": [{"name": name, "text": text} for name, text in self.sources],
         }, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
-    @classmethod
-    def from_payload(cls, data: bytes) -> Catalogue:
-        """Re-validate a published catalogue; raise :class:`CatalogueRejected` if it is not one."""
-        from cjo.catalogue.validate import load_catalogue  # noqa: PLC0415 (validate imports us)
-
-        sources = _payload_sources(data)
-        return require_triggers(load_catalogue(sources))
-
 
 def _refuse(reason: str) -> CatalogueRejected:
     return CatalogueRejected([CatalogueError("<payload>", 1, "", reason)])
@@ -113,7 +105,7 @@ def require_triggers(catalogue: Catalogue) -> Catalogue:
     return catalogue
 
 
-def _payload_sources(data: bytes) -> list[tuple[str, str]]:
+def payload_sources(data: bytes) -> list[tuple[str, str]]:
     if len(data) > MAX_PAYLOAD_BYTES:
         raise _refuse(f"payload of {len(data):,} bytes: at most {MAX_PAYLOAD_BYTES:,}")
     try:

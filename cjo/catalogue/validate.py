@@ -25,7 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from cjo.catalogue.attributes import sample_values
-from cjo.catalogue.catalogue import Catalogue, digest_of
+from cjo.catalogue.catalogue import Catalogue, digest_of, payload_sources, require_triggers
 from cjo.catalogue.model import CatalogueFile, Matcher, PolicyDef, Trigger, Venue
 from cjo.catalogue.schema_errors import explain, show, suggest
 from cjo.catalogue.source import Parsed, parse
@@ -67,6 +67,12 @@ def default_catalogue() -> Catalogue:
         (f"defaults/{name}", (DEFAULTS_DIR / name).read_text(encoding="utf-8"))
         for name in DEFAULT_FILES
     ])
+
+
+def load_payload(data: bytes) -> Catalogue:
+    """A published catalogue (``Catalogue.to_payload``), validated again rather than trusted:
+    ``CatalogueRejected`` if it is not one, or has no trigger."""
+    return require_triggers(load_catalogue(payload_sources(data)))
 
 
 def load_catalogue(sources: Sequence[tuple[str, str]],

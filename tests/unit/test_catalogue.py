@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cjo.catalogue.catalogue import Catalogue, diff, digest_of
+from cjo.catalogue.catalogue import diff, digest_of
 from cjo.catalogue.model import GeofenceTrigger, PolicyDef, ThresholdTrigger
 from cjo.catalogue.source import parse
-from cjo.catalogue.validate import default_catalogue, load_catalogue, load_files
+from cjo.catalogue.validate import default_catalogue, load_catalogue, load_files, load_payload
 from cjo.cli import main
 from cjo.errors import CatalogueError, CatalogueRejected
 
@@ -365,7 +365,7 @@ def test_diff_names_template_changes() -> None:
 
 def test_payload_round_trip() -> None:
     catalogue = default_catalogue()
-    again = Catalogue.from_payload(catalogue.to_payload())
+    again = load_payload(catalogue.to_payload())
     assert again == catalogue
     assert diff(catalogue, again) == []
 
@@ -374,14 +374,14 @@ def test_payload_is_revalidated() -> None:
     payload = json.loads(default_catalogue().to_payload())
     payload["digest"] = "000000000000"
     with pytest.raises(CatalogueRejected, match="does not match"):
-        Catalogue.from_payload(json.dumps(payload).encode())
+        load_payload(json.dumps(payload).encode())
     bad = [{"name": "t.yaml", "text": _trigger("{measure: balance, below: abc}")}]
     forged = {"format": payload["format"], "sources": bad,
               "digest": digest_of([(s["name"], s["text"]) for s in bad])}
     with pytest.raises(CatalogueRejected, match="expected a number"):
-        Catalogue.from_payload(json.dumps(forged).encode())
+        load_payload(json.dumps(forged).encode())
     with pytest.raises(CatalogueRejected, match="not JSON"):
-        Catalogue.from_payload(b"\x00 not json")
+        load_payload(b"\x00 not json")
 
 
 # -- the command -----------------------------------------------------------------------------------
@@ -546,7 +546,7 @@ def test_diff_names_policy_changes() -> None:
 
 def test_the_policy_travels_in_the_payload() -> None:
     catalogue = load_catalogue([*BASE, ("p.yaml", POLICY)])
-    again = Catalogue.from_payload(catalogue.to_payload())
+    again = load_payload(catalogue.to_payload())
     assert again.policy == catalogue.policy
     assert again.policy.holdout_salt == "spring"
 

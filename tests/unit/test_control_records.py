@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from cjo.adapters.catalogue_commands import run_apply
 from cjo.catalogue import source
-from cjo.catalogue.catalogue import MAX_PAYLOAD_BYTES, PAYLOAD_FORMAT, Catalogue, digest_of
-from cjo.catalogue.validate import default_catalogue, load_catalogue
+from cjo.catalogue.catalogue import MAX_PAYLOAD_BYTES, PAYLOAD_FORMAT, digest_of
+from cjo.catalogue.validate import default_catalogue, load_catalogue, load_payload
 from cjo.cli import main
 from cjo.control_records import ControlRecordError, apply_dnc, dnc_entry
 from cjo.errors import CatalogueError, CatalogueRejected, CjoError
@@ -113,12 +113,12 @@ def test_the_bundled_catalogue_is_well_within_the_bounds() -> None:
 ])
 def test_a_bad_catalogue_payload_is_refused(data: bytes, says: str) -> None:
     with pytest.raises(CatalogueRejected, match=says):
-        Catalogue.from_payload(data)
+        load_payload(data)
 
 
 def test_a_good_payload_still_round_trips() -> None:
     catalogue = default_catalogue()
-    assert Catalogue.from_payload(catalogue.to_payload()).digest == catalogue.digest
+    assert load_payload(catalogue.to_payload()).digest == catalogue.digest
 
 
 def test_apply_refuses_an_empty_catalogue_before_reaching_the_broker(tmp_path: Path) -> None:
@@ -204,7 +204,7 @@ def test_fuzz_dnc_records(key: bytes | None, value: bytes | None) -> None:
 @given(st.binary(max_size=600))
 def test_fuzz_catalogue_payload_bytes(data: bytes) -> None:
     with pytest.raises(CjoError):
-        Catalogue.from_payload(data)
+        load_payload(data)
 
 
 YAMLISH = st.text(alphabet=st.sampled_from(list("[]{}:-,&*!|>?'\"#%@` \n\tabk01.~")),
@@ -216,7 +216,7 @@ YAMLISH = st.text(alphabet=st.sampled_from(list("[]{}:-,&*!|>?'\"#%@` \n\tabk01.
 def test_fuzz_catalogue_yaml_in_a_signed_payload(text: str) -> None:
     """Arbitrary YAML-ish text with a correct digest: refused as a catalogue, never a crash."""
     try:
-        catalogue = Catalogue.from_payload(payload(("fuzz.yaml", text)))
+        catalogue = load_payload(payload(("fuzz.yaml", text)))
     except CatalogueRejected:
         return
     assert catalogue.triggers  # only a catalogue with triggers is ever accepted
@@ -251,7 +251,7 @@ def test_fuzz_catalogue_shapes_in_a_signed_payload(document: dict[str, object]) 
     """Valid YAML of odd shapes (the checker's cross checks see them): refused, never a crash."""
     text = orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS).decode()  # JSON is YAML
     try:
-        catalogue = Catalogue.from_payload(payload(("shapes.yaml", text)))
+        catalogue = load_payload(payload(("shapes.yaml", text)))
     except CatalogueRejected as err:
         assert err.problems
         return
@@ -282,7 +282,7 @@ def test_fuzz_the_bundled_catalogue_with_one_field_replaced(data: st.DataObject)
     texts = [("venues.yaml", orjson.dumps(documents[0]).decode()),
              ("triggers.yaml", orjson.dumps(documents[1]).decode())]
     try:
-        catalogue = Catalogue.from_payload(payload(*texts))
+        catalogue = load_payload(payload(*texts))
     except CatalogueRejected as err:
         assert err.problems
         return
