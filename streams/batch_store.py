@@ -9,7 +9,12 @@ one step of the processor).
 The due-timer scan reads the database from the timer prefix up to a bound a little past the one
 asked (``LOOKAHEAD_MS`` of event time), once, and answers later scans of the batch from that
 (the database does not change during a batch): the cost follows the timers due, never the keys
-stored, and a batch seeks once instead of once per record.
+stored, and a batch seeks once instead of once per record. The scan starts at a floor below
+which no live timer is stored (the first timer the last scan found, lowered by any timer stored
+below it), not at the timer prefix: fired timers leave tombstones there that RocksDB keeps until
+a compaction, and a scan from the prefix stepped over all of them (see ``scan_due``). The floor
+holds because this store is the only writer of its partition's database while it lives (the
+processor drops it when the partition is revoked; changelog recovery runs before one is made).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class BatchStore:
         self._scanned: bytes = b""  # the bound the cached scan reached
         self._scan: list[bytes] = []
         self._scan_complete = False
+        self._floor: bytes = TIMER_PREFIX  # no live timer is stored below this key
 
     def get(self, key: bytes) -> bytes | None:
         if key in self.writes:
@@ -49,8 +55,12 @@ class BatchStore:
     def _stored_due(self, bound: bytes, limit: int) -> list[bytes]:
         if bound > self._scanned or not (self._scan_complete or len(self._scan) >= limit):
             wider = max(bound, due_bound(_watermark_of(bound) + LOOKAHEAD_MS))
-            self._scan = scan_due(self._db, wider, max(limit, 1_000))
+            self._scan = scan_due(self._db, wider, max(limit, 1_000), self._floor)
             self._scan_complete = len(self._scan) < max(limit, 1_000)
+            if self._scan:
+                self._floor = self._scan[0]
+            elif wider > self._floor:
+                self._floor = wider  # nothing live in [floor, wider)
             self._scanned = wider if self._scan_complete else bound
             if not self._scan_complete:
                 self._scan = [k for k in self._scan if k < bound]
@@ -81,6 +91,8 @@ class BatchStore:
                 batch.delete(key)
             else:
                 batch.put(key, value)
+                if key < self._floor and key.startswith(TIMER_PREFIX):
+                    self._floor = key
             changed.append((key, value))
         self._db.write(batch)
         self.writes, self._timers = {}, []

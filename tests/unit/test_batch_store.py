@@ -51,3 +51,68 @@ def test_due_timers_merge_stored_and_batch_and_skip_deleted(tmp_path: Path) -> N
     assert new_due not in changed and changed[fired] is None and changed[new_late] == b"1"
     assert fired not in db and new_late in db
     db.close()
+
+
+class _Seeks:
+    """A rocksdict database that notes where each key scan starts."""
+
+    def __init__(self, db: Rdict) -> None:
+        self.db, self.starts = db, []  # type: list[bytes]
+
+    def keys(self, from_key: bytes) -> object:
+        self.starts.append(from_key)
+        return self.db.keys(from_key=from_key)
+
+    def get(self, key: bytes) -> object:
+        return self.db.get(key)
+
+    def write(self, batch: object) -> None:
+        self.db.write(batch)
+
+
+def _fire_due(store: BatchStore, watermark: int) -> list[bytes]:
+    """One batch as the runner does it: the timers due fired (deleted), then flushed."""
+    due = store.due_keys(due_bound(watermark), 10_000)
+    store.apply(dict.fromkeys(due))
+    store.flush()
+    return due
+
+
+def test_scans_start_past_the_timers_already_fired(tmp_path: Path) -> None:
+    # fired timers leave RocksDB tombstones at the front of the timer keys; a scan from the
+    # prefix steps over all of them, so each batch's scan must start past those fired before
+    db = _Seeks(Rdict(str(tmp_path / "db"), options=Options(raw_mode=True)))
+    keys = [timer_key(T0 + minute * 60_000) for minute in range(30)]
+    store = BatchStore(db)  # type: ignore[arg-type]
+    store.apply(dict.fromkeys(keys, b"1"))
+    store.flush()
+    batches: list[list[bytes]] = []
+    for minute in range(0, 30, 3):
+        scans = len(db.starts)
+        batches.append(_fire_due(store, T0 + minute * 60_000 + 1))
+        if len(batches) > 1 and batches[-2]:
+            # the scan steps over the previous batch's fired timers at most
+            assert db.starts[scans] >= batches[-2][0]
+    assert [k for batch in batches for k in batch] == keys[:28]
+    assert db.starts[0] == b"\x00T" and db.starts[-1] > keys[21]  # not at the prefix
+    db.db.close()
+
+
+def test_a_timer_stored_below_the_floor_is_still_found(tmp_path: Path) -> None:
+    db = Rdict(str(tmp_path / "db"), options=Options(raw_mode=True))
+    store = BatchStore(db)
+    late = timer_key(T0 + 10 * LOOKAHEAD_MS)
+    store.apply({late: b"1"})
+    store.flush()
+    assert _fire_due(store, T0 + 11 * LOOKAHEAD_MS) == [late]  # the floor is past T0 now
+    early = timer_key(T0 + 5)  # a timer due before the floor (an event time behind it)
+    store.apply({early: b"1"})
+    store.flush()
+    assert _fire_due(store, T0 + 11 * LOOKAHEAD_MS) == [early]
+    # nothing due: an empty scan moves the floor up, and a later timer is found above it
+    assert _fire_due(store, T0 + 12 * LOOKAHEAD_MS) == []
+    later = timer_key(T0 + 30 * LOOKAHEAD_MS)
+    store.apply({later: b"1"})
+    store.flush()
+    assert _fire_due(store, T0 + 30 * LOOKAHEAD_MS) == [later]
+    db.close()

@@ -3,7 +3,9 @@
 - domain: codec decode alone vs decode + decide (state update, every trigger of the default
   catalogue, timers, contact policy), one partition's runner in memory, no Kafka;
 - timers: a tick's due-timer scan in RocksDB with few vs many timers stored (the cost should
-  follow the timers due, not those stored: ratio near 1).
+  follow the timers due, not those stored: ratio near 1); and after many timers have fired
+  (deleted, their tombstones not yet compacted away), a scan from the timer prefix (as before
+  the floor) vs from the batch store's floor.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from cjo.adapters.bench.report import Row
 from cjo.catalogue.validate import default_catalogue
 from cjo.engine.runner import Knowledge, MemoryStore, PartitionRunner
 from cjo.state import Position
-from cjo.timers import Timer, Watermark, due_bound, scan_due
+from cjo.timers import TIMER_PREFIX, Timer, Watermark, due_bound, scan_due
 
 
 def _rate(count: int, seconds: float) -> float:
@@ -73,8 +75,42 @@ def bench_timers(few: int = 1_000, many: int = 200_000, due: int = 10) -> list[R
                     raise AssertionError(f"due-scan found {found} timers, not {due}")
             per_tick[stored] = (time.perf_counter() - began) / reps * 1e6
             db.close()
+    prefix, floor = _after_fired(many)
     return [
         Row("timers_few", f"timers: due-scan, {few:,} stored", per_tick[few], "us/tick"),
         Row("timers_many", f"timers: due-scan, {many:,} stored", per_tick[many], "us/tick",
             note=f"{per_tick[many] / per_tick[few]:.2f} of {few:,} stored"),
+        Row("timers_fired_prefix", f"timers: due-scan from the prefix, {many:,} fired",
+            prefix, "us/tick"),
+        Row("timers_fired_floor", f"timers: due-scan from the floor, {many:,} fired",
+            floor, "us/tick", note=f"{prefix / floor:,.0f}x faster than from the prefix"),
     ]
+
+
+def _after_fired(fired: int, due: int = 10) -> tuple[float, float]:
+    """us per due-scan, from the prefix and from the floor (the first live timer), once
+    ``fired`` timers were stored and deleted in batches as a run does."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Rdict(tmp, options=Options(raw_mode=True))
+        start_ms = 1_767_225_600_000
+        for first in range(0, fired, 1_000):
+            keys = [Timer(start_ms + i, f"23415{i:010d}", "t", "x").key()
+                    for i in range(first, min(first + 1_000, fired))]
+            for key in keys:
+                db[key] = b"1"
+            for key in keys:
+                del db[key]
+        live = [Timer(start_ms + fired + i, f"23415{i:010d}", "t", "x") for i in range(due)]
+        for timer in live:
+            db[timer.key()] = b"1"
+        bound, floor = due_bound(start_ms + fired + due), live[0].key()
+        timings = []
+        for start, reps in ((TIMER_PREFIX, 50), (floor, 2_000)):
+            began = time.perf_counter()
+            for _ in range(reps):
+                found = len(scan_due(db, bound, 5_000, start))
+                if found != due:
+                    raise AssertionError(f"due-scan found {found} timers, not {due}")
+            timings.append((time.perf_counter() - began) / reps * 1e6)
+        db.close()
+    return timings[0], timings[1]
