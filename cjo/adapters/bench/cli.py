@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from cjo.adapters.bench import stages
+from cjo.adapters.bench.broker_scan import broker_scan, scan_text
 from cjo.adapters.bench.ceiling import read_and_decode
 from cjo.adapters.bench.chaos_cli import chaos_main
 from cjo.adapters.bench.children import StageFailed, StageTimeout
@@ -79,6 +80,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--soak", type=_positive, metavar="MINUTES",
                         help="instead of the rows: steady paced load for MINUTES; one line a "
                         "minute (RSS, p50/p99 latency, throughput)")
+    parser.add_argument("--broker-scan", action="store_true",
+                        help="instead of the rows: the embedded broker's cost per fetch as a "
+                        "partition's record batches pile up (why a long --soak slows)")
     parser.add_argument("--rate", type=_positive,
                         help="steady rate of --burst/--soak, events/s; default 400 (--quick 200)")
     args = parser.parse_args(argv)
@@ -224,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.burst or args.soak:
         return chaos_main(args)
+    if args.broker_scan:
+        print(scan_text(broker_scan()))
+        return 0
     started = time.monotonic()
     events = generate(args.subscribers, args.events, args.days, args.seed)
     results = Results(setup={
