@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cjo.adapters.bench.broker_scan import ScanRound, scan_text
 from cjo.adapters.bench.chaos import (
     LoadRun,
     Phase,
@@ -60,3 +61,10 @@ def test_soak_reports_one_line_a_minute() -> None:
     assert minutes[0]["records_per_s"] == 10
     assert minutes[1]["rss_mb"] == 60 and minutes[1]["p99_ms"] == 300
     assert minutes[1]["records_per_s"] == 10  # 600 records committed in the second minute
+
+
+def test_broker_scan_prints_each_round_against_the_first() -> None:
+    text = scan_text([ScanRound(15_200, 56.6, 10.0), ScanRound(30_400, 65.4, 25.0)])
+    lines = text.splitlines()
+    assert lines[1].split() == ["15,200", "56.6", "10.0", "(1.0x)"]
+    assert lines[2].split() == ["30,400", "65.4", "25.0", "(2.5x)"]
