@@ -98,7 +98,11 @@ def distance_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
 
 
 def in_polygon(lat: float, lon: float, polygon: tuple[tuple[float, float], ...]) -> bool:
-    """Ray casting (even-odd) on (lat, lon) as plane coordinates: fine at a venue's scale."""
+    """Ray casting (even-odd) on (lat, lon) as plane coordinates: fine at a venue's scale.
+
+    The same rule as ``cjo.triggers.geo``, written again on purpose: the simulator places
+    visits inside venues by its own geometry, so a defect in the engine's cannot hide by
+    placing the points it would then detect."""
     inside = False
     for (a_lat, a_lon), (b_lat, b_lon) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
         if (a_lat > lat) != (b_lat > lat):
