@@ -64,6 +64,18 @@ def _speed(text: str) -> float | None:
     return value
 
 
+def _broker_arguments(b: argparse.ArgumentParser) -> None:
+    b.add_argument("--port", type=int, default=None,
+                   help="loopback port (default: 9092 when free, else a free one; the line to "
+                   "export is printed)")
+    b.add_argument("--kafka", action="store_true",
+                   help="a single-node Apache Kafka (KRaft) instead: needs Java 17+, and Maven "
+                   "the first time (its jars are cached)")
+    b.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="with --kafka: keep the broker's data here across restarts (default: a "
+                   "temporary directory, removed at stop)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cjo", description=DESCRIPTION,
                                 formatter_class=_TopHelpFormatter)
@@ -73,10 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, help: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter)
 
-    b = command("broker", "run the embedded Kafka-protocol broker (Tansu) until Ctrl-C")
-    b.add_argument("--port", type=int, default=None,
-                   help="loopback port (default: 9092 when free, else a free one; the line to "
-                   "export is printed)")
+    _broker_arguments(command("broker", "run a local broker until Ctrl-C: the embedded "
+                              "Kafka-protocol broker (Tansu), or Apache Kafka with --kafka"))
 
     w = command("worker", "run a stream worker until SIGTERM/Ctrl-C (settings from CJO_* "
                 "variables)")
@@ -111,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="replay pace: N times event time, or 'max' (default: max)")
     d.add_argument("--verbose", action="store_true",
                    help="also print the replay's end offset per topic partition")
+    d.add_argument("--kafka", action="store_true",
+                   help="run on a single-node Apache Kafka instead of the embedded broker "
+                   "(Java 17+; Maven the first time)")
 
     s = command("simulate", "write a deterministic simulated recorded log")
     s.add_argument("--subscribers", type=int, default=100, help="how many subscribers")
@@ -303,7 +316,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "broker":
         from cjo.adapters.broker import run_broker
 
-        return run_broker(args.port)
+        return run_broker(args.port, kafka=args.kafka, data_dir=args.data_dir)
     if args.command == "worker":
         from cjo.settings import load
         from streams.worker import run_worker
@@ -337,7 +350,7 @@ def _demo(args: argparse.Namespace) -> int:
         events=readable(args.events, "--events") if args.events else sample_log(),
         out=writable(args.out, "--out"), decisions=writable(args.decisions, "--decisions"),
         catalogue=tuple(args.catalogue or ()), partitions=args.partitions,
-        timeout_s=args.timeout, speed=args.speed, verbose=args.verbose))
+        timeout_s=args.timeout, speed=args.speed, verbose=args.verbose, kafka=args.kafka))
 
 
 def _catalogue_validate(args: argparse.Namespace) -> int:

@@ -22,24 +22,27 @@ import tempfile
 import time
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO
+from typing import IO, TYPE_CHECKING, Protocol
 
 from confluent_kafka.admin import AdminClient
 
 from cjo.adapters.processes import stop_process
 from cjo.errors import BrokerError
 
+if TYPE_CHECKING:
+    from cjo.adapters.kafka_broker import KafkaBroker
+
 READY_TIMEOUT_S = 20.0
 STOP_GRACE_S = 3.0
 _LOG_TAIL_BYTES = 2000
-_HOST = "127.0.0.1"
+HOST = "127.0.0.1"
 DEFAULT_PORT = 9092  # where every other command looks (CJO_BROKER's default)
 
 
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket() as sock:
-        sock.bind((_HOST, 0))
+        sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
 
@@ -49,15 +52,15 @@ def choose_port(requested: int | None, preferred: int = DEFAULT_PORT) -> int:
     look by default) when it is free, else any free one."""
     if requested is not None:
         return requested
-    return free_port() if _port_in_use(preferred) else preferred
+    return free_port() if port_in_use(preferred) else preferred
 
 
-def _port_in_use(port: int) -> bool:
+def port_in_use(port: int) -> bool:
     # SO_REUSEADDR as the broker itself binds: a TIME_WAIT leftover is no obstacle, a listener is.
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((_HOST, port))
+            sock.bind((HOST, port))
         except OSError:
             return True
         return False
@@ -88,8 +91,38 @@ def _calfkit_binary() -> str:
     return path
 
 
+def _tail_of(fd: int) -> str:
+    size = os.fstat(fd).st_size
+    start = max(0, size - _LOG_TAIL_BYTES)
+    text = os.pread(fd, size - start, start).decode("utf-8", "replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " | ".join(lines[-4:])
+
+
+def read_tail(path: Path) -> str:
+    """The last few lines of a log file, joined on one line ('' when it is missing or empty)."""
+    try:
+        with path.open("rb") as log:
+            return _tail_of(log.fileno())
+    except OSError:
+        return ""
+
+
+def answers_metadata(bootstrap: str, deadline: float) -> bool:
+    """Whether a broker at ``bootstrap`` names itself in a metadata answer before ``deadline``."""
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 2})
+    try:
+        metadata = admin.list_topics(timeout=max(0.1, min(2.0, deadline - time.monotonic())))
+    except Exception:  # KafkaException (timeout, transport): not ready yet
+        return False
+    return bool(metadata.brokers)
+
+
 class EmbeddedBroker:
     """A Tansu broker process; use as a context manager or call start() and stop()."""
+
+    workarounds = True  # its ListOffsets answers are wrong (CJO_EMBEDDED_BROKER_WORKAROUNDS)
+    kind = "embedded (Tansu)"
 
     def __init__(
         self, port: int | None = None, binary: str | None = None, log_path: Path | None = None
@@ -108,7 +141,7 @@ class EmbeddedBroker:
 
     @property
     def bootstrap(self) -> str:
-        return f"{_HOST}:{self.port}"
+        return f"{HOST}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -124,9 +157,9 @@ class EmbeddedBroker:
         binary = resolve_binary(self._binary)
         if self._port is None:
             self._port = free_port()
-        elif _port_in_use(self._port):
+        elif port_in_use(self._port):
             raise BrokerError(
-                f"port {self._port} on {_HOST} is already in use: stop whatever listens there "
+                f"port {self._port} on {HOST} is already in use: stop whatever listens there "
                 "or choose another port"
             )
         self._spawn(binary)
@@ -151,12 +184,7 @@ class EmbeddedBroker:
         """The last lines the broker wrote (stdout and stderr), for error messages."""
         if self._log is None:
             return ""
-        fd = self._log.fileno()
-        size = os.fstat(fd).st_size
-        start = max(0, size - _LOG_TAIL_BYTES)
-        text = os.pread(fd, size - start, start).decode("utf-8", "replace")
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        return " | ".join(lines[-4:])
+        return _tail_of(self._log.fileno())
 
     def _spawn(self, binary: str) -> None:
         url = f"tcp://{self.bootstrap}"
@@ -181,7 +209,7 @@ class EmbeddedBroker:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             self._check_alive()
-            if self._accepts_connections() and self._answers_metadata(deadline):
+            if self._accepts_connections() and answers_metadata(self.bootstrap, deadline):
                 return
             time.sleep(0.05)
         self._check_alive()
@@ -199,16 +227,8 @@ class EmbeddedBroker:
 
     def _accepts_connections(self) -> bool:
         try:
-            socket.create_connection((_HOST, self.port), timeout=0.5).close()
+            socket.create_connection((HOST, self.port), timeout=0.5).close()
         except OSError:
-            return False
-        return True
-
-    def _answers_metadata(self, deadline: float) -> bool:
-        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 2})
-        try:
-            admin.list_topics(timeout=max(0.1, min(2.0, deadline - time.monotonic())))
-        except Exception:  # KafkaException (timeout, transport): not ready yet
             return False
         return True
 
@@ -222,7 +242,29 @@ class EmbeddedBroker:
         self.stop()
 
 
-def run_broker(port: int | None) -> int:
+class Broker(Protocol):
+    """What tests, the demo and the bench use of a started broker, embedded or Apache Kafka."""
+
+    workarounds: bool  # CJO_EMBEDDED_BROKER_WORKAROUNDS for a worker on it
+    kind: str
+
+    @property
+    def bootstrap(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def pid(self) -> int | None: ...
+
+    def running(self) -> bool: ...
+
+    def log_tail(self) -> str: ...
+
+    def stop(self) -> None: ...
+
+
+def run_broker(port: int | None, kafka: bool = False, data_dir: Path | None = None) -> int:
     """Body of ``cjo broker``: serve until SIGINT or SIGTERM; 0 on a clean stop, 2 on error."""
     stopping: list[int] = []
 
@@ -231,12 +273,16 @@ def run_broker(port: int | None) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with EmbeddedBroker(choose_port(port)) as broker:
-            print(f"broker listening on {broker.bootstrap} (Ctrl-C to stop)\n"
+        with _new_broker(choose_port(port), kafka, data_dir) as broker:
+            name = "broker" if broker.workarounds else f"{broker.kind} broker"
+            print(f"{name} listening on {broker.bootstrap} (Ctrl-C to stop)\n"
                   f"export CJO_BROKER={broker.bootstrap}", flush=True)
+            if not broker.workarounds:
+                print("export CJO_EMBEDDED_BROKER_WORKAROUNDS=false", flush=True)
             while not stopping:
                 if not broker.running():
-                    raise BrokerError(f"embedded broker exited unexpectedly: {broker.log_tail()}")
+                    raise BrokerError(f"{broker.kind} broker exited unexpectedly: "
+                                      f"{broker.log_tail()}")
                 time.sleep(0.2)
     except BrokerError as err:
         print(f"cjo: {err}", file=sys.stderr)
@@ -245,3 +291,13 @@ def run_broker(port: int | None) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def _new_broker(port: int, kafka: bool, data_dir: Path | None) -> EmbeddedBroker | KafkaBroker:
+    if not kafka:
+        if data_dir is not None:
+            raise BrokerError("--data-dir needs --kafka: the embedded broker keeps nothing")
+        return EmbeddedBroker(port)
+    from cjo.adapters.kafka_broker import KafkaBroker  # noqa: PLC0415 (a cycle otherwise)
+
+    return KafkaBroker(port, data_dir)

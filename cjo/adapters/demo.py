@@ -19,6 +19,7 @@ from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.jsonl import write_jsonl
 from cjo.adapters.kafka_admin import create_topics, read_all
+from cjo.adapters.kafka_broker import KafkaBroker
 from cjo.adapters.replay import replay
 from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
 from cjo.catalogue.validate import load_files
@@ -41,6 +42,7 @@ class DemoOptions:
     catalogue: Sequence[Path] = field(default_factory=tuple)  # empty: the bundled default
     decisions: Path | None = None  # every decision with its reasons, as JSON lines
     verbose: bool = False  # also the replay's end offsets per partition
+    kafka: bool = False  # a single-node Apache Kafka instead of the embedded broker
 
 
 def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
@@ -62,9 +64,14 @@ def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
     return 0
 
 
+def _broker(opts: DemoOptions) -> EmbeddedBroker | KafkaBroker:
+    return KafkaBroker() if opts.kafka else EmbeddedBroker()
+
+
 def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> Summary:
-    with tempfile.TemporaryDirectory(prefix="cjo-demo-") as tmp, EmbeddedBroker() as broker:
+    with tempfile.TemporaryDirectory(prefix="cjo-demo-") as tmp, _broker(opts) as broker:
         settings = load(broker=broker.bootstrap, partitions=opts.partitions, app_id="cjo-demo",
+                        embedded_broker_workarounds=broker.workarounds,
                         time_mode="replay", data_dir=Path(tmp) / "state",
                         catalogue=",".join(str(p.resolve()) for p in opts.catalogue) or None)
         create_topics(settings.broker, settings.topics.all(), settings.partitions)

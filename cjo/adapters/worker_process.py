@@ -28,6 +28,7 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
             "CJO_ALLOWED_LATENESS_MS": str(settings.allowed_lateness_ms),
             "CJO_IDLE_GRACE_MS": str(settings.idle_grace_ms),
             "CJO_CATALOGUE": settings.catalogue, "CJO_WRITER_SCHEMAS": settings.writer_schemas,
+            "CJO_EMBEDDED_BROKER_WORKAROUNDS": str(settings.embedded_broker_workarounds).lower(),
             **security_env(settings)}
 
 

@@ -15,7 +15,7 @@ from cjo.errors import ConfigError
 from cjo.settings import Settings, load
 
 if TYPE_CHECKING:
-    from cjo.adapters.broker import EmbeddedBroker
+    from cjo.adapters.broker import Broker
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,7 @@ def _produce(settings: Settings, records: list[tuple[str, str, dict[str, Any]]])
 
 
 @pytest.fixture
-def settings(broker: EmbeddedBroker, unique_prefix: str) -> Settings:
+def settings(broker: Broker, unique_prefix: str) -> Settings:
     settings = load(broker=broker.bootstrap, topic_prefix=unique_prefix, partitions=2)
     topics = settings.topics
     create_topics(broker.bootstrap, [topics["decisions"], topics["outcomes"],
@@ -117,7 +117,7 @@ def test_report_and_explain_read_the_topics(settings: Settings) -> None:
         run_explain(settings, "12ab", 20, io.StringIO())
 
 
-def test_nothing_to_report_without_topics(broker: EmbeddedBroker, unique_prefix: str) -> None:
+def test_nothing_to_report_without_topics(broker: Broker, unique_prefix: str) -> None:
     settings = load(broker=broker.bootstrap, topic_prefix=f"{unique_prefix}-none")
     out = io.StringIO()
     assert run_report(settings, out) == 0

@@ -14,7 +14,14 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from cjo.adapters.broker import DEFAULT_PORT, EmbeddedBroker, choose_port, free_port, run_broker
+from cjo.adapters.broker import (
+    DEFAULT_PORT,
+    Broker,
+    EmbeddedBroker,
+    choose_port,
+    free_port,
+    run_broker,
+)
 from cjo.adapters.kafka_admin import (
     committed_offsets,
     create_topics,
@@ -45,7 +52,7 @@ def _produce_batches(bootstrap: str, topic: str, sizes: list[int], **overrides: 
         assert producer.flush(10) == 0
 
 
-def test_starts_and_answers_metadata(broker: EmbeddedBroker) -> None:
+def test_starts_and_answers_metadata(broker: Broker) -> None:
     metadata = AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=10)
     assert [b.port for b in metadata.brokers.values()] == [broker.port]
     assert broker.bootstrap == f"127.0.0.1:{broker.port}"
@@ -94,7 +101,7 @@ def test_stop_ends_the_process_although_it_ignores_sigterm(tmp_path: Path) -> No
 
 
 def test_end_offsets_are_exact_after_batches_of_1_2_5(
-    broker: EmbeddedBroker, unique_prefix: str
+    broker: Broker, unique_prefix: str
 ) -> None:
     topic = f"{unique_prefix}.batches"
     create_topics(broker.bootstrap, [topic], partitions=2)
@@ -105,7 +112,7 @@ def test_end_offsets_are_exact_after_batches_of_1_2_5(
 
 
 def test_end_offsets_match_what_is_read_with_linger(
-    broker: EmbeddedBroker, unique_prefix: str
+    broker: Broker, unique_prefix: str
 ) -> None:
     topic = f"{unique_prefix}.linger"
     create_topics(broker.bootstrap, [topic], partitions=3)
@@ -121,7 +128,7 @@ def test_end_offsets_match_what_is_read_with_linger(
     assert end_offsets(broker.bootstrap, [topic]) == read_ends
 
 
-def test_create_topics_is_idempotent(broker: EmbeddedBroker, unique_prefix: str) -> None:
+def test_create_topics_is_idempotent(broker: Broker, unique_prefix: str) -> None:
     names = [f"{unique_prefix}.a", f"{unique_prefix}.b"]
     create_topics(broker.bootstrap, names, partitions=3)
     create_topics(broker.bootstrap, names, partitions=3)
@@ -130,12 +137,12 @@ def test_create_topics_is_idempotent(broker: EmbeddedBroker, unique_prefix: str)
         create_topics(broker.bootstrap, names, partitions=8)
 
 
-def test_unknown_topic_is_an_error(broker: EmbeddedBroker, unique_prefix: str) -> None:
+def test_unknown_topic_is_an_error(broker: Broker, unique_prefix: str) -> None:
     with pytest.raises(BrokerError, match="no such topic"):
         end_offsets(broker.bootstrap, [f"{unique_prefix}.never-created"])
 
 
-def test_committed_offsets(broker: EmbeddedBroker, unique_prefix: str) -> None:
+def test_committed_offsets(broker: Broker, unique_prefix: str) -> None:
     topic, group = f"{unique_prefix}.commits", f"{unique_prefix}-group"
     create_topics(broker.bootstrap, [topic], partitions=2)
     assert committed_offsets(broker.bootstrap, group, [topic]) == {(topic, 0): -1, (topic, 1): -1}
@@ -146,7 +153,7 @@ def test_committed_offsets(broker: EmbeddedBroker, unique_prefix: str) -> None:
 
 
 def test_read_all_returns_keys_values_timestamps_headers(
-    broker: EmbeddedBroker, unique_prefix: str
+    broker: Broker, unique_prefix: str
 ) -> None:
     topic = f"{unique_prefix}.read"
     create_topics(broker.bootstrap, [topic], partitions=1)

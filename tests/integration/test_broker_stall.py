@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker, EmbeddedBroker
 from sim import simulate, write_log
 from tests.integration.pipeline import Pipeline, reference_decisions
 
@@ -45,7 +45,7 @@ def key(d: dict[str, Any]) -> tuple[str, str, str | None]:
 
 
 def test_a_30_s_broker_stall_under_load_loses_nothing_and_repeats_nothing(
-        own_broker: EmbeddedBroker, tmp_path: Path) -> None:
+        own_broker: Broker, tmp_path: Path) -> None:
     log = tmp_path / "stall.jsonl"
     with log.open("w") as out:
         write_log(simulate(subscribers=30, days=2, seed=5), out)

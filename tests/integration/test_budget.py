@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cjo import codec
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import read_all
 from cjo.adapters.worker_process import WorkerProcess, worker_env
 from tests.integration.pipeline import Pipeline, write_log
@@ -37,7 +37,7 @@ SUBSCRIBERS = 40
 
 
 def test_a_daily_budget_holds_across_two_workers(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     catalogue = tmp_path / "budget.yaml"
     catalogue.write_text(CATALOGUE)
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.catalogue_commands import ask_on_terminal, run_apply, run_diff
 from cjo.adapters.catalogue_topic import read_live
 from cjo.catalogue.validate import DEFAULTS_DIR, default_catalogue
@@ -22,7 +22,7 @@ BUNDLED = [DEFAULTS_DIR / "venues.yaml", DEFAULTS_DIR / "triggers.yaml"]
 
 
 @pytest.fixture
-def settings(broker: EmbeddedBroker, unique_prefix: str) -> Settings:
+def settings(broker: Broker, unique_prefix: str) -> Settings:
     return load(broker=broker.bootstrap, topic_prefix=unique_prefix, partitions=1)
 
 
@@ -45,7 +45,7 @@ def test_diff_with_nothing_applied_shows_every_bundled_trigger_removed(
 
 
 def test_diff_against_cjo_catalogue_files_when_nothing_applied(
-        broker: EmbeddedBroker, unique_prefix: str, video: Path) -> None:
+        broker: Broker, unique_prefix: str, video: Path) -> None:
     settings = load(broker=broker.bootstrap, topic_prefix=unique_prefix, partitions=1,
                     catalogue=str(video))
     out = io.StringIO()

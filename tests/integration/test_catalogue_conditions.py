@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.catalogue.validate import load_files
 from tests.integration.pipeline import Pipeline, reference_decisions, write_log
 from tests.scenarios.default_triggers import GB, HOUR, MIN, T0, line, loc, profile
@@ -73,7 +73,7 @@ def journeys() -> list[dict[str, Any]]:
 
 
 def test_usage_thresholds_where_conditions_and_previous_country_through_a_worker(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     catalogue = tmp_path / "conditions.yaml"
     catalogue.write_text(CATALOGUE)
     log = write_log(tmp_path / "journeys.jsonl", journeys())

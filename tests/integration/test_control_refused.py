@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.catalogue_topic import ensure_topic, publish
 from cjo.adapters.control_topics import ensure_control_topics, publish_dnc
 from cjo.adapters.kafka_admin import producer_config
@@ -87,7 +87,7 @@ ALIAS_BOMB = "\n".join(
 
 
 def test_bad_control_records_are_refused_and_the_worker_goes_on(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=1)
     settings = pipeline.settings
     noise = random.Random(9)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from tests.integration.pipeline import Pipeline, reference_decisions, simulated_log
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ def wait_until(predicate, timeout_s: float = 120.0) -> None:  # type: ignore[no-
 
 
 @pytest.mark.parametrize("lose_local_state", [False, True], ids=["keep-rocksdb", "wipe-rocksdb"])
-def test_sigkill_mid_replay_then_restart(broker: EmbeddedBroker, unique_prefix: str,
+def test_sigkill_mid_replay_then_restart(broker: Broker, unique_prefix: str,
                                          tmp_path: Path, sim_log: Path,
                                          lose_local_state: bool) -> None:
     expected = reference_decisions(sim_log)

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from sim import simulate, write_log
 from tests.integration.pipeline import Pipeline, reference_decisions
 
 pytestmark = pytest.mark.integration
 
 
-def decisions_of(broker: EmbeddedBroker, prefix: str, workdir: Path, log: Path,
+def decisions_of(broker: Broker, prefix: str, workdir: Path, log: Path,
                  partitions: int, speed: float | None) -> set[tuple[str, str, str | None]]:
     pipeline = Pipeline(broker.bootstrap, prefix, workdir, partitions=partitions)
     summary = pipeline.run(log, speed=speed, timeout_s=240)
@@ -21,7 +21,7 @@ def decisions_of(broker: EmbeddedBroker, prefix: str, workdir: Path, log: Path,
 
 
 def test_one_partition_and_eight_partitions_decide_alike(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     log = tmp_path / "det.jsonl"
     with log.open("w") as out:
         write_log(simulate(subscribers=40, days=3, seed=5), out)

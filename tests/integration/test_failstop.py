@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.worker_process import WorkerProcess, worker_env
 from streams.failstop import EXIT_CODE
 from tests.integration.pipeline import READY, Pipeline, reference_decisions, simulated_log
@@ -72,7 +72,7 @@ def restart_and_check(pipeline: Pipeline, sim_log: Path, before: list[str]) -> N
 
 
 def test_a_failing_step_stops_the_worker_and_loses_nothing(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path, sim_log: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path, sim_log: Path) -> None:
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4)
     try:
         pipeline.replay(sim_log)
@@ -87,7 +87,7 @@ def test_a_failing_step_stops_the_worker_and_loses_nothing(
 
 
 @pytest.mark.parametrize("fault", ["learner", "follower"])
-def test_a_failing_agent_or_task_stops_the_worker(broker: EmbeddedBroker, unique_prefix: str,
+def test_a_failing_agent_or_task_stops_the_worker(broker: Broker, unique_prefix: str,
                                                   tmp_path: Path, fault: str) -> None:
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4)
     worker = faulty(pipeline, fault)
@@ -111,7 +111,7 @@ def produce(pipeline: Pipeline, topic: str, key: bytes, value: bytes) -> None:
 
 
 def test_a_full_disk_stops_the_worker_and_loses_nothing(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path, sim_log: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path, sim_log: Path) -> None:
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4)
     try:
         pipeline.replay(sim_log)
@@ -131,7 +131,7 @@ def test_a_full_disk_stops_the_worker_and_loses_nothing(
 
 @pytest.mark.parametrize("fault", ["pause-profiles", "drop-usage"])
 def test_records_the_processor_did_not_get_are_read_again(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path, sim_log: Path,
+        broker: Broker, unique_prefix: str, tmp_path: Path, sim_log: Path,
         fault: str) -> None:
     """Records fetched for a partition paused meanwhile, or lost on their way to the processor
     (the next fetch of the partition then begins past the offset expected: ``streams.gaps``),

@@ -14,7 +14,7 @@ import pytest
 from confluent_kafka import Producer
 
 from cjo import codec
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import producer_config
 from cjo.catalogue.validate import default_catalogue
 from cjo.codec import LogRecord
@@ -102,7 +102,7 @@ def outcome(d: dict[str, Any]) -> tuple[str, str, str | None]:
 
 
 def test_hostile_records_are_dead_lettered_once_and_the_rest_decided_as_offline(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     hostile = hostile_records(TEMPLATES, PER_KIND)
     assert set(Counter(h.kind for _, h in hostile)) == set(KINDS)
     assert {h.stream for _, h in hostile} == set(codec.RECORD_OF_STREAM)

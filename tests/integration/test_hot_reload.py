@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.catalogue_commands import run_apply, run_diff
 from cjo.adapters.catalogue_topic import read_live
 from cjo.adapters.control_topics import publish_dnc
@@ -50,7 +50,7 @@ def wait_for_line(path: Path, text: str, timeout_s: float = 60.0) -> None:
 
 
 def test_apply_switches_running_workers_and_refuses_bad_catalogues(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     new = tmp_path / "video.yaml"
     new.write_text(VIDEO_ONLY)
     bad = tmp_path / "broken.yaml"

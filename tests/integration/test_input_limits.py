@@ -14,7 +14,7 @@ import pytest
 from confluent_kafka import Producer
 
 from cjo import codec
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import producer_config, read_all
 from cjo.catalogue.validate import default_catalogue
 from cjo.codec import MAX_DEAD_LETTER_PAYLOAD
@@ -37,7 +37,7 @@ def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def pipeline(broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> Iterator[Pipeline]:
+def pipeline(broker: Broker, unique_prefix: str, tmp_path: Path) -> Iterator[Pipeline]:
     p = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=PARTITIONS)
     yield p
     p.stop()

@@ -13,7 +13,7 @@ import pytest
 
 from cjo import codec
 from cjo.adapters.audit_commands import run_report
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.control_topics import read_models
 from cjo.adapters.kafka_admin import read_all
 from cjo.catalogue.validate import load_catalogue
@@ -45,7 +45,7 @@ def wait_for_examples(pipeline: Pipeline, at_least: int, timeout_s: float = 120)
 
 
 def test_the_bandit_learns_the_better_offer_per_segment(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     catalogue = tmp_path / "learning.yaml"
     catalogue.write_text(CATALOGUE)
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4,

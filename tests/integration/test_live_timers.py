@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.clock import WallClock
 from tests.integration.pipeline import Pipeline, write_log
 from tests.scenarios.default_triggers import HOUR, loc, profile, trial
@@ -25,7 +25,7 @@ def midday_zone(now_ms: int) -> str:
 
 
 def test_a_trial_expiring_in_silence_fires_within_60_seconds(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=2,
                         time_mode="live")
     clock = WallClock()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cjo import codec
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.control_topics import read_models
 from cjo.adapters.kafka_admin import read_all
 from cjo.control_records import models_key
@@ -34,7 +34,7 @@ def play_day(pipeline: Pipeline, responder: Responder, tmp_path: Path, day: int)
 
 
 def test_a_restarted_worker_scores_and_learns_from_the_newest_snapshot(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     catalogue = tmp_path / "learning.yaml"
     catalogue.write_text(CATALOGUE.replace("holdout_pct: 10", "holdout_pct: 0"))
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=2,

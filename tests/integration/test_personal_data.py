@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cjo import codec
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from tests.integration.pipeline import Pipeline, write_log
 
 pytestmark = pytest.mark.integration
@@ -45,7 +45,7 @@ def location(n: int, at: int, serving: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def pipeline(broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> Iterator[Pipeline]:
+def pipeline(broker: Broker, unique_prefix: str, tmp_path: Path) -> Iterator[Pipeline]:
     p = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=2)
     yield p
     p.stop()

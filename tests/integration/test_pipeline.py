@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cjo import codec
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import read_all
 from cjo.codec import fingerprint
 from cjo.offers import offer_id
@@ -70,7 +70,7 @@ def scenario() -> list[Any]:
 
 
 @pytest.fixture
-def pipeline(broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> Iterator[Pipeline]:
+def pipeline(broker: Broker, unique_prefix: str, tmp_path: Path) -> Iterator[Pipeline]:
     p = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4)
     yield p
     p.stop()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import committed_offsets, end_offsets
 from cjo.settings import load
 
@@ -68,7 +68,7 @@ def _wait_consumed(broker: str, group: str, topics: list[str], worker: subproces
 
 
 @pytest.mark.parametrize("time_mode", ["as written", "live"])
-def test_the_readme_walkthrough_works_as_written(broker: EmbeddedBroker, unique_prefix: str,
+def test_the_readme_walkthrough_works_as_written(broker: Broker, unique_prefix: str,
                                                  tmp_path: Path, time_mode: str) -> None:
     commands = walkthrough()
     assert commands[0] == "cjo broker"

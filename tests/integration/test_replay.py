@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from confluent_kafka import murmur2
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import create_topics, end_offsets, read_all
 from cjo.adapters.replay import ReplaySummary, replay, run_replay
 from cjo.codec import decode, parse_log_line
@@ -64,7 +64,7 @@ def _write_log(path: Path) -> list[str]:
 
 @pytest.fixture
 def replayed(
-    broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path
+    broker: Broker, unique_prefix: str, tmp_path: Path
 ) -> tuple[Topics, list[str], ReplaySummary]:
     topics = Topics(unique_prefix, {})
     create_topics(broker.bootstrap, [*topics.inputs().values(), topics["dlq"]], PARTITIONS)
@@ -74,7 +74,7 @@ def replayed(
 
 
 def test_records_land_decoded_keyed_and_stamped(
-    broker: EmbeddedBroker, replayed: tuple[Topics, list[str], ReplaySummary]
+    broker: Broker, replayed: tuple[Topics, list[str], ReplaySummary]
 ) -> None:
     topics, lines, _ = replayed
     records = read_all(broker.bootstrap, topics.inputs().values())
@@ -92,7 +92,7 @@ def test_records_land_decoded_keyed_and_stamped(
 
 
 def test_input_topics_are_co_partitioned_by_imsi(
-    broker: EmbeddedBroker, replayed: tuple[Topics, list[str], ReplaySummary]
+    broker: Broker, replayed: tuple[Topics, list[str], ReplaySummary]
 ) -> None:
     topics, _, _ = replayed
     partitions: dict[bytes, set[int]] = {}
@@ -105,7 +105,7 @@ def test_input_topics_are_co_partitioned_by_imsi(
 
 
 def test_each_bad_line_becomes_one_dead_letter(
-    broker: EmbeddedBroker, replayed: tuple[Topics, list[str], ReplaySummary]
+    broker: Broker, replayed: tuple[Topics, list[str], ReplaySummary]
 ) -> None:
     topics, lines, summary = replayed
     letters = [decode(r.value or b"", "DeadLetter")[1]
@@ -123,7 +123,7 @@ def test_each_bad_line_becomes_one_dead_letter(
 
 
 def test_summary_counts_and_end_offsets(
-    broker: EmbeddedBroker, replayed: tuple[Topics, list[str], ReplaySummary]
+    broker: Broker, replayed: tuple[Topics, list[str], ReplaySummary]
 ) -> None:
     topics, lines, summary = replayed
     assert summary.lines_read == len(lines)
@@ -138,7 +138,7 @@ def test_summary_counts_and_end_offsets(
 
 
 def test_no_dead_letters_when_dlq_is_off(
-    broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path
+    broker: Broker, unique_prefix: str, tmp_path: Path
 ) -> None:
     topics = Topics(unique_prefix, {})
     create_topics(broker.bootstrap, [topics["dlq"]], 1)
@@ -150,7 +150,7 @@ def test_no_dead_letters_when_dlq_is_off(
 
 
 def test_speed_paces_by_event_time(
-    broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path
+    broker: Broker, unique_prefix: str, tmp_path: Path
 ) -> None:
     topics = Topics(unique_prefix, {})
     create_topics(broker.bootstrap, topics.inputs().values(), 1)
@@ -167,7 +167,7 @@ def test_speed_paces_by_event_time(
 
 
 def test_run_replay_creates_topics_and_prints_the_summary(
-    broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path,
+    broker: Broker, unique_prefix: str, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     topics = Topics(unique_prefix, {})

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.adapters.worker_process import WorkerProcess
 from cjo.engine.offline import read_log
 from sim import simulate, write_log
@@ -216,7 +216,7 @@ def differences(records: list[dict[str, Any]], oracle: Oracle, change_at_ms: int
 
 @pytest.mark.parametrize("run", range(2))
 @pytest.mark.parametrize("change", ["sigkill", "join", "sigterm"])
-def test_a_rebalance_mid_stream(broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path,
+def test_a_rebalance_mid_stream(broker: Broker, unique_prefix: str, tmp_path: Path,
                                 oracle: Oracle, change: str, run: int) -> None:
     """sigkill: one of three killed; join: a third started beside two; sigterm: one of three
     stopped (it must exit within seconds)."""

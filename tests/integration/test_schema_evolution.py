@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from cjo.codec.schemas import schema_json
 from tests.integration.pipeline import Pipeline
 from tests.unit.test_schema_evolution import written_with
@@ -45,7 +45,7 @@ def writers(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def pipeline(broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path,
+def pipeline(broker: Broker, unique_prefix: str, tmp_path: Path,
              writers: Path) -> Iterator[Pipeline]:
     p = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=1,
                  writer_schemas=str(writers))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from tests.integration.pipeline import Pipeline
 
 pytestmark = pytest.mark.integration
@@ -20,7 +20,7 @@ PASSWORD = "pw-Qv27-never-in-a-log"
 
 
 def test_the_sasl_password_never_appears_in_a_worker_log(
-    broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path
+    broker: Broker, unique_prefix: str, tmp_path: Path
 ) -> None:
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=1,
                         security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN",

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from cjo import codec
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from tests.integration.pipeline import Pipeline, reference_decisions, write_log
 from tests.scenarios.default_triggers import EXPECTED, REASONS, outcomes, scenario
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_default_triggers_fire_once_when_they_should(
-        broker: EmbeddedBroker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     log = write_log(tmp_path / "scenario.jsonl", scenario())
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4)
     summary = pipeline.run(log, timeout_s=180)

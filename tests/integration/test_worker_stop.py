@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.broker import Broker
 from sim import simulate, write_log
 from tests.integration.pipeline import Pipeline
 
@@ -19,7 +19,7 @@ STOP_BOUND_S = 10.0
 
 
 @pytest.mark.parametrize("time_mode", ["live", "replay"])
-def test_sigterm_stops_the_worker_within_seconds(broker: EmbeddedBroker, unique_prefix: str,
+def test_sigterm_stops_the_worker_within_seconds(broker: Broker, unique_prefix: str,
                                                  tmp_path: Path, time_mode: str) -> None:
     log = tmp_path / "stop.jsonl"
     with log.open("w") as out:
