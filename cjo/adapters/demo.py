@@ -1,4 +1,5 @@
-"""`cjo demo`: embedded broker + worker + a recorded log replayed, then the offers printed.
+"""`cjo demo`: embedded broker (`--kafka`: Apache Kafka) + worker + a recorded log replayed, then
+the offers printed.
 
 When the demo fails (the worker stops, the wait times out, Ctrl-C) the worker's log is kept and
 its path printed; on success it is removed.
@@ -77,7 +78,8 @@ def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> Summary:
         create_topics(settings.broker, settings.topics.all(), settings.partitions)
         worker = WorkerProcess(worker_env(settings), worker_log).start()
         try:
-            print(f"broker on {broker.bootstrap}; replaying {opts.events}", file=stdout)
+            name = "broker" if broker.workarounds else f"{broker.kind} broker"
+            print(f"{name} on {broker.bootstrap}; replaying {opts.events}", file=stdout)
             replayed = replay(opts.events, settings.broker, settings.topics, speed=opts.speed,
                               progress=sys.stderr.isatty())
             print(replayed.render(end_offsets=opts.verbose), file=stdout)

@@ -57,3 +57,15 @@ def test_a_failed_demo_keeps_the_worker_log(small_log: Path,
         assert f"worker log: {path}" in err  # the timeout names the same, kept, file
     finally:
         path.unlink(missing_ok=True)
+
+
+@pytest.mark.kafka
+def test_cjo_demo_kafka_prints_offers(small_log: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", "--kafka", "--events", str(small_log), "--partitions", "2",
+                 "--timeout", "240"])
+    out = capfd.readouterr().out
+    assert code == 0
+    assert re.search(r"^Apache Kafka broker on 127\.0\.0\.1:\d+; replaying ", out,
+                     re.MULTILINE), out
+    offers = re.search(r"first \d+ of (\d+) offers:", out)
+    assert offers is not None and int(offers.group(1)) > 0, out
