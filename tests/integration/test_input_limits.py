@@ -18,8 +18,8 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 
 from cjo import codec
 from cjo.adapters.broker import Broker
-from cjo.adapters.kafka_security import confluent_config
 from cjo.adapters.kafka_admin import producer_config, read_all
+from cjo.adapters.kafka_security import confluent_config
 from cjo.catalogue.validate import default_catalogue
 from cjo.codec import MAX_DEAD_LETTER_PAYLOAD
 from cjo.engine.offline import read_log, run_offline
