@@ -76,6 +76,10 @@ class Settings(_TopicSettings):
     session_timeout_s: float = Field(
         10.0, ge=6.0, le=300.0, description="consumer group session timeout (crash detection)"
     )
+    group_instance_id: str = Field(
+        "", description="static group membership (Kafka group.instance.id), unique per worker "
+        "and kept across its restarts: a worker back within the session timeout gets its "
+        "partitions again without a rebalance; empty: dynamic membership")
     time_mode: Literal["live", "replay"] = Field(
         "live", description="live: idle partitions advance on wall time and max_delay is "
         "measured on it; replay: event time only (a recorded log decides the same at any speed)")

@@ -87,6 +87,9 @@ def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.B
         table_standby_replicas=settings.standby_replicas,
         # the embedded broker holds a new group join for half the session timeout
         broker_session_timeout=settings.session_timeout_s,
+        # static membership: aiokafka then sends no LeaveGroup on stop, and the broker keeps the
+        # member (and its partitions) for a session timeout
+        consumer_group_instance_id=settings.group_instance_id or None,
         **faust_security(settings),
     )
     consumer = faust_pins.install_transport(app)

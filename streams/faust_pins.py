@@ -180,6 +180,19 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 await callback(message)
             self._read_offset[tp] = record.offset
 
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        """faust's commit. One the group refuses (this member was expelled: aiokafka's
+        ``CommitFailedError`` "already rebalanced", which faust turns into False) is logged,
+        and what the handler holds is dropped at once: those partitions are another member's
+        now, and the rejoin that follows seeks back to the committed offsets."""
+        done: bool = await super()._commit(offsets)
+        if not done and offsets:
+            log.warning("commit_refused", partitions=sorted(f"{tp.topic}[{tp.partition}]"
+                                                            for tp in offsets))
+            if self.handler is not None:
+                self.handler.forget(None)
+        return done
+
     def _filter_tps_with_pending_acks(self, topics: Any = None) -> Iterator[TP]:
         tps = set(super()._filter_tps_with_pending_acks(topics))
         if self.handler is not None:

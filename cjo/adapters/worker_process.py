@@ -24,6 +24,7 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
             "CJO_APP_ID": settings.app_id, "CJO_DATA_DIR": str(settings.data_dir),
             "CJO_TOPIC_PREFIX": settings.topic_prefix, "CJO_LOG_LEVEL": log_level,
             "CJO_SESSION_TIMEOUT_S": str(settings.session_timeout_s),
+            "CJO_GROUP_INSTANCE_ID": settings.group_instance_id,
             "CJO_TIME_MODE": settings.time_mode,
             "CJO_ALLOWED_LATENESS_MS": str(settings.allowed_lateness_ms),
             "CJO_IDLE_GRACE_MS": str(settings.idle_grace_ms),
@@ -85,6 +86,16 @@ class WorkerProcess:
             return self._proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
             return None
+
+    def pause(self) -> None:
+        """SIGSTOP: the process freezes (no heartbeat, no fetch) until ``resume``."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after ``pause``."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -1,10 +1,12 @@
-"""Inputs the worker must not choke on, through a real worker on the embedded broker: a record
-too big to be echoed whole on the dead-letter topic, profiles produced with another
-partitioner than Kafka's murmur2, a record dated far in the future."""
+"""Inputs the worker must not choke on, through a real worker on the session's broker: a record
+too big to be echoed whole on the dead-letter topic (2 MB, on an input topic that allows it;
+Apache Kafka refuses it at produce time on a topic at its default limit), profiles produced
+with another partitioner than Kafka's murmur2, a record dated far in the future."""
 
 from __future__ import annotations
 
 import hashlib
+import random
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +14,12 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, ConfigResource
 
 from cjo import codec
 from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import producer_config, read_all
+from cjo.adapters.kafka_security import confluent_config
 from cjo.catalogue.validate import default_catalogue
 from cjo.codec import MAX_DEAD_LETTER_PAYLOAD
 from cjo.engine.offline import read_log, run_offline
@@ -26,7 +30,8 @@ pytestmark = pytest.mark.integration
 
 PARTITIONS = 4
 MAX_REQUEST_SIZE = 1_000_000  # the workers' producer (faust's producer_max_request_size)
-BIG = 1_500_000  # over it
+BIG = 2_000_000  # over it, and over a Kafka topic's default max.message.bytes (1 MiB + 12)
+BIG_TOPIC_LIMIT = 4 * BIG
 YEAR_2100_MS = 4_102_444_800_000
 
 
@@ -66,6 +71,16 @@ def produce(pipeline: Pipeline, records: list[tuple[str, bytes, bytes]],
         pipeline.end_offsets[tp] = max(offset + 1, pipeline.end_offsets.get(tp, 0))
 
 
+def allow_messages_up_to(pipeline: Pipeline, stream: str, limit: int) -> None:
+    """The input topic's max.message.bytes raised (an operator's choice: cjo creates its topics
+    with the broker's default)."""
+    admin = AdminClient(confluent_config(pipeline.settings.broker))
+    resource = ConfigResource("topic", pipeline.topics[stream],
+                              set_config={"max.message.bytes": str(limit)})
+    for future in admin.alter_configs([resource]).values():
+        future.result(30)
+
+
 def decided(pipeline: Pipeline) -> set[tuple[Any, ...]]:
     return {(d["offer_id"], d["outcome"], d.get("channel"))
             for d in pipeline.collect().decisions}
@@ -77,10 +92,12 @@ def test_a_record_over_a_megabyte_is_dead_lettered_truncated(pipeline: Pipeline,
                 for d in reference_decisions(sim_log, partitions=PARTITIONS)}
     assert len(expected) >= 5
     imsi = read_log(sim_log)[0][0].value["imsi"].encode()
-    big = b"\x00" + bytes(range(256)) * (BIG // 256)
+    # incompressible: a Kafka broker's limit is on the batch as stored, after compression
+    big = random.Random(5).randbytes(BIG)
+    allow_messages_up_to(pipeline, "charging", BIG_TOPIC_LIMIT)
     pipeline.start_worker()
-    # the broker takes it (a producer allowed bigger messages), the worker reads it
-    produce(pipeline, [("charging", imsi, big)], message_max_bytes=4 * BIG)
+    # the broker takes it (a topic and a producer allowing bigger messages), the worker reads it
+    produce(pipeline, [("charging", imsi, big)], message_max_bytes=BIG_TOPIC_LIMIT)
     pipeline.replay(sim_log)
     pipeline.wait(timeout_s=180)
 
@@ -151,3 +168,17 @@ def _crc32_partition(key: bytes) -> int:
 def _reference(records: list[Any]) -> set[tuple[Any, ...]]:
     return {(d["offer_id"], d["outcome"], d.get("channel"))
             for d in run_offline(records, default_catalogue(), PARTITIONS).decisions}
+
+
+@pytest.mark.kafka
+def test_a_record_over_a_topic_s_limit_is_refused_at_produce_time(broker: Broker,
+                                                                   unique_prefix: str,
+                                                                   tmp_path: Path) -> None:
+    """Apache Kafka enforces max.message.bytes (1 MiB + 12 by default) on the batch it is
+    given: a 2 MB record never reaches an input topic at the default limit, so no worker ever
+    reads it (the producer gets MSG_SIZE_TOO_LARGE); the embedded broker took it."""
+    pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=PARTITIONS)
+    big = random.Random(5).randbytes(BIG)  # incompressible: the limit is on the compressed batch
+    with pytest.raises(AssertionError, match="MSG_SIZE_TOO_LARGE"):
+        produce(pipeline, [("charging", b"208150000000001", big)],
+                message_max_bytes=BIG_TOPIC_LIMIT)

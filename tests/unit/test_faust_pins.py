@@ -36,6 +36,11 @@ PINS: dict[str, tuple[str, str]] = {
         "dc5e9baf5d994485", "calls _new_offset then _should_commit per TP"),
     "faust.transport.consumer:Consumer._commit_offsets": (
         "1a69799041188441", "flushes the producer, drops revoked TPs, then commits"),
+    "faust.transport.consumer:ThreadDelegateConsumer._commit": (
+        "a20eec84e4b2ed50", "the commit, through the consumer thread (BatchConsumer._commit)"),
+    "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread._commit": (
+        "932852ce7a23f658", "returns False when the group refused the commit (aiokafka's "
+        "CommitFailedError 'already rebalanced'), crashes on any other error"),
     "faust.transport.consumer:Consumer.on_stop": (
         "45b1d2210ce2b526", "with stream_wait_empty off, commits without waiting"),
     "faust.transport.drivers.aiokafka:Consumer._to_message": (
