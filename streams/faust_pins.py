@@ -403,6 +403,7 @@ class FastRecovery(Recovery):
             destination[TP(topic, partition)] = offset
         restore_log.info("state_restored", partitions=len(done.reached), records=done.records,
                          seconds=round(done.seconds, 3), records_per_s=round(done.rate),
+                         cpu_seconds=round(done.cpu_seconds, 3),
                          complete=done.complete)
 
 

@@ -51,6 +51,7 @@ CJO_DONE = "state_restored"
 class Restore:
     records: int  # changelog records (end offsets less start offsets)
     seconds: float
+    cpu_seconds: float = 0.0  # cjo's reader: its thread's CPU time (0: not known)
 
     @property
     def rate(self) -> float:
@@ -78,6 +79,8 @@ def restore_rows(bootstrap: str, env: Mapping[str, str], tmp: Path,
         note = ""
         if fast and False in measured and measured[False].rate > 0:
             note = f"{got.rate / measured[False].rate:.1f}x faust's"
+        if got.cpu_seconds > 0:
+            note += f"; {got.records / got.cpu_seconds:,.0f} records per CPU-s of its thread"
         rows.append(Row(key, label, got.rate, "records/s", got.records, got.seconds, note=note))
     return rows
 
@@ -100,7 +103,14 @@ def worker_restore(env: Mapping[str, str], tmp: Path, fast: bool, records: int,
             time.sleep(0.2)
     finally:
         child.stop()
-    return Restore(records, seconds)
+    return Restore(records, seconds, _cpu_seconds(_read(log_path)) if fast else 0.0)
+
+
+def _cpu_seconds(log: str) -> float:
+    for line in log.splitlines():
+        if CJO_DONE in line and line.startswith("{"):
+            return float(orjson.loads(line).get("cpu_seconds", 0.0))
+    return 0.0
 
 
 def restore_seconds(log: str, fast: bool) -> float | None:
