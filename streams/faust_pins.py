@@ -381,9 +381,14 @@ class FastRecovery(Recovery):
             if recorded is not None and recorded >= last:
                 continue  # up to date (faust checks the impossible "beyond the end" itself)
             store = cast(Any, table).data
+            try:
+                db = store._db_for_partition(tp.partition)
+            except Exception as exc:  # e.g. still locked: faust's own restore deals with it
+                restore_log.warning("state_restore_skipped", partition=tp.partition,
+                                    error=repr(exc))
+                continue
             targets[(tp.topic, tp.partition)] = Target(
-                store._db_for_partition(tp.partition),
-                None if recorded is None else recorded + 1, last, partial(offset_entry, store))
+                db, None if recorded is None else recorded + 1, last, partial(offset_entry, store))
         if not targets:
             return
         stop = threading.Event()

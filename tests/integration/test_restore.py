@@ -5,6 +5,7 @@ gets back the RocksDB contents it had, and faust finds nothing left to restore."
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +17,7 @@ from rocksdict import AccessType, Options, Rdict
 from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import create_topics, end_offsets, producer_config, read_all
 from cjo.adapters.kafka_broker import KafkaBroker
+from streams import restore as restore_module
 from streams.app import STATE_TABLE
 from streams.restore import Target, restore
 from tests.integration.pipeline import READY, Pipeline, log_text, simulated_log
@@ -92,6 +94,56 @@ def test_a_compacted_changelog_restores_the_last_value_of_each_key_and_tombstone
             assert state == expected[p]
         assert b"sub-0005" not in _contents(stale)  # the tombstone removed the stale key
         assert done.records < len(records)  # read from the compacted log
+
+
+class StopAfter(threading.Event):
+    """Set once the reader has written ``n`` write batches to ``db`` (a stop, a rebalance or
+    a crash mid-way)."""
+
+    def __init__(self, db: Rdict, n: int) -> None:
+        super().__init__()
+        self.db, self.left = db, n
+
+    def is_set(self) -> bool:
+        if self.db.get(OFFSET_KEY) is not None:
+            self.left -= 1
+        return self.left < 0
+
+
+def test_an_interrupted_restore_leaves_each_database_at_its_recorded_offset_and_reads_on(
+        broker: Broker, unique_prefix: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    topic = f"{unique_prefix}-changelog"
+    create_topics(broker.bootstrap, [topic], 1)
+    records = [(0, b"k%03d" % (i % 150), None if i % 7 == 3 else b"v%d" % i)
+               for i in range(3_000)]
+    _produce(broker.bootstrap, topic, records)
+    monkeypatch.setattr(restore_module, "CONSUME_MAX", 100)  # many write batches
+    db = _open(tmp_path / "p0.db")
+    first = restore(broker.bootstrap, {(topic, 0): Target(db, None, 2_999, _entry)},
+                    stop=StopAfter(db, 2))
+    assert not first.complete
+    reached = first.reached[(topic, 0)]
+    assert 0 < reached < 2_999
+    state = _contents(db)
+    # the database holds exactly the records up to the offset it records
+    assert state.pop(OFFSET_KEY) == str(reached).encode()
+    assert state == _replayed(records[:reached + 1])
+    second = restore(broker.bootstrap, {(topic, 0): Target(db, reached + 1, 2_999, _entry)})
+    assert second.complete and second.records == 2_999 - reached
+    state = _contents(db)
+    assert state.pop(OFFSET_KEY) == b"2999"
+    assert state == _replayed(records)
+
+
+def _replayed(records: Iterable[tuple[int, bytes, bytes | None]]) -> dict[bytes, bytes]:
+    state: dict[bytes, bytes] = {}
+    for _, key, value in records:
+        if value is None:
+            state.pop(key, None)
+        else:
+            state[key] = value
+    return state
 
 
 def _state_dbs(data_dir: Path) -> dict[str, Path]:
