@@ -17,6 +17,7 @@ from rocksdict import AccessType, Options, Rdict
 from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import create_topics, end_offsets, producer_config, read_all
 from cjo.adapters.kafka_broker import KafkaBroker
+from cjo.adapters.worker_process import WorkerProcess, worker_env
 from streams import restore as restore_module
 from streams.app import STATE_TABLE
 from streams.restore import Target, restore
@@ -163,8 +164,11 @@ def _snapshot(data_dir: Path) -> dict[str, dict[bytes, bytes]]:
 
 
 def _wait_ready(pipeline: Pipeline, timeout_s: float = 120.0) -> str:
-    worker = pipeline.worker
-    assert worker is not None
+    assert pipeline.worker is not None
+    return _ready(pipeline.worker, timeout_s)
+
+
+def _ready(worker: WorkerProcess, timeout_s: float = 120.0) -> str:
     deadline = time.monotonic() + timeout_s
     while True:
         text = log_text(worker.log_path.read_text(errors="replace"))
@@ -205,3 +209,42 @@ def test_a_worker_that_lost_its_data_dir_gets_the_same_state_back_from_cjo_s_rea
         assert after[name].pop(OFFSET_KEY) == str(ends[(changelog, partition)] - 1).encode()
         before[name].pop(OFFSET_KEY, None)
         assert after[name] == before[name], f"{name} differs after the restore"
+
+
+def test_after_a_sigkill_cjo_s_reader_gives_the_state_faust_s_own_restore_gives(
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
+    """The changelog of a worker killed mid-replay, restored into an empty data dir by faust's
+    restore and then by cjo's reader: the same RocksDB contents and recorded offsets."""
+    log = simulated_log(tmp_path / "sim.jsonl", subscribers=60, days=3, seed=11)
+    total = sum(1 for _ in log.open("rb"))
+    pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=4)
+    data_dir = pipeline.settings.data_dir
+    restored: dict[str, dict[str, dict[bytes, bytes]]] = {}
+    try:
+        first = pipeline.start_worker("first")
+        replaying = pipeline.replay_in_background(log, speed=3 * 86_400 / 40)
+        deadline = time.monotonic() + 120
+        while pipeline.consumed() < total // 4:
+            assert time.monotonic() < deadline, "the worker did not get going"
+            time.sleep(0.2)
+        first.kill()
+        replaying.join(120)
+        time.sleep(pipeline.settings.session_timeout_s + 1)  # the group forgets it
+        for fast in ("false", "true"):
+            shutil.rmtree(data_dir, ignore_errors=True)
+            # the same group and changelog, inputs of its own (empty): it restores, then
+            # writes nothing more to the changelog
+            env = {**worker_env(pipeline.settings, log_level="INFO"), "CJO_FAST_RESTORE": fast,
+                   "CJO_TOPIC_PREFIX": f"{unique_prefix}r{fast}"}
+            worker = WorkerProcess(env, tmp_path / f"restore-{fast}.log").start()
+            try:
+                text = _ready(worker)
+            finally:
+                worker.stop()
+            assert ("state_restored" in text) == (fast == "true")
+            assert (FAUST_RESTORE in text) == (fast == "false")
+            restored[fast] = _snapshot(data_dir)
+    finally:
+        pipeline.stop()
+    assert len(restored["true"]) == 4
+    assert restored["true"] == restored["false"]
