@@ -106,6 +106,10 @@ class Settings(_TopicSettings):
     standby_replicas: int = Field(
         0, ge=0, description="faust standby replicas of the state table on other workers "
         "(0: a new owner restores from the changelog; >0 only pays across hosts)")
+    fast_restore: bool = Field(
+        True, description="restore the state table from its changelog with cjo's reader "
+        "(a plain consumer into RocksDB write batches) before faust's recovery, which then finds "
+        "it up to date; false: faust's own restore, one record at a time")
     writer_schemas: str = Field(
         "", description="newer producers' .avsc files or directories (comma-separated) the "
         "worker registers at start, so their records decode (schemas/previous/ always is)")

@@ -30,6 +30,7 @@ from streams.follower import follow
 from streams.learner import Learner
 from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
+from streams.restore import restore
 
 log = logs.get("cjo.worker")
 
@@ -78,6 +79,7 @@ def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.B
         web_port=web_port,
         web_bind="127.0.0.1",
         web_enabled=False,
+        TableManager=faust_pins.FastRestoreTables,  # cjo's reader restores the state table
         broker_commit_interval=1.0,
         # nothing faust tracks is held by cjo, but the learner acks only what a published
         # snapshot holds: a rebalance or a stop must not wait for it (it is read again)
@@ -116,6 +118,8 @@ def _state_table(app: faust.App, settings: Settings) -> Any:
     # faust derives a table's serializers from its types and falls back to json for bytes;
     # the store and the changelog are created lazily, so raw set here is what they use.
     table.key_serializer = table.value_serializer = "raw"
+    faust_pins.install_reader(app, partial(restore, settings.broker) if settings.fast_restore
+                              else None)
     return table
 
 

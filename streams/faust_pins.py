@@ -18,6 +18,11 @@
 - **Exact end offsets on the embedded broker** (``highwaters``; see ``exact_offsets``).
 - **The fetch wait and size** (``fetch_max_wait_ms``, hard-coded by faust, and
   ``fetch_max_bytes``) are cjo's.
+- **The state is restored by cjo's reader** (``FastRecovery``, ``FastRestoreTables``): after
+  a rebalance, before faust's recovery compares each active changelog partition's persisted
+  offset with its end, ``streams.restore`` reads what is missing into the partition's database
+  in RocksDB write batches and records the offset as faust's store does; faust then finds
+  nothing left to read (or only what the reader did not reach) and resumes the streams.
 - **Fail-stop** (``install_failstop``): faust reports every error of its services (an agent's
   actor, an app task or timer, the fetcher that runs cjo's batches, the commit, the changelog
   recovery) through mode's ``Service.crash``; there, instead of restarting the agent or
@@ -28,19 +33,26 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from time import monotonic
 from typing import Any, Protocol, cast
 
 import mode
 from aiokafka import TopicPartition
+from faust.tables.manager import TableManager
+from faust.tables.recovery import Recovery
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
+from mode.utils.times import want_seconds
 
 from cjo import logs
 from streams.publisher import Record
+from streams.restore import Partition, Restored, Target
 
 log = logs.get("cjo.consumer")
+restore_log = logs.get("cjo.restore")
 
 Halt = Callable[[BaseException, str], None]  # (error, where): does not return
 _halt: Halt | None = None  # set by install_failstop
@@ -336,3 +348,98 @@ def fetched_at(consumer: Any, tp: TP) -> int | None:
         return None
     state = assignment.state_value(TopicPartition(tp.topic, tp.partition))
     return None if state is None else state.timestamp
+
+
+# --- the state restored by cjo's reader (streams.restore) before faust's recovery ---
+
+Reader = Callable[[Mapping[Partition, Target], threading.Event, float], Restored]
+RESTORE_SHARE = 0.75  # of faust's broker_request_timeout, the wait its recovery step allows
+
+
+def offset_entry(store: Any, offset: int) -> tuple[bytes, bytes]:
+    """The key and value faust's RocksDB store writes for a partition's persisted changelog
+    offset (``Store.set_persisted_offset``; read back by ``Store.persisted_offset``)."""
+    return store.offset_key, str(offset).encode()
+
+
+class FastRecovery(Recovery):
+    """faust's recovery service; its active changelog partitions are brought to the end offsets
+    it has just measured by cjo's reader first (``streams.restore``), so its own per-event
+    restore has nothing left to read.
+
+    The hook is ``_build_offsets`` for the actives: faust calls it after measuring their end
+    offsets (``active_highwaters``: end less one) and before comparing them with the offsets
+    the stores recorded (``active_offsets``, here ``destination``), which the reader raises to
+    what it wrote. Only the partitions this generation assigned as active are there (not the
+    standbys). faust runs the step inside ``_wait``: a new rebalance cancels it (the reader then
+    stops after its current write batch, each database consistent at its recorded offset), and
+    so does its timeout (``broker_request_timeout``), which would stop faust's recovery for good:
+    the reader stops at ``RESTORE_SHARE`` of it and leaves the rest to faust's own restore."""
+
+    async def _build_offsets(self, consumer: Any, tps: set[TP], destination: Any,
+                             title: str) -> None:
+        reader = getattr(self.tables, "reader", None)
+        if title == "active" and reader is not None:
+            await self._restore_actives(reader, tps, destination)
+        await super()._build_offsets(consumer, tps, destination, title)
+
+    async def _restore_actives(self, reader: Reader, tps: set[TP], destination: Any) -> None:
+        targets: dict[Partition, Target] = {}
+        for tp in tps:
+            table = self.tp_to_table.get(tp)
+            last = self.active_highwaters.get(tp)
+            if table is None or last is None or last < 0:
+                continue  # not a table's changelog, or an empty one
+            recorded = destination.get(tp)
+            if recorded is not None and recorded >= last:
+                continue  # up to date (faust checks the impossible "beyond the end" itself)
+            store = cast(Any, table).data
+            try:
+                db = store._db_for_partition(tp.partition)
+            except Exception as exc:  # e.g. still locked: faust's own restore deals with it
+                restore_log.warning("state_restore_skipped", partition=tp.partition,
+                                    error=repr(exc))
+                continue
+            targets[(tp.topic, tp.partition)] = Target(
+                db, None if recorded is None else recorded + 1, last, partial(offset_entry, store))
+        if not targets:
+            return
+        stop = threading.Event()
+        deadline = monotonic() + RESTORE_SHARE * want_seconds(
+            self.app.conf.broker_request_timeout)
+        restore_log.info("state_restore_started", partitions=len(targets),
+                         offsets=sum(t.last + 1 - (t.start or 0) for t in targets.values()))
+        try:
+            done = await asyncio.to_thread(reader, targets, stop, deadline)
+        except asyncio.CancelledError:
+            stop.set()  # a rebalance began: the reader stops after its current write batch
+            raise
+        except Exception as exc:  # faust's own restore reads on from the recorded offsets
+            restore_log.warning("state_restore_failed", error=repr(exc))
+            return
+        for (topic, partition), offset in done.reached.items():
+            destination[TP(topic, partition)] = offset
+        restore_log.info("state_restored", partitions=len(done.reached), records=done.records,
+                         seconds=round(done.seconds, 3), records_per_s=round(done.rate),
+                         cpu_seconds=round(done.cpu_seconds, 3),
+                         complete=done.complete)
+
+
+class FastRestoreTables(TableManager):
+    """faust's table manager with ``FastRecovery`` as its recovery service (``faust.App``'s
+    ``TableManager`` setting); ``reader`` None: faust's own restore only."""
+
+    reader: Reader | None = None
+
+    @property
+    def recovery(self) -> Recovery:
+        if self._recovery is None:
+            self._recovery = FastRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
+        return self._recovery
+
+
+def install_reader(app: Any, reader: Reader | None) -> None:
+    """The reader the app's recovery runs first (the app made with ``FastRestoreTables``)."""
+    tables = app.tables
+    assert isinstance(tables, FastRestoreTables)
+    tables.reader = reader

@@ -19,9 +19,10 @@ from cjo.adapters.bench.events import (
     event_times,
     generate,
 )
-from cjo.adapters.bench.live import Latency, restore_seconds
+from cjo.adapters.bench.live import Latency
 from cjo.adapters.bench.profile import summarise
 from cjo.adapters.bench.report import BASELINE, CEILING, Results, Row, markdown, table
+from cjo.adapters.bench.restore import restore_seconds
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +121,16 @@ def test_restore_seconds_from_faust_log() -> None:
     log = ("[2026-11-30 19:25:07,248] [1] [INFO] [^---Recovery]: Restoring state from "
            "changelog topics... \n[2026-11-30 19:25:08,201] [1] [INFO] [^---Recovery]: Done "
            "reading from changelog topics \n")
-    assert restore_seconds(log) == pytest.approx(0.953)
-    assert restore_seconds(log.splitlines()[0]) is None
+    assert restore_seconds(log, fast=False) == pytest.approx(0.953)
+    assert restore_seconds(log.splitlines()[0], fast=False) is None
+    assert restore_seconds(log, fast=True) is None
+
+
+def test_restore_seconds_from_cjo_s_reader() -> None:
+    line = ('{"partitions": 4, "records": 303, "seconds": 0.758, "records_per_s": 400, '
+            '"complete": true, "event": "state_restored", "level": "info"}\n')
+    assert restore_seconds("[^Worker]: Starting...\n" + line, fast=True) == pytest.approx(0.758)
+    assert restore_seconds(line, fast=False) is None
 
 
 def test_profile_summary_of_collapsed_stacks() -> None:

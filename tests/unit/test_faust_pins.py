@@ -12,13 +12,18 @@ import contextlib
 import hashlib
 import importlib
 import inspect
+import threading
+from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import faust
 import pytest
 from faust.types import TP
 
 from streams import faust_pins
+from streams.restore import Restored, Target
 
 PINS: dict[str, tuple[str, str]] = {
     "faust.transport.consumer:Consumer._drain_messages": (
@@ -96,6 +101,32 @@ PINS: dict[str, tuple[str, str]] = {
         "3f85447a24fc34ff", "lets go of a revoked partition's database without closing it"),
     "faust.stores.rocksdb:Store.apply_changelog_batch": (
         "ea3344d369fc4ab5", "recovery writes raw key/value (None deletes) to that database"),
+    "faust.tables.recovery:Recovery._restart_recovery.fun": (
+        "6bd8a8558a2dffe4", "after a rebalance: the actives' end offsets (_build_highwaters), "
+        "then their offsets (_build_offsets, 'active', where FastRecovery restores first), each "
+        "in _wait with broker_request_timeout; then need_recovery decides whether it reads"),
+    "faust.tables.recovery:Recovery._build_offsets": (
+        "27eec86be06cb51f", "destination[tp]: the recorded offset raised to the log start less "
+        "one; FastRecovery raises it to what its reader wrote"),
+    "faust.tables.recovery:Recovery._build_highwaters": (
+        "91b4cc0d3724ae7b", "active_highwaters[tp] is the end offset less one (-1: empty)"),
+    "faust.tables.recovery:Recovery._add": (
+        "1584a197b11bf835", "active_offsets[tp] starts as the store's persisted offset (or None)"),
+    "faust.tables.recovery:Recovery.need_recovery": (
+        "fd1dc345b5d5e121", "reads only when an active's highwater exceeds its offset"),
+    "faust.tables.recovery:Recovery.active_remaining": (
+        "0dcc38568ad5018b", "highwater less offset per active partition"),
+    "faust.tables.recovery:Recovery._wait": (
+        "ec7429b70176f8c6", "a new rebalance cancels the step (RebalanceAgain); a timeout "
+        "stops the recovery (ServiceStopped): the reader stops short of it"),
+    "mode.services:Service.wait_first": (
+        "feade6a31f8a6789", "cancels the step's future on a timeout or another winner, and "
+        "reports a timeout as stopped"),
+    "faust.tables.manager:TableManager.recovery.fget": (
+        "f0bf5de78b4c3d23", "builds the recovery service once (FastRestoreTables builds "
+        "FastRecovery the same way)"),
+    "faust.stores.rocksdb:Store.persisted_offset": (
+        "6f2e502fb86043a1", "reads int(value) of offset_key in the partition's database"),
     "mode.services:Service.crash": (
         "14980000465df0af", "where every service reports its error (install_failstop)"),
     "mode.services:Service._execute_task": (
@@ -264,3 +295,73 @@ def test_a_failed_state_write_on_changelog_delivery_halts(monkeypatch: pytest.Mo
     store._dbs = {}
     asyncio.run(send())
     assert len(halted) == 1
+
+
+def test_the_offset_cjo_s_reader_writes_is_the_one_faust_s_store_reads_and_writes(
+        tmp_path: Path) -> None:
+    app = faust.App("pins-restore", broker="kafka://127.0.0.1:1", store="rocksdb://",
+                    datadir=str(tmp_path), TableManager=faust_pins.FastRestoreTables)
+    table = app.Table("state", partitions=2, options={"driver": "rocksdict"})
+    store = table.data
+    tp = TP("pins-restore-state-changelog", 1)
+    key, value = faust_pins.offset_entry(store, 1234)
+    store._db_for_partition(1).put(key, value)
+    assert store.persisted_offset(tp) == 1234
+    store.set_persisted_offset(tp, 98765)
+    assert bytes(store._db_for_partition(1).get(key)) == faust_pins.offset_entry(store, 98765)[1]
+    assert isinstance(app.tables.recovery, faust_pins.FastRecovery)
+
+
+class Consumer:
+    async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
+        return {tp: 0 for tp in tps}
+
+
+def test_fast_recovery_restores_the_actives_behind_their_end_then_faust_sees_them_done(
+        tmp_path: Path) -> None:
+    app = faust.App("pins-restore-2", broker="kafka://127.0.0.1:1", store="rocksdb://",
+                    datadir=str(tmp_path), TableManager=faust_pins.FastRestoreTables)
+    table = app.Table("state", partitions=4, options={"driver": "rocksdict"})
+    topic = "pins-restore-2-state-changelog"
+    behind, empty, current, new = (TP(topic, p) for p in range(4))
+    asked: list[dict[tuple[str, int], Target]] = []
+
+    def reader(targets: Mapping[tuple[str, int], Target], stop: threading.Event,
+               deadline: float) -> Restored:
+        asked.append(dict(targets))
+        return Restored(reached={where: t.last for where, t in targets.items()}, records=9)
+
+    async def recover(title: str, install: bool = True) -> dict[TP, int | None]:
+        faust_pins.install_reader(app, reader if install else None)
+        recovery = app.tables.recovery
+        recovery.tp_to_table.update({tp: table for tp in (behind, empty, current, new)})
+        recovery.active_highwaters.update({behind: 50, empty: -1, current: 7, new: 3})
+        destination: Any = Counter({behind: 20, empty: None, current: 7, new: None})
+        await recovery._build_offsets(Consumer(), {behind, empty, current, new}, destination,
+                                      title)
+        return dict(destination)
+
+    assert asyncio.run(recover("active")) == {behind: 50, empty: -1, current: 7, new: 3}
+    targets = asked.pop()
+    assert sorted(targets) == [(topic, 0), (topic, 3)]  # not the empty one, not the current one
+    assert (targets[(topic, 0)].start, targets[(topic, 0)].last) == (21, 50)
+    assert (targets[(topic, 3)].start, targets[(topic, 3)].last) == (None, 3)
+    assert targets[(topic, 3)].db is table.data._db_for_partition(3)
+    # standbys are faust's; without a reader faust's own restore reads from the recorded offset
+    assert asyncio.run(recover("standby"))[behind] == 20
+    assert asyncio.run(recover("active", install=False))[behind] == 20
+    assert asked == []
+
+
+def test_the_worker_s_table_manager_restores_with_cjo_s_reader_unless_disabled(
+        tmp_path: Path) -> None:
+    from cjo.settings import load
+    from streams.app import _new_app, _state_table
+
+    for enabled in (True, False):
+        settings = load(app_id=f"pins-restore-{enabled}", data_dir=tmp_path / str(enabled),
+                        fast_restore=enabled)
+        app, _consumer = _new_app(settings, 6066)
+        _state_table(app, settings)
+        assert isinstance(app.tables, faust_pins.FastRestoreTables)
+        assert (app.tables.reader is not None) is enabled

@@ -9,7 +9,8 @@ location, 35 % charging, 15 % usage), the default catalogue and contact policy. 
 4. cjo, one worker process per core, in one consumer group;
 5. latency: cjo paced at half of row 3's rate, production of the triggering record to the
    offer's publication, p50/p95/p99;
-6. recovery: a worker with an empty data directory restoring the changelog of row 3;
+6. recovery: a worker with an empty data directory restoring the changelog of row 3, with
+   faust's own restore and with cjo's reader (``restore``);
 7. RocksDB bytes on disk and process RSS, per 100,000 subscribers;
 then the pure domain (decode alone vs decode + decide) and the timer due-scan, in process.
 Throughputs count every input record consumed (profiles included) and are shown as ratios to the
@@ -34,9 +35,10 @@ from cjo.adapters.bench.chaos_cli import chaos_main
 from cjo.adapters.bench.children import StageFailed, StageTimeout
 from cjo.adapters.bench.domain import bench_domain, bench_timers
 from cjo.adapters.bench.events import EventSet, generate
-from cjo.adapters.bench.live import run_latency, run_recovery
+from cjo.adapters.bench.live import run_latency
 from cjo.adapters.bench.produce import produce_all
 from cjo.adapters.bench.report import BASELINE, CEILING, Results, Row, table
+from cjo.adapters.bench.restore import restore_rows
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.kafka_admin import create_topics
 from cjo.errors import CjoError
@@ -143,14 +145,14 @@ def baseline_row(results: Results, run: stages.Broker, ends: dict[tuple[str, int
 
 def recovery_row(results: Results, run: stages.Broker, one: stages.CjoRun,
                  budget: float) -> None:
+    """Row 3's changelog restored by a worker with an empty data dir: faust's, then cjo's."""
     label = "recovery: changelog restore, empty data dir"
     _say(label)
     try:
-        rec = run_recovery(run, one, budget)
+        for row in restore_rows(run.bootstrap, one.env, run.tmp, budget):
+            results.add(row)
     except STAGE_ERRORS as err:
         results.add(_failed("recovery", label, err, "records/s"))
-        return
-    results.add(Row("recovery", label, rec.rate, "records/s", rec.records, rec.seconds))
 
 
 def many_row(results: Results, run: stages.Broker, ends: dict[tuple[str, int], int],

@@ -11,8 +11,8 @@ from typing import Any
 CEILING, BASELINE = "ceiling", "baseline"
 # The order of the printed table (the numbering); rows with other keys come last.
 ORDER = (CEILING, BASELINE, "cjo_1", "cjo_n", "latency_p50", "latency_p95", "latency_p99",
-         "recovery", "disk", "rss", "domain_decode", "domain_decide", "timers_few",
-         "timers_many", "timers_fired_prefix", "timers_fired_floor")
+         "recovery", "recovery_faust", "disk", "rss", "domain_decode", "domain_decide",
+         "timers_few", "timers_many", "timers_fired_prefix", "timers_fired_floor")
 
 
 @dataclass
