@@ -14,7 +14,7 @@ import orjson
 
 from cjo import codec
 from cjo.adapters.demo import collect
-from cjo.adapters.kafka_admin import committed_offsets, create_topics, read_all
+from cjo.adapters.kafka_admin import Replication, committed_offsets, create_topics, read_all
 from cjo.adapters.replay import ReplaySummary, replay
 from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
 from cjo.catalogue.catalogue import Catalogue
@@ -51,7 +51,8 @@ class Pipeline:
         self.worker: WorkerProcess | None = None
         self.members: list[WorkerProcess] = []  # start_member: workers sharing the group
         self.end_offsets: dict[tuple[str, int], int] = {}
-        create_topics(bootstrap, self.settings.topics.all(), partitions)
+        create_topics(bootstrap, self.settings.topics.all(), partitions,
+                      replication=Replication.of(self.settings))
 
     @property
     def topics(self) -> Any:
