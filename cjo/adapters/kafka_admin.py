@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from cjo.settings import Settings
 
 Partition = tuple[str, int]
+_COORDINATOR_MOVING = frozenset({KafkaError.NOT_COORDINATOR,
+                                 KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                                 KafkaError.COORDINATOR_NOT_AVAILABLE})
 TIMEOUT_S = 30.0
 # Client settings whose real names have underscores (everything else: underscores mean dots).
 _UNDERSCORED = frozenset(
@@ -228,11 +231,23 @@ def _fetched_watermarks(
 def committed_offsets(
     bootstrap: str, group: str, topics: Iterable[str], timeout_s: float = TIMEOUT_S
 ) -> dict[Partition, int]:
-    """The offsets ``group`` committed per partition; -1 where it committed nothing."""
+    """The offsets ``group`` committed per partition; -1 where it committed nothing.
+
+    A coordinator that is moving or still loading (Apache Kafka answers NOT_COORDINATOR or
+    COORDINATOR_LOAD_IN_PROGRESS while a new group's offsets partition gets ready) is asked again
+    until ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
     consumer = _consumer(bootstrap, group)
     try:
-        wanted = _all_partitions(consumer, topics)
-        answer = consumer.committed([TopicPartition(t, p) for t, p in wanted], timeout=timeout_s)
+        wanted = [TopicPartition(t, p) for t, p in _all_partitions(consumer, topics)]
+        while True:
+            try:
+                answer = consumer.committed(wanted, timeout=max(1.0, deadline - time.monotonic()))
+                break
+            except KafkaException as err:
+                if _error_code(err) not in _COORDINATOR_MOVING or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
     finally:
         consumer.close()
     return {(tp.topic, tp.partition): tp.offset if tp.offset >= 0 else -1 for tp in answer}

@@ -33,7 +33,14 @@ from cjo.adapters.broker import Broker
 from cjo.adapters.worker_process import WorkerProcess
 from cjo.engine.offline import read_log
 from sim import simulate, write_log
-from tests.integration.pipeline import Pipeline, group_settled, log_size, reference_decisions
+from tests.integration.pipeline import (
+    Pipeline,
+    StagedReplay,
+    cut_log,
+    group_settled,
+    log_size,
+    reference_decisions,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -76,19 +83,8 @@ def oracle(tmp_path_factory: pytest.TempPathFactory) -> Oracle:
     decisions = frozenset((d["offer_id"], d["outcome"], d.get("channel")) for d in expected)
     sent = frozenset(d["offer_id"] for d in expected if d["outcome"] == "SENT")
     assert len(sent) >= 100, "the log must hold enough offers for the comparison to mean much"
-    return Oracle(log, cut(log, where, CHUNKS), len(read_log(log)[0]), sent, decisions,
+    return Oracle(log, cut_log(log, where, CHUNKS), len(read_log(log)[0]), sent, decisions,
                   expected)
-
-
-def cut(log: Path, where: Path, pieces: int) -> list[Path]:
-    lines = log.read_bytes().splitlines(keepends=True)
-    size = -(-len(lines) // pieces)
-    chunks = []
-    for n, start in enumerate(range(0, len(lines), size)):
-        chunk = where / f"chunk-{n:02}.jsonl"
-        chunk.write_bytes(b"".join(lines[start:start + size]))
-        chunks.append(chunk)
-    return chunks
 
 
 @dataclass
@@ -157,24 +153,6 @@ class Group:
         return time.monotonic() - started, got
 
 
-class StagedReplay(threading.Thread):
-    """The log's chunks replayed in order, paced until ``hurry`` is set, then at full speed."""
-
-    def __init__(self, pipeline: Pipeline, oracle: Oracle) -> None:
-        super().__init__(daemon=True)
-        self.pipeline, self.chunks = pipeline, oracle.chunks
-        self.hurry = threading.Event()
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            for chunk in self.chunks:
-                speed = None if self.hurry.is_set() else DAYS * 86_400 / REPLAY_S
-                self.pipeline.replay(chunk, speed=speed)
-        except BaseException as err:  # reported by finish_and_compare
-            self.error = err
-
-
 def partitions_of(assignment: set[tuple[str, int]]) -> set[int]:
     return {p for _, p in assignment}
 
@@ -221,7 +199,7 @@ class CommitWatch(threading.Thread):
 
 
 def replay_until_mid_stream(pipeline: Pipeline, oracle: Oracle) -> StagedReplay:
-    replaying = StagedReplay(pipeline, oracle)
+    replaying = StagedReplay(pipeline, oracle.chunks, DAYS * 86_400 / REPLAY_S)
     replaying.start()
     # some, not all, of the log processed and committed
     wait_for("a quarter of the log committed", lambda: pipeline.consumed() >= oracle.records // 4,
@@ -233,10 +211,7 @@ def replay_until_mid_stream(pipeline: Pipeline, oracle: Oracle) -> StagedReplay:
 
 def finish_and_compare(pipeline: Pipeline, oracle: Oracle, replaying: StagedReplay,
                        change_at_ms: int, phase: Callable[[str], None]) -> None:
-    replaying.hurry.set()
-    replaying.join(REPLAY_S + 60)
-    assert not replaying.is_alive(), "the replay did not end"
-    assert replaying.error is None, f"the replay failed: {replaying.error!r}"
+    replaying.finish(REPLAY_S + 60)
     assert sum(pipeline.end_offsets.values()) == oracle.records, "the replay lost records"
     phase("replay done")
     pipeline.wait_group(timeout_s=120)
@@ -343,10 +318,15 @@ def test_a_rebalance_mid_stream(broker: Broker, unique_prefix: str, tmp_path: Pa
         kafka_log = broker_log(broker)
         kafka_mark = kafka_log.stat().st_size if kafka_log else 0
         if change == "join":
+            # the replay holds at its next chunk while the new worker starts (imports, control
+            # topics: 10-30 s, longer than what is left of the replay on a loaded machine) and
+            # goes on as it asks to join: the group changes while records flow
+            replaying.go.clear()
             joining = group.start("c")
-            # from its join request on: its start-up (imports, control topics) is not the group's
             wait_for("the new worker asking to join", lambda: JOINING in joining.log_path.read_text(
                 errors="replace"), 90.0, pipeline)
+            replaying.go.set()
+            assert replaying.is_alive(), "the replay ended before the join: not mid-stream"
             t0, change_at_ms = time.monotonic(), int(time.time() * 1000)
         else:
             leaving = group.live.pop(1)
