@@ -103,6 +103,12 @@ class Settings(_TopicSettings):
         "decisions, offers); on a loopback broker lz4 costs about a tenth of a worker's time "
         "and saves nothing")
     uvloop: bool = Field(True, description="run the worker's event loop on uvloop")
+    replication_factor: int = Field(
+        -1, ge=-1, description="copies of every partition of every topic cjo creates (its own, "
+        "the state changelog, faust's leader topic); -1: the brokers' default.replication.factor")
+    min_insync_replicas: int = Field(
+        0, ge=0, description="min.insync.replicas of every topic cjo creates; 0: the brokers' "
+        "default")
     standby_replicas: int = Field(
         0, ge=0, description="faust standby replicas of the state table on other workers "
         "(0: a new owner restores from the changelog; >0 only pays across hosts)")
@@ -141,6 +147,17 @@ class Settings(_TopicSettings):
         if self.security_protocol.startswith("SASL_") and not self.sasl_username:
             raise ValueError(f"CJO_SASL_USERNAME is required with CJO_SECURITY_PROTOCOL="
                              f"{self.security_protocol}")
+        return self
+
+    @model_validator(mode="after")
+    def _replication_is_possible(self) -> Settings:
+        if self.replication_factor == 0:
+            raise ValueError("CJO_REPLICATION_FACTOR must be -1 (the brokers' default) or at "
+                             "least 1")
+        if 0 < self.replication_factor < self.min_insync_replicas:
+            raise ValueError(f"CJO_MIN_INSYNC_REPLICAS={self.min_insync_replicas} exceeds "
+                             f"CJO_REPLICATION_FACTOR={self.replication_factor}: no write "
+                             "would ever be acknowledged")
         return self
 
     @cached_property

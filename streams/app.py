@@ -22,6 +22,7 @@ from cjo.adapters.kafka_security import faust_security
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec.evolution import register_writer_schemas
 from cjo.control_records import apply_dnc, models_key, scorer_of
+from cjo.errors import CjoError
 from cjo.scoring import Scorer
 from cjo.settings import Settings
 from streams import exact_offsets, faust_pins
@@ -70,7 +71,9 @@ def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.B
         store="rocksdb://",
         datadir=str(settings.data_dir),
         topic_partitions=settings.partitions,
-        topic_replication_factor=1,
+        # cjo creates every topic itself (``internal_topics``), with CJO_REPLICATION_FACTOR:
+        # faust's own factor cannot say "the brokers' default", and it sets no min.insync
+        topic_allow_declare=False,
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,
         producer_max_batch_size=262_144,
@@ -101,6 +104,15 @@ def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.B
     return app, consumer
 
 
+def internal_topics(settings: Settings) -> dict[str, tuple[int, dict[str, str]]]:
+    """The topics faust reads and writes beyond cjo's own, as faust names and configures them:
+    topic -> (partitions, config). cjo creates them before the app starts (faust may not:
+    ``topic_allow_declare=False``)."""
+    return {f"{settings.app_id}-{STATE_TABLE}-changelog": (settings.partitions,
+                                                           {"cleanup.policy": "compact"}),
+            f"{settings.app_id}-__assignor-__leader": (1, {})}
+
+
 def _state_table(app: faust.App, settings: Settings) -> Any:
     """One raw-bytes value per subscriber (and the timers, budgets and watermarks), in RocksDB
     with bounded memory per partition, recoverable from its changelog topic."""
@@ -115,6 +127,9 @@ def _state_table(app: faust.App, settings: Settings) -> Any:
                  "max_write_buffer_number": 2,
                  "driver": "rocksdict"},
     )
+    if table.changelog_topic.get_topic_name() not in internal_topics(settings):
+        raise CjoError(f"faust names the state changelog "
+                       f"{table.changelog_topic.get_topic_name()}, not one cjo creates")
     # faust derives a table's serializers from its types and falls back to json for bytes;
     # the store and the changelog are created lazily, so raw set here is what they use.
     table.key_serializer = table.value_serializer = "raw"

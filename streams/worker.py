@@ -10,10 +10,10 @@ import uvloop
 from cjo import logs
 from cjo.adapters.catalogue_topic import fallback_catalogue, read_live
 from cjo.adapters.control_topics import ensure_control_topics, read_dnc, read_models
-from cjo.adapters.kafka_admin import create_topics
+from cjo.adapters.kafka_admin import Replication, create_topics
 from cjo.settings import Settings
 from streams import failstop, faust_pins
-from streams.app import StartState, create_app
+from streams.app import StartState, create_app, internal_topics
 
 log = logs.get("cjo.worker")
 
@@ -46,7 +46,11 @@ def run_worker(settings: Settings) -> int:
     logs.configure(settings.log_level, settings.log_format, settings.log_salt.get_secret_value())
     if settings.uvloop:
         uvloop.install()  # before faust creates its loop: cheaper awaits and callbacks
-    create_topics(settings.broker, settings.topics.all(), settings.partitions)
+    replication = Replication.of(settings)
+    create_topics(settings.broker, settings.topics.all(), settings.partitions,
+                  replication=replication)
+    for topic, (partitions, config) in internal_topics(settings).items():
+        create_topics(settings.broker, [topic], partitions, config, replication=replication)
     wiring = create_app(settings, settings.web_port or _free_port(), read_start(settings))
     faust_pins.install_failstop(failstop.halt)
     worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from confluent_kafka import Producer
 
 from cjo.adapters.control_topics import COMPACT
-from cjo.adapters.kafka_admin import create_topics, producer_config, read_all
+from cjo.adapters.kafka_admin import Replication, create_topics, producer_config, read_all
 from cjo.catalogue.catalogue import Catalogue, require_triggers
 from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.control_records import CATALOGUE_KEY, catalogue_of, refused
@@ -31,7 +31,8 @@ class Live:
 
 
 def ensure_topic(settings: Settings) -> None:
-    create_topics(settings.broker, [settings.topics["catalogue"]], 1, COMPACT)
+    create_topics(settings.broker, [settings.topics["catalogue"]], 1, COMPACT,
+                  replication=Replication.of(settings))
 
 
 def read_live(settings: Settings) -> Live:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Producer
 
-from cjo.adapters.kafka_admin import create_topics, producer_config, read_all
+from cjo.adapters.kafka_admin import Replication, create_topics, producer_config, read_all
 from cjo.codec.checks import check_imsi
 from cjo.control_records import (
     DNC_BLOCK,
@@ -40,8 +40,10 @@ class Snapshot:
 
 def ensure_control_topics(settings: Settings) -> None:
     topics = settings.topics
-    create_topics(settings.broker, [topics["models"], topics["dnc"]], 1, COMPACT)
-    create_topics(settings.broker, [topics["learning"]], 1)
+    replication = Replication.of(settings)
+    create_topics(settings.broker, [topics["models"], topics["dnc"]], 1, COMPACT,
+                  replication=replication)
+    create_topics(settings.broker, [topics["learning"]], 1, replication=replication)
 
 
 def read_models(settings: Settings) -> Snapshot:

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.jsonl import write_jsonl
-from cjo.adapters.kafka_admin import create_topics, read_all
+from cjo.adapters.kafka_admin import Replication, create_topics, read_all
 from cjo.adapters.kafka_broker import KafkaBroker
 from cjo.adapters.replay import replay
 from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
@@ -74,8 +74,11 @@ def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> Summary:
         settings = load(broker=broker.bootstrap, partitions=opts.partitions, app_id="cjo-demo",
                         embedded_broker_workarounds=broker.workarounds,
                         time_mode="replay", data_dir=Path(tmp) / "state",
+                        # its own single node: one copy, whatever a cluster's settings say
+                        replication_factor=-1, min_insync_replicas=0,
                         catalogue=",".join(str(p.resolve()) for p in opts.catalogue) or None)
-        create_topics(settings.broker, settings.topics.all(), settings.partitions)
+        create_topics(settings.broker, settings.topics.all(), settings.partitions,
+                      replication=Replication.of(settings))
         worker = WorkerProcess(worker_env(settings), worker_log).start()
         try:
             name = "broker" if broker.workarounds else f"{broker.kind} broker"

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import (
     OFFSET_END,
@@ -32,7 +32,13 @@ from confluent_kafka.cimpl import NewTopic  # confluent_kafka.admin re-exports i
 from cjo.adapters.kafka_security import confluent_config
 from cjo.errors import BrokerError
 
+if TYPE_CHECKING:
+    from cjo.settings import Settings
+
 Partition = tuple[str, int]
+_COORDINATOR_MOVING = frozenset({KafkaError.NOT_COORDINATOR,
+                                 KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                                 KafkaError.COORDINATOR_NOT_AVAILABLE})
 TIMEOUT_S = 30.0
 # Client settings whose real names have underscores (everything else: underscores mean dots).
 _UNDERSCORED = frozenset(
@@ -87,26 +93,56 @@ def _consumer(bootstrap: str, group: str | None = None, eof: bool = False) -> Co
     }))
 
 
+@dataclass(frozen=True, slots=True)
+class Replication:
+    """The copies a topic cjo creates keeps (``CJO_REPLICATION_FACTOR``,
+    ``CJO_MIN_INSYNC_REPLICAS``).
+
+    ``factor`` -1 is the brokers' ``default.replication.factor`` (CreateTopics v4+, KIP-464; 1 on
+    a single test node and on the embedded broker); ``min_insync`` 0 leaves the topic to the
+    brokers' ``min.insync.replicas``.
+    """
+
+    factor: int = -1
+    min_insync: int = 0
+
+    @classmethod
+    def of(cls, settings: Settings) -> Replication:
+        return cls(settings.replication_factor, settings.min_insync_replicas)
+
+    def config(self) -> dict[str, str]:
+        return {"min.insync.replicas": str(self.min_insync)} if self.min_insync else {}
+
+
 def create_topics(
     bootstrap: str, names: Iterable[str], partitions: int,
     config: Mapping[str, str] | None = None, timeout_s: float = TIMEOUT_S,
+    replication: Replication = Replication(),
 ) -> None:
     """Create the topics that do not exist yet; return once metadata shows every one.
 
     A topic that exists with another partition count is an error: the input topics must agree
     for co-partitioning by imsi, and Tansu silently auto-creates (with 4 partitions) any topic a
-    producer or admin client merely asks metadata about before it is created.
+    producer or admin client merely asks metadata about before it is created. A topic that
+    exists is left as it is (its replication included).
     """
     wanted = sorted(set(names))
     admin = AdminClient(confluent_config(bootstrap))
-    # Replication factor -1: the broker's default (1 on Tansu, the cluster's on Apache Kafka).
-    new = [NewTopic(name, partitions, -1, config=dict(config or {})) for name in wanted]
+    configs = {**replication.config(), **(config or {})}
+    new = [NewTopic(name, partitions, replication.factor, config=configs) for name in wanted]
     for name, future in admin.create_topics(new, request_timeout=timeout_s).items():
         try:
             future.result()
         except Exception as err:
-            if _error_code(err) != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise BrokerError(f"cannot create topic {name} on {bootstrap}: {err}") from err
+            code = _error_code(err)
+            if code == KafkaError.TOPIC_ALREADY_EXISTS:
+                continue
+            if code == KafkaError.INVALID_REPLICATION_FACTOR:
+                raise BrokerError(
+                    f"cannot create topic {name} on {bootstrap} with replication factor "
+                    f"{replication.factor}: {_error_text(err)} (CJO_REPLICATION_FACTOR must not "
+                    "exceed the brokers available; -1 takes the brokers' default)") from err
+            raise BrokerError(f"cannot create topic {name} on {bootstrap}: {err}") from err
     _await_topics(bootstrap, wanted, partitions, time.monotonic() + timeout_s)
 
 
@@ -135,6 +171,13 @@ def _check_count(consumer: Consumer, topic: str, partitions: int) -> bool:
 def _error_code(err: Exception) -> int | None:
     kafka_error = err.args[0] if err.args else None
     return kafka_error.code() if isinstance(kafka_error, KafkaError) else None
+
+
+def _error_text(err: Exception) -> str:
+    """The broker's own words for a KafkaError, on one line."""
+    kafka_error = err.args[0] if err.args else None
+    text = kafka_error.str() if isinstance(kafka_error, KafkaError) else str(err)
+    return " ".join(text.split())
 
 
 def partitions_of(client: AdminClient | Consumer, topic: str) -> list[int]:
@@ -188,11 +231,23 @@ def _fetched_watermarks(
 def committed_offsets(
     bootstrap: str, group: str, topics: Iterable[str], timeout_s: float = TIMEOUT_S
 ) -> dict[Partition, int]:
-    """The offsets ``group`` committed per partition; -1 where it committed nothing."""
+    """The offsets ``group`` committed per partition; -1 where it committed nothing.
+
+    A coordinator that is moving or still loading (Apache Kafka answers NOT_COORDINATOR or
+    COORDINATOR_LOAD_IN_PROGRESS while a new group's offsets partition gets ready) is asked again
+    until ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
     consumer = _consumer(bootstrap, group)
     try:
-        wanted = _all_partitions(consumer, topics)
-        answer = consumer.committed([TopicPartition(t, p) for t, p in wanted], timeout=timeout_s)
+        wanted = [TopicPartition(t, p) for t, p in _all_partitions(consumer, topics)]
+        while True:
+            try:
+                answer = consumer.committed(wanted, timeout=max(1.0, deadline - time.monotonic()))
+                break
+            except KafkaException as err:
+                if _error_code(err) not in _COORDINATOR_MOVING or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
     finally:
         consumer.close()
     return {(tp.topic, tp.partition): tp.offset if tp.offset >= 0 else -1 for tp in answer}

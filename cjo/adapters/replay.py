@@ -17,7 +17,7 @@ from pathlib import Path
 from confluent_kafka import KafkaError, Message, Producer
 from tqdm import tqdm
 
-from cjo.adapters.kafka_admin import Partition, create_topics, producer_config
+from cjo.adapters.kafka_admin import Partition, Replication, create_topics, producer_config
 from cjo.codec import dead_letter, encode_complete, parse_log_line
 from cjo.errors import BrokerError, ConfigError, InvalidRecord
 from cjo.logs import mask
@@ -229,10 +229,11 @@ def run_replay(
     if not path.is_file():
         print(f"cjo: no such recorded log: {path}", file=sys.stderr)
         return 2
-    if partitions is None:
-        partitions = load().partitions
+    settings = load()
     try:
-        create_topics(bootstrap, [*topics.inputs().values(), topics["dlq"]], partitions)
+        create_topics(bootstrap, [*topics.inputs().values(), topics["dlq"]],
+                      settings.partitions if partitions is None else partitions,
+                      replication=Replication.of(settings))
         summary = replay(path, bootstrap, topics, speed)
     except (BrokerError, ConfigError) as err:
         print(f"cjo: {err}", file=sys.stderr)

@@ -30,6 +30,8 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
             "CJO_IDLE_GRACE_MS": str(settings.idle_grace_ms),
             "CJO_CATALOGUE": settings.catalogue, "CJO_WRITER_SCHEMAS": settings.writer_schemas,
             "CJO_EMBEDDED_BROKER_WORKAROUNDS": str(settings.embedded_broker_workarounds).lower(),
+            "CJO_REPLICATION_FACTOR": str(settings.replication_factor),
+            "CJO_MIN_INSYNC_REPLICAS": str(settings.min_insync_replicas),
             **security_env(settings)}
 
 

@@ -14,7 +14,7 @@ import orjson
 
 from cjo import codec
 from cjo.adapters.demo import collect
-from cjo.adapters.kafka_admin import committed_offsets, create_topics, read_all
+from cjo.adapters.kafka_admin import Replication, committed_offsets, create_topics, read_all
 from cjo.adapters.replay import ReplaySummary, replay
 from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
 from cjo.catalogue.catalogue import Catalogue
@@ -51,7 +51,8 @@ class Pipeline:
         self.worker: WorkerProcess | None = None
         self.members: list[WorkerProcess] = []  # start_member: workers sharing the group
         self.end_offsets: dict[tuple[str, int], int] = {}
-        create_topics(bootstrap, self.settings.topics.all(), partitions)
+        create_topics(bootstrap, self.settings.topics.all(), partitions,
+                      replication=Replication.of(self.settings))
 
     @property
     def topics(self) -> Any:
@@ -249,3 +250,47 @@ def group_settled(members: Mapping[WorkerProcess, int], topics: Iterable[str],
     if len(every) != len(set(every)) or set(every) != whole:
         return None
     return {w: a or set() for w, a in got.items()}
+
+
+# --- a replay that can drop its pace: paced while the test waits for a moment mid-stream, at
+# full speed once that moment is past (in replay mode decisions depend on event time only) ---
+
+def cut_log(log: Path, where: Path, pieces: int) -> list[Path]:
+    """``log``'s lines in order, cut into ``pieces`` files in ``where``."""
+    lines = log.read_bytes().splitlines(keepends=True)
+    size = -(-len(lines) // pieces)
+    chunks = []
+    for n, start in enumerate(range(0, len(lines), size)):
+        chunk = where / f"{log.stem}-{n:02}.jsonl"
+        chunk.write_bytes(b"".join(lines[start:start + size]))
+        chunks.append(chunk)
+    return chunks
+
+
+class StagedReplay(threading.Thread):
+    """The chunks of a log (``cut_log``) replayed in order, each at ``speed`` until ``hurry`` is
+    set, the rest at full speed; while ``go`` is cleared it holds before its next chunk;
+    ``error``: what stopped it, if anything."""
+
+    def __init__(self, pipeline: Pipeline, chunks: list[Path], speed: float) -> None:
+        super().__init__(daemon=True)
+        self.pipeline, self.chunks, self.speed = pipeline, chunks, speed
+        self.hurry, self.go = threading.Event(), threading.Event()
+        self.go.set()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for chunk in self.chunks:
+                self.go.wait()
+                self.pipeline.replay(chunk, speed=None if self.hurry.is_set() else self.speed)
+        except BaseException as err:  # the test reports it
+            self.error = err
+
+    def finish(self, timeout_s: float) -> None:
+        """At full speed to the end; fails if it did not get there."""
+        self.hurry.set()
+        self.go.set()
+        self.join(timeout_s)
+        assert not self.is_alive(), "the replay did not end"
+        assert self.error is None, f"the replay failed: {self.error!r}"

@@ -1,5 +1,10 @@
 """The broker freezes for 30 s (SIGSTOP) under a paced replay, then resumes (SIGCONT): the worker
-and the producer carry on, nothing is lost, nothing decided twice, due timers fire once."""
+and the producer carry on, nothing is lost, nothing decided twice, due timers fire once.
+
+The broker is an Apache Kafka of the test's own (its JVM stopped, as a long GC pause or a frozen
+VM would): what operators run, and the group coordinator freezes with it. The stall outlasts the
+session timeout, so on resuming the coordinator may expire the worker and rebalance.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +18,21 @@ from typing import Any
 
 import pytest
 
-from cjo.adapters.broker import Broker, EmbeddedBroker
+from cjo.adapters.broker import Broker
+from cjo.adapters.kafka_broker import KafkaBroker
 from sim import simulate, write_log
 from tests.integration.pipeline import Pipeline, reference_decisions
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
 STALL_S = 30.0
 TIMER_TRIGGERS = {"trial_expiry_promo", "contract_renewal"}  # fired by timers, not by a record
 
 
 @pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+def own_broker() -> Iterator[KafkaBroker]:
     """A broker of this test's own: freezing the session's would stall every other test."""
-    broker = EmbeddedBroker(log_path=tmp_path / "broker.log")
+    broker = KafkaBroker()
     with broker:
         yield broker
         if broker.pid is not None:  # never leave it stopped: stop() could not signal it
@@ -54,7 +60,8 @@ def test_a_30_s_broker_stall_under_load_loses_nothing_and_repeats_nothing(
     assert any(d["outcome"] == "SENT" for d in timed), "the log must hold timer-driven offers"
     total = sum(1 for _ in log.open("rb"))
 
-    pipeline = Pipeline(own_broker.bootstrap, "stall", tmp_path, partitions=4)
+    pipeline = Pipeline(own_broker.bootstrap, "stall", tmp_path, partitions=4,
+                        embedded_broker_workarounds=False)
     assert own_broker.pid is not None
     try:
         worker = pipeline.start_worker()
