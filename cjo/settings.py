@@ -76,6 +76,11 @@ class Settings(_TopicSettings):
     session_timeout_s: float = Field(
         10.0, ge=6.0, le=300.0, description="consumer group session timeout (crash detection)"
     )
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        "at_least_once", description="at_least_once: an offer may be published again after a "
+        "crash or a fenced worker, with the same offer id; exactly_once: a step's offers, "
+        "decisions, changelog records and input offsets are committed in one Kafka "
+        "transaction per input partition (readers use isolation_level=read_committed)")
     time_mode: Literal["live", "replay"] = Field(
         "live", description="live: idle partitions advance on wall time and max_delay is "
         "measured on it; replay: event time only (a recorded log decides the same at any speed)")
