@@ -140,6 +140,13 @@ class Settings(_TopicSettings):
                              f"{self.security_protocol}")
         return self
 
+    @property
+    def isolation_level(self) -> Literal["read_uncommitted", "read_committed"]:
+        """How cjo's own readers of the worker's outputs read them: under exactly-once, only
+        committed transactions (a fenced worker's aborted writes stay on the log)."""
+        return ("read_committed" if self.processing_guarantee == "exactly_once"
+                else "read_uncommitted")
+
     @cached_property
     def topics(self) -> Topics:
         overrides = {name: getattr(self, f"topic_{name}") for name in TOPIC_SUFFIX}

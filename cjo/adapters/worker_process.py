@@ -29,6 +29,7 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
             "CJO_IDLE_GRACE_MS": str(settings.idle_grace_ms),
             "CJO_CATALOGUE": settings.catalogue, "CJO_WRITER_SCHEMAS": settings.writer_schemas,
             "CJO_EMBEDDED_BROKER_WORKAROUNDS": str(settings.embedded_broker_workarounds).lower(),
+            "CJO_PROCESSING_GUARANTEE": settings.processing_guarantee,
             **security_env(settings)}
 
 
@@ -63,6 +64,10 @@ class WorkerProcess:
                 [sys.executable, *self._command], env=self._env,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return self
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
 
     @property
     def alive(self) -> bool:
