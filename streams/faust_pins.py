@@ -18,6 +18,13 @@
 - **Exact end offsets on the embedded broker** (``highwaters``; see ``exact_offsets``).
 - **The fetch wait and size** (``fetch_max_wait_ms``, hard-coded by faust, and
   ``fetch_max_bytes``) are cjo's.
+- **Exactly-once** (``CJO_PROCESSING_GUARANTEE=exactly_once``, ``streams.transactions``): the
+  consumer reads ``read_committed``; its ``highwaters`` for the changelog recovery are the ends
+  of the committed records (a commit marker fills the last offset); the transactional producers
+  of newly assigned partitions are started (``on_assign``) before faust's own assignment
+  handling; records and changelog batches go to a given (transactional) producer
+  (``send_records_on``, ``send_changelog_on``) and the persisted changelog offset is moved once
+  the transaction committed (``persist_offset``).
 - **Fail-stop** (``install_failstop``): faust reports every error of its services (an agent's
   actor, an app task or timer, the fetcher that runs cjo's batches, the commit, the changelog
   recovery) through mode's ``Service.crash``; there, instead of restarting the agent or
