@@ -80,6 +80,11 @@ class Settings(_TopicSettings):
         "", description="static group membership (Kafka group.instance.id), unique per worker "
         "and kept across its restarts: a worker back within the session timeout gets its "
         "partitions again without a rebalance; empty: dynamic membership")
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        "at_least_once", description="at_least_once: an offer may be published again after a "
+        "crash or a fenced worker, with the same offer id; exactly_once: a step's offers, "
+        "decisions, changelog records and input offsets are committed in one Kafka "
+        "transaction per input partition (readers use isolation_level=read_committed)")
     time_mode: Literal["live", "replay"] = Field(
         "live", description="live: idle partitions advance on wall time and max_delay is "
         "measured on it; replay: event time only (a recorded log decides the same at any speed)")
@@ -159,6 +164,13 @@ class Settings(_TopicSettings):
                              f"CJO_REPLICATION_FACTOR={self.replication_factor}: no write "
                              "would ever be acknowledged")
         return self
+
+    @property
+    def isolation_level(self) -> Literal["read_uncommitted", "read_committed"]:
+        """How cjo's own readers of the worker's outputs read them: under exactly-once, only
+        committed transactions (a fenced worker's aborted writes stay on the log)."""
+        return ("read_committed" if self.processing_guarantee == "exactly_once"
+                else "read_uncommitted")
 
     @cached_property
     def topics(self) -> Topics:

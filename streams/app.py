@@ -25,7 +25,7 @@ from cjo.control_records import apply_dnc, models_key, scorer_of
 from cjo.errors import CjoError
 from cjo.scoring import Scorer
 from cjo.settings import Settings
-from streams import exact_offsets, faust_pins
+from streams import exact_offsets, faust_pins, transactions
 from streams.catalogue_feed import follow_catalogue
 from streams.follower import follow
 from streams.learner import Learner
@@ -101,6 +101,9 @@ def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.B
     consumer.fetch_max_wait_ms = settings.fetch_max_wait_ms
     if settings.embedded_broker_workarounds:
         consumer.exact_highwaters = exact_offsets.reader(settings.broker)
+    if settings.processing_guarantee == "exactly_once":
+        consumer.read_committed = True
+        consumer.committed_ends = exact_offsets.committed_reader(settings.broker)
     return app, consumer
 
 
@@ -146,19 +149,13 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
            "value_serializer": "raw"}
     topics = settings.topics
     table = _state_table(app, settings)
-    publisher = Publisher(topics, partial(faust_pins.send_records, app))
-    time_policy = TimePolicy(live=settings.time_mode == "live",
-                             allowed_lateness_ms=settings.allowed_lateness_ms,
-                             idle_grace_ms=settings.idle_grace_ms,
-                             max_future_ms=settings.max_future_ms)
-    processor = Processor(topics, publisher, FaustFeed(app, table), start.catalogue,
-                          max_idle_ms=settings.max_idle_ms, time=time_policy,
-                          partitions=settings.partitions)
+    source = app.topic(*topics.inputs().values(), topics["ticks"], **raw)
+    eos = _exactly_once(app, consumer, table, source.topics) \
+        if settings.processing_guarantee == "exactly_once" else None
+    processor = _processor(settings, start, Publisher(topics, partial(faust_pins.send_records,
+                                                                      app)),
+                           FaustFeed(app, table), eos)
     key = models_key(settings)
-    processor.knowledge = replace(processor.knowledge, do_not_contact=start.do_not_contact,
-                                  scorer=Scorer.from_bytes(start.models, key) if start.models
-                                  else None)
-    processor.counts["control_refused"] += start.refused  # shown in the progress line, even 0
 
     def count_refused() -> None:
         processor.counts["control_refused"] += 1
@@ -168,7 +165,6 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
     learner = Learner(models, start.models, key)
     _learn(app, app.topic(topics["learning"], **raw), learner)
     ticks = app.topic(topics["ticks"], **raw)
-    source = app.topic(*topics.inputs().values(), topics["ticks"], **raw)
 
     @app.agent(source, name="ingest")
     async def ingest(stream: Any) -> None:
@@ -225,9 +221,44 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's signal typing
     async def on_revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
         revoked: set[TP] = args[0] if args else kwargs["revoked"]
-        processor.forget({tp.partition for tp in revoked if tp.topic in source.topics})
+        partitions = {tp.partition for tp in revoked if tp.topic in source.topics}
+        processor.forget(partitions)
+        if eos is not None:
+            await eos.transactions.release(partitions)
 
     return Wiring(app=app, processor=processor)
+
+
+def _processor(settings: Settings, start: StartState, publisher: Publisher, feed: FaustFeed,
+               eos: TransactionalFeed | None) -> Processor:
+    time_policy = TimePolicy(live=settings.time_mode == "live",
+                             allowed_lateness_ms=settings.allowed_lateness_ms,
+                             idle_grace_ms=settings.idle_grace_ms,
+                             max_future_ms=settings.max_future_ms)
+    processor = Processor(settings.topics, publisher, feed, start.catalogue,
+                          max_idle_ms=settings.max_idle_ms, time=time_policy,
+                          partitions=settings.partitions, exactly_once=eos)
+    key = models_key(settings)
+    processor.knowledge = replace(processor.knowledge, do_not_contact=start.do_not_contact,
+                                  scorer=Scorer.from_bytes(start.models, key) if start.models
+                                  else None)
+    processor.counts["control_refused"] += start.refused  # shown in the progress line, even 0
+    return processor
+
+
+def _exactly_once(app: faust.App, consumer: faust_pins.BatchConsumer, table: Any,
+                  source_topics: Sequence[str]) -> TransactionalFeed:
+    """The transactional producers, one per input partition (``streams.transactions``), each
+    started when its partition is assigned."""
+    eos = TransactionalFeed(table, transactions.Transactions(
+        app.conf.id, app.conf.id, partial(faust_pins.transactional_producer, app)))
+
+    async def on_assign(assigned: set[TP]) -> None:
+        await eos.transactions.claim(
+            sorted({tp.partition for tp in assigned if tp.topic in source_topics}))
+
+    consumer.on_assign = on_assign
+    return eos
 
 
 def _learn(app: faust.App, source: Any, learner: Learner) -> None:
@@ -268,3 +299,22 @@ class FaustFeed:
     async def send_changelog(self, partition: int,
                              items: Sequence[tuple[bytes, bytes | None]]) -> list[Any]:
         return await faust_pins.send_changelog(self._app, self._table, partition, items)
+
+
+class TransactionalFeed:
+    """Exactly-once: the transactional producers and the writes of a step's transaction
+    (``streams.processor.TransactionalFeed``)."""
+
+    def __init__(self, table: Any, partition_transactions: transactions.Transactions) -> None:
+        self._table = table
+        self.transactions = partition_transactions
+
+    async def send_records_on(self, producer: Any, records: Sequence[Any]) -> list[Any]:
+        return await faust_pins.send_records_on(producer, records)
+
+    async def send_changelog_on(self, producer: Any, partition: int,
+                                items: Sequence[tuple[bytes, bytes | None]]) -> list[Any]:
+        return await faust_pins.send_changelog_on(producer, self._table, partition, items)
+
+    def persist_offset(self, partition: int, offset: int) -> None:
+        faust_pins.persist_offset(self._table, partition, offset)

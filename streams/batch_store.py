@@ -82,22 +82,29 @@ class BatchStore:
     def flush(self) -> list[tuple[bytes, bytes | None]]:
         """Store the batch's writes in one RocksDB write batch; returns what changed, for the
         changelog (a delete of a key never stored is no change)."""
+        changed = self.changes()
+        self.store(changed)
+        return changed
+
+    def changes(self) -> list[tuple[bytes, bytes | None]]:
+        """What ``flush`` would store, without storing it (exactly-once: the changelog records
+        go into the step's transaction, and the database is written once it commits)."""
+        return [(key, value) for key, value in self.writes.items()
+                if value is not None or self._db.get(key) is not None]
+
+    def store(self, changed: list[tuple[bytes, bytes | None]]) -> None:
+        """Write ``changes()`` in one RocksDB write batch; the batch starts afresh."""
         batch = WriteBatch(raw_mode=True)
-        changed: list[tuple[bytes, bytes | None]] = []
-        for key, value in self.writes.items():
+        for key, value in changed:
             if value is None:
-                if self._db.get(key) is None:
-                    continue  # scheduled and fired within the batch: never stored
                 batch.delete(key)
             else:
                 batch.put(key, value)
                 if key < self._floor and key.startswith(TIMER_PREFIX):
                     self._floor = key
-            changed.append((key, value))
         self._db.write(batch)
         self.writes, self._timers = {}, []
         self._scanned, self._scan, self._scan_complete = b"", [], False
-        return changed
 
 
 def _watermark_of(bound: bytes) -> int:

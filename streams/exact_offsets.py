@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
-from cjo.adapters.kafka_admin import end_offsets
+from cjo.adapters.kafka_admin import committed_ends, end_offsets
 
 Reader = Callable[[list[str]], Awaitable[Mapping[tuple[str, int], int]]]
 
@@ -22,5 +22,19 @@ def reader(bootstrap: str) -> Reader:
     async def read(topics: list[str]) -> Mapping[tuple[str, int], int]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, end_offsets, bootstrap, topics)
+
+    return read
+
+
+Ends = Mapping[tuple[str, int], int]
+
+
+def committed_reader(bootstrap: str) -> Callable[[Ends], Awaitable[Ends]]:
+    """Exactly-once: where the records a read_committed reader gets end, below the given last
+    stable offsets (``cjo.adapters.kafka_admin.committed_ends``;
+    ``streams.faust_pins.BatchConsumer.highwaters``)."""
+    async def read(ends: Ends) -> Ends:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, committed_ends, bootstrap, ends)
 
     return read

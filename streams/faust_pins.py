@@ -23,6 +23,13 @@
   offset with its end, ``streams.restore`` reads what is missing into the partition's database
   in RocksDB write batches and records the offset as faust's store does; faust then finds
   nothing left to read (or only what the reader did not reach) and resumes the streams.
+- **Exactly-once** (``CJO_PROCESSING_GUARANTEE=exactly_once``, ``streams.transactions``): the
+  consumer reads ``read_committed``; its ``highwaters`` for the changelog recovery are the ends
+  of the committed records (a commit marker fills the last offset); the transactional producers
+  of newly assigned partitions are started (``on_assign``) before faust's own assignment
+  handling; records and changelog batches go to a given (transactional) producer
+  (``send_records_on``, ``send_changelog_on``) and the persisted changelog offset is moved once
+  the transaction committed (``persist_offset``).
 - **Fail-stop** (``install_failstop``): faust reports every error of its services (an agent's
   actor, an app task or timer, the fetcher that runs cjo's batches, the commit, the changelog
   recovery) through mode's ``Service.crash``; there, instead of restarting the agent or
@@ -95,6 +102,12 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # partition at a time, so the event-time merge held whole topics while another topic
         # of the same partition waited for its turn (a few MB per fetch keeps that bounded)
         consumer._fetch_max_bytes = batch_consumer.fetch_max_bytes
+        if batch_consumer.read_committed:
+            # exactly-once: the changelog and the learning examples are written in
+            # transactions; a zombie's aborted ones must not be restored or learned from.
+            # faust's own switch (processing_guarantee) would also route its sends through its
+            # transaction manager (docs/architecture.md, "Exactly-once")
+            consumer._isolation_level = "read_committed"
         return consumer
 
 
@@ -105,9 +118,22 @@ class BatchConsumer(faust_aiokafka.Consumer):
     exact_highwaters: Any = None  # async (topics) -> {(topic, partition): end}, or None
     fetch_max_wait_ms: int = 100
     fetch_max_bytes: int = 4 * 1024 * 1024
+    read_committed: bool = False  # exactly-once (see _ConsumerThread)
+    # exactly-once: async (ends: {(topic, partition): last stable offset}) -> {(topic,
+    # partition): the offset after the last record a read_committed reader sees below it}
+    committed_ends: Any = None
+
+    # exactly-once: async (assigned TPs) -> None, awaited before faust's own assignment
+    # handling (its changelog recovery, then the seek to the committed offsets)
+    on_assign: Any = None
 
     def _new_consumer_thread(self) -> Any:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
+        if self.on_assign is not None:
+            await self.on_assign(assigned)
+        await super().on_partitions_assigned(assigned, generation_id)
 
     async def _drain_messages(self, fetcher: Any) -> None:
         """Replaces faust's loop (``Consumer._drain_messages``); same stop and error handling."""
@@ -219,8 +245,16 @@ class BatchConsumer(faust_aiokafka.Consumer):
         return result
 
     async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
+        """Read by faust's changelog recovery: it restores up to the record before each.
+        Read committed, the last stable offset is past a transaction's commit marker, which no
+        record fills: recovery would wait for it forever, so the end given is the one after
+        the last record a read_committed reader gets."""
         if self.exact_highwaters is None:
             result: Mapping[TP, int] = await super().highwaters(*partitions)
+            if self.committed_ends is not None:
+                ends = await self.committed_ends(
+                    {(tp.topic, tp.partition): end for tp, end in result.items()})
+                return {tp: ends[(tp.topic, tp.partition)] for tp in result}
             return result
         ends = await self.exact_highwaters(sorted({tp.topic for tp in partitions}))
         return {tp: ends[(tp.topic, tp.partition)] for tp in partitions}
@@ -269,7 +303,11 @@ async def send_records(app: Any, records: Sequence[Record]) -> list[Any]:
     ``Topic.send``); returns a future of each batch's delivery. faust's path is a
     ``Topic.send`` per record: serialisers, sensors and a future per message, tens of
     microseconds each."""
-    producer = app.producer._ensure_producer()
+    return await send_records_on(app.producer._ensure_producer(), records)
+
+
+async def send_records_on(producer: Any, records: Sequence[Record]) -> list[Any]:
+    """``send_records`` on a given aiokafka producer (exactly-once: a transactional one)."""
     groups: dict[tuple[str, int], list[tuple[bytes | None, bytes | None]]] = {}
     known: set[str] = set()
     for topic, key, value, chosen in records:
@@ -315,6 +353,41 @@ async def send_changelog(app: Any, table: Any, partition: int,
 
         delivery.add_done_callback(persisted)
     return [delivery for delivery, _ in sent]
+
+
+def changelog_topic(table: Any) -> str:
+    return str(table.changelog_topic.get_topic_name())
+
+
+async def send_changelog_on(producer: Any, table: Any, partition: int,
+                            items: Sequence[tuple[bytes, bytes | None]]) -> list[Any]:
+    """The changelog records of ``items`` on a given producer (exactly-once: a transactional
+    one), whole record batches; futures of the offset of each batch's last record. The store's
+    persisted offset is not touched (``persist_offset``, once the transaction commits)."""
+    sent = await _send_batches(producer, changelog_topic(table), partition, items)
+    return [_last_offset(delivery, count) for delivery, count in sent]
+
+
+def _last_offset(delivery: asyncio.Future[Any], count: int) -> asyncio.Future[int]:
+    return asyncio.ensure_future(_offset_after(delivery, count))
+
+
+async def _offset_after(delivery: asyncio.Future[Any], count: int) -> int:
+    return int((await delivery).offset) + count - 1
+
+
+def persist_offset(table: Any, partition: int, offset: int) -> None:
+    """The changelog offset up to which the partition's database holds the state (faust's
+    recovery reads the changelog from there), if faust still holds the partition's database."""
+    store = table.data
+    if partition in store._dbs:
+        store.set_persisted_offset(TP(changelog_topic(table), partition), offset)
+
+
+def transactional_producer(app: Any, transactional_id: str) -> Any:
+    """An aiokafka producer with faust's producer settings (servers, security, compression,
+    linger, batch size) and a transactional id (so idempotent, acks=all); not started."""
+    return app.producer._new_producer(transactional_id=transactional_id)
 
 
 async def _send_batches(producer: Any, topic: str, partition: int,

@@ -21,6 +21,7 @@ what they already applied), and a batch caught mid-way by a revocation stores no
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,7 @@ from streams.batch_store import BatchStore
 from streams.gaps import GapGuard
 from streams.offsets import OffsetTracker
 from streams.publisher import DeadLetter, Publisher
+from streams.transactions import Transactions, Writes, by_partition
 
 log = logs.get("cjo.processor")
 
@@ -63,6 +65,19 @@ class Feed(Protocol):
         ...
 
 
+class TransactionalFeed(Protocol):
+    """Exactly-once: what the processor needs besides the ``Feed``."""
+
+    transactions: Transactions
+
+    async def send_records_on(self, producer: Any, records: Sequence[Any]) -> list[Any]: ...
+    async def send_changelog_on(self, producer: Any, partition: int,
+                                items: Sequence[tuple[bytes, bytes | None]]) -> list[Any]:
+        """Futures of the last changelog offset of each batch written."""
+        ...
+    def persist_offset(self, partition: int, offset: int) -> None: ...
+
+
 @dataclass(slots=True)
 class Taken:
     """A decoded input record waiting in the event-time merge."""
@@ -82,6 +97,7 @@ class Step:
 
     # per record or tick, in order; their writes are in the partitions' BatchStores already
     effects: list[Effects] = field(default_factory=list)
+    partitions: list[int] = field(default_factory=list)  # the partition of each effects
     done: list[tuple[TP, int]] = field(default_factory=list)  # the records it processed
     records: int = 0
     failed: list[DeadLetter] = field(default_factory=list)  # records whose processing raised
@@ -103,7 +119,8 @@ class TimePolicy:
 class Processor:
     def __init__(self, topics: Topics, publisher: Publisher, feed: Feed, catalogue: Catalogue,
                  max_idle_ms: int = 5_000, clock: Clock | None = None,
-                 time: TimePolicy | None = None, partitions: int = 1) -> None:
+                 time: TimePolicy | None = None, partitions: int = 1,
+                 exactly_once: TransactionalFeed | None = None) -> None:
         self.knowledge = Knowledge(catalogue)  # swapped whole by the control feeds
         self._partitions = partitions
         self._time = time or TimePolicy()
@@ -124,6 +141,10 @@ class Processor:
         self._newest: dict[int, int] = {}  # per partition: the newest event time taken
         self.gaps = GapGuard()  # offset gaps: taken only on the broker's word
         self._epoch = 0  # moves on every revocation: a batch that saw it move stores nothing
+        self._eos = exactly_once  # None: at-least-once
+        self._revoked: Counter[int] = Counter()  # exactly-once: revocations per partition
+        self._held: dict[int, list[DeadLetter]] = {}  # exactly-once: for the next transaction
+        self._offsets_sent: dict[TP, int] = {}  # exactly-once: last committed, per input TP
         self._last_report_ms = 0
         self.counts: Counter[str] = Counter()
 
@@ -133,6 +154,8 @@ class Processor:
         return topic in self._wanted
 
     def committable(self) -> Mapping[TP, int]:
+        if self._eos is not None:
+            return {}  # committed in the steps' transactions, never by faust
         return self._tracker.committable()  # type: ignore[return-value]  # keys are TPs
 
     def seeks(self) -> Mapping[TP, int]:
@@ -152,7 +175,11 @@ class Processor:
             else:
                 self._merge_fetched(tp, records, now, dead, dead_keys)
         await self._refresh_positions({tp.partition for tp in batch})
-        if dead:
+        if dead and self._eos is not None:  # published with the partition's next step
+            for letter in dead:
+                self._held.setdefault(letter.partition, []).append(letter)
+            self._tracker.processed(dead_keys, ())
+        elif dead:
             await self._publisher.dead_letters(dead)
             self._tracker.processed(dead_keys, ())
         # a partition with records waiting in the merge may release them now (a fresher end of
@@ -174,6 +201,8 @@ class Processor:
         """Publish what a step decided (awaited), then store its writes and send them to the
         changelog; False if the partitions were revoked meanwhile (nothing is stored then:
         the next owner decides these records again)."""
+        if self._eos is not None:
+            return await self._settle_exactly_once(step, epoch)
         # a publish the broker refuses raises out of the batch: not the record's fault
         await self._publisher.publish(step.effects)
         await self._publisher.dead_letters(step.failed)
@@ -188,12 +217,64 @@ class Processor:
         self._tracker.advance()
         return True
 
+    async def _settle_exactly_once(self, step: Step, epoch: int) -> bool:
+        """One transaction per partition the step touched (``streams.transactions``), all at
+        once; each partition's state is stored once its transaction committed. False if a
+        partition was revoked meanwhile (its transaction aborted, nothing of it stored)."""
+        self._tracker.processed(step.done, ())
+        moved = by_partition(self._tracker.advance(), self._offsets_sent)
+        effects: dict[int, list[Effects]] = {}
+        for partition, done in zip(step.partitions, step.effects, strict=True):
+            effects.setdefault(partition, []).append(done)
+        letters, self._held = self._held, {}
+        for letter in step.failed:
+            letters.setdefault(letter.partition, []).append(letter)
+        touched = {*effects, *letters, *moved, *(p for p, s in self._stores.items() if s.writes)}
+        committed = await asyncio.gather(*(
+            self._commit(p, effects.get(p, []), letters.get(p, []), moved.get(p, {}))
+            for p in sorted(touched)))
+        return all(committed) and epoch == self._epoch
+
+    async def _commit(self, partition: int, effects: list[Effects],
+                      letters: list[DeadLetter], offsets: dict[TP, int]) -> bool:
+        assert self._eos is not None
+        eos = self._eos
+        store = self._stores.get(partition)
+        changes = store.changes() if store is not None else []
+        records = [*self._publisher.records(effects),
+                   *self._publisher.dead_letter_records(letters)]
+        revoked = self._revoked[partition]
+
+        async def write(producer: Any) -> list[Any]:
+            if records:
+                await eos.send_records_on(producer, records)
+            return await eos.send_changelog_on(producer, partition, changes) if changes else []
+
+        writes: Writes = write
+        last = await eos.transactions.commit(partition, writes, offsets,
+                                             lambda: self._revoked[partition] == revoked)
+        if last is None:
+            return False
+        self._offsets_sent.update(offsets)
+        self._log_offers(effects)
+        if store is not None and self._stores.get(partition) is store:
+            store.store(changes)
+            if last:
+                eos.persist_offset(partition, max(last))
+        return True
+
     def forget(self, partitions: set[int] | None = None) -> None:
         """Partitions were revoked (None: all, the consumer went back to the committed offsets):
         what waits here is read again by their next owner."""
         self._epoch += 1
         gone = set(self._runners) | {tp.partition for tp in self._next_offset}
+        gone = gone | set(self._held) | set(self._revoked)
         gone = gone if partitions is None else gone & partitions
+        for partition in gone:
+            self._revoked[partition] += 1
+        self._held = {p: h for p, h in self._held.items() if p not in gone}
+        self._offsets_sent = {tp: o for tp, o in self._offsets_sent.items()
+                              if tp.partition not in gone}
         dropped = sum(len(self._merger.drop(p)) for p in gone)
         dropped += self._tracker.forget(
             [tp for tp in self._tracker.topic_partitions() if tp.partition not in gone])
@@ -338,6 +419,7 @@ class Processor:
         effects to publish, its failed timers to dead-letter."""
         store.apply(done.effects.writes)
         step.effects.append(done.effects)
+        step.partitions.append(partition)
         if done.failed_timers:
             step.failed.extend(self._failed_timers(partition, done))
         self.counts["timers_fired"] += done.fired

@@ -49,6 +49,13 @@ class Publisher:
     async def publish(self, steps: Sequence[Effects]) -> None:
         """The messages of ``steps``: every offer, then every decision, outcome and example,
         each kind in the order of the steps; stamped with the publication time."""
+        await self._deliver(self.records(steps))
+
+    async def dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        await self._deliver(self.dead_letter_records(letters))
+
+    def records(self, steps: Sequence[Effects]) -> list[Record]:
+        """What ``publish`` sends (exactly-once: sent inside a transaction instead)."""
         now = self._clock.now_ms()
         records: list[Record] = []
         for offer in (offer for effects in steps for offer in effects.offers):
@@ -66,15 +73,15 @@ class Publisher:
         records.extend((self._learning, example["model_id"].encode(),
                         codec.encode("LearningExample", example), 0)
                        for effects in steps for example in effects.examples)
-        await self._deliver(records)
+        return records
 
-    async def dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+    def dead_letter_records(self, letters: Sequence[DeadLetter]) -> list[Record]:
         now = self._clock.now_ms()
         # the envelope is bounded (``codec.dead_letter``), and so is its key here
-        await self._deliver([(self._dlq, d.key and d.key[:codec.MAX_DEAD_LETTER_KEY],
-                              codec.dead_letter(d.topic, d.partition, d.offset, d.key,
-                                                d.payload, d.error, now), None)
-                             for d in letters])
+        return [(self._dlq, d.key and d.key[:codec.MAX_DEAD_LETTER_KEY],
+                 codec.dead_letter(d.topic, d.partition, d.offset, d.key, d.payload, d.error,
+                                   now), None)
+                for d in letters]
 
     async def _deliver(self, records: list[Record]) -> None:
         if records:

@@ -39,6 +39,7 @@ class _Reader:
 
     def __init__(self, settings: Settings) -> None:
         self.bootstrap = settings.broker
+        self.isolation = settings.isolation_level
         self.skipped = 0
         # A consumer's metadata request never auto-creates a topic (see kafka_admin).
         self._meta = Consumer(confluent_config(
@@ -53,7 +54,7 @@ class _Reader:
         if not partitions_of(self._meta, topic):
             return []
         records: list[dict[str, Any]] = []
-        for record in read_all(self.bootstrap, [topic]):
+        for record in read_all(self.bootstrap, [topic], isolation=self.isolation):
             if record.value is None or not keep(record.key):
                 continue
             try:

@@ -102,7 +102,8 @@ def _inputs_only(end_offsets: dict[tuple[str, int], int],
 def collect(settings: Settings) -> Summary:
     topics = settings.topics
     records = read_all(settings.broker, [*topics.offers().values(), topics["decisions"],
-                                         topics["dlq"], *topics.inputs().values()])
+                                         topics["dlq"], *topics.inputs().values()],
+                       isolation=settings.isolation_level)
     by_topic: dict[str, list[Any]] = {}
     for record in records:
         by_topic.setdefault(record.topic, []).append(record)

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from confluent_kafka import (
     OFFSET_END,
@@ -81,11 +81,17 @@ def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
     return config
 
 
-def _consumer(bootstrap: str, group: str | None = None, eof: bool = False) -> Consumer:
+Isolation = Literal["read_uncommitted", "read_committed"]
+
+
+def _consumer(bootstrap: str, group: str | None = None, eof: bool = False,
+              isolation: Isolation = "read_uncommitted") -> Consumer:
     return Consumer(confluent_config(bootstrap, {
         "group.id": group or f"cjo-admin-{uuid.uuid4().hex}",
         "enable.auto.commit": False,
-        "isolation.level": "read_uncommitted",  # the high watermark, not the last stable offset
+        # read_uncommitted: the high watermark, not the last stable offset. read_committed
+        # (exactly-once outputs): no record of an aborted or open transaction
+        "isolation.level": isolation,
         "fetch.wait.max.ms": 10,
         "enable.partition.eof": eof,
         "auto.offset.reset": "earliest",
@@ -253,12 +259,15 @@ def committed_offsets(
     return {(tp.topic, tp.partition): tp.offset if tp.offset >= 0 else -1 for tp in answer}
 
 
-def read_all(bootstrap: str, topics: Iterable[str], timeout_s: float = TIMEOUT_S) -> list[Record]:
-    """Every record now in ``topics``, up to their exact end offsets, by partition then offset."""
+def read_all(bootstrap: str, topics: Iterable[str], timeout_s: float = TIMEOUT_S,
+             isolation: Isolation = "read_uncommitted") -> list[Record]:
+    """Every record now in ``topics``, up to their exact end offsets, by partition then offset.
+    ``read_committed``: only records of committed transactions (and non-transactional ones);
+    a transaction still open when it reads holds its partition until it ends, or the timeout."""
     topics = list(topics)
     deadline = time.monotonic() + timeout_s
     ends = {tp: end for tp, end in end_offsets(bootstrap, topics, timeout_s).items() if end > 0}
-    consumer = _consumer(bootstrap, eof=True)
+    consumer = _consumer(bootstrap, eof=True, isolation=isolation)
     try:
         # Offset 0, not OFFSET_BEGINNING: the same records (a log that starts later resets to
         # its earliest offset), without the ListOffsets round trip that costs Tansu ~0.5 s.
@@ -267,6 +276,33 @@ def read_all(bootstrap: str, topics: Iterable[str], timeout_s: float = TIMEOUT_S
     finally:
         consumer.close()
     return sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
+
+
+def committed_ends(bootstrap: str, ends: Mapping[Partition, int],
+                   timeout_s: float = TIMEOUT_S) -> dict[Partition, int]:
+    """Per partition, the offset after the last record a read_committed reader gets below its
+    ``ends`` (last stable offsets); 0 if none. A transaction's commit or abort marker takes an
+    offset no record fills, so the last stable offset alone does not say where the records end.
+    Reads back from each end, a window that widens until a record is found or the log starts."""
+    found: dict[Partition, int] = {tp: 0 for tp, end in ends.items() if end <= 0}
+    window = 64
+    deadline = time.monotonic() + timeout_s
+    while pending := {tp: end for tp, end in ends.items() if tp not in found}:
+        consumer = _consumer(bootstrap, eof=True, isolation="read_committed")
+        try:
+            consumer.assign([TopicPartition(t, p, max(end - window, 0))
+                             for (t, p), end in pending.items()])
+            records = _read_until(consumer, pending, deadline)
+        finally:
+            consumer.close()
+        for record in records:
+            tp = (record.topic, record.partition)
+            found[tp] = max(found.get(tp, 0), record.offset + 1)
+        for tp, end in pending.items():
+            if tp not in found and end - window <= 0:
+                found[tp] = 0  # read from the log's start: nothing committed
+        window *= 16
+    return found
 
 
 def _read_until(consumer: Consumer, ends: dict[Partition, int], deadline: float) -> list[Record]:

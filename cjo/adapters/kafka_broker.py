@@ -162,8 +162,13 @@ def available() -> str | None:
 
 
 def new_cluster_id() -> str:
-    """22 characters of URL-safe base64, as ``kafka-storage.sh random-uuid`` prints."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """22 characters of URL-safe base64, as ``kafka-storage.sh random-uuid`` prints; never one
+    that starts with "-" (Kafka's ``Uuid.randomUuid`` draws again too: the storage tool would
+    read it as an option, and formatting fails)."""
+    while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+           ).startswith("-"):
+        pass
+    return cluster_id
 
 
 class KafkaBroker:

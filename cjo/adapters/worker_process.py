@@ -32,6 +32,7 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
             "CJO_EMBEDDED_BROKER_WORKAROUNDS": str(settings.embedded_broker_workarounds).lower(),
             "CJO_REPLICATION_FACTOR": str(settings.replication_factor),
             "CJO_MIN_INSYNC_REPLICAS": str(settings.min_insync_replicas),
+            "CJO_PROCESSING_GUARANTEE": settings.processing_guarantee,
             **security_env(settings)}
 
 
@@ -66,6 +67,10 @@ class WorkerProcess:
                 [sys.executable, *self._command], env=self._env,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return self
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
 
     @property
     def alive(self) -> bool:

@@ -120,7 +120,8 @@ class Pipeline:
                                                            [self.topics["dlq"]])]
 
     def offer_ids_on_channels(self) -> list[str]:
-        records = read_all(self.settings.broker, list(self.topics.offers().values()))
+        records = read_all(self.settings.broker, list(self.topics.offers().values()),
+                           isolation=self.settings.isolation_level)
         return [codec.decode(r.value)[1]["offer_id"] for r in records]
 
     def start_member(self, name: str) -> WorkerProcess:

@@ -109,7 +109,9 @@ PINS: dict[str, tuple[str, str]] = {
         "27eec86be06cb51f", "destination[tp]: the recorded offset raised to the log start less "
         "one; FastRecovery raises it to what its reader wrote"),
     "faust.tables.recovery:Recovery._build_highwaters": (
-        "91b4cc0d3724ae7b", "active_highwaters[tp] is the end offset less one (-1: empty)"),
+        "91b4cc0d3724ae7b", "active_highwaters[tp] is the end offset less one (-1: empty), "
+        "from consumer.highwaters() (read committed: BatchConsumer.highwaters gives the end of "
+        "the committed records)"),
     "faust.tables.recovery:Recovery._add": (
         "1584a197b11bf835", "active_offsets[tp] starts as the store's persisted offset (or None)"),
     "faust.tables.recovery:Recovery.need_recovery": (
@@ -133,6 +135,21 @@ PINS: dict[str, tuple[str, str]] = {
         "2a976a30f01cbbef", "a task or timer that raises (not cancelled) calls self.crash"),
     "mode.threads:ServiceThread.crash": (
         "68a766aadc5f7196", "the consumer thread's crash goes on to Service.crash"),
+    "faust.transport.consumer:Consumer.on_partitions_assigned": (
+        "29ce96596f05a18c", "starts faust's assignment chain (recovery, then the seek to the "
+        "committed offsets): exactly-once claims its producers before it"),
+    "faust.transport.drivers.aiokafka:Producer._new_producer": (
+        "e72355c3430ed02f", "an aiokafka producer with faust's settings and a transactional "
+        "id (transactional_producer)"),
+    "aiokafka.producer.producer:AIOKafkaProducer.send_offsets_to_transaction": (
+        "4b58002b44962a5c", "the group's offsets committed with the transaction (no "
+        "generation: fencing is by transactional id)"),
+    "aiokafka.producer.transaction_manager:TransactionManager.wait_for_pid": (
+        "d13dbb1e9264e5fa", "resolves once InitProducerId answered: the previous owner is "
+        "fenced"),
+    "aiokafka.consumer.consumer:AIOKafkaConsumer.start": (
+        "2f1ba70443327538", "builds the fetcher with _isolation_level (set read_committed "
+        "before start under exactly-once)"),
     "faust.agents.agent:Agent._execute_actor": (
         "c750b828d2bda93e", "an agent that raises crashes its actor (then restarted by its "
         "supervisor: cjo halts first); cancelled on a rebalance, it is restarted"),
