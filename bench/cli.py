@@ -1,4 +1,4 @@
-"""`make bench` (``python -m cjo.adapters.bench``): cjo's figures at an operator's scale.
+"""`make bench` (``python -m bench``): cjo's figures at an operator's scale.
 
 One embedded broker, one event set (every subscriber's profile, then network events: about 50 %
 location, 35 % charging, 15 % usage), the default catalogue and contact policy. Rows:
@@ -27,16 +27,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cjo.adapters.bench import stages
-from cjo.adapters.bench.broker_scan import broker_scan, scan_text
-from cjo.adapters.bench.ceiling import read_and_decode
-from cjo.adapters.bench.chaos_cli import chaos_main
-from cjo.adapters.bench.children import StageFailed, StageTimeout
-from cjo.adapters.bench.domain import bench_domain, bench_timers
-from cjo.adapters.bench.events import EventSet, generate
-from cjo.adapters.bench.live import run_latency, run_recovery
-from cjo.adapters.bench.produce import produce_all
-from cjo.adapters.bench.report import BASELINE, CEILING, Results, Row, table
+from bench import stages
+from bench.broker_scan import broker_scan, scan_text
+from bench.ceiling import read_and_decode
+from bench.chaos_cli import chaos_main
+from bench.children import StageFailed, StageTimeout
+from bench.domain import bench_domain, bench_timers
+from bench.events import EventSet, generate
+from bench.live import run_latency, run_recovery
+from bench.produce import produce_all
+from bench.report import BASELINE, CEILING, Results, Row, table
 from cjo.adapters.broker import EmbeddedBroker
 from cjo.adapters.kafka_admin import create_topics
 from cjo.errors import CjoError
@@ -54,7 +54,7 @@ def _positive(text: str) -> int:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m cjo.adapters.bench",
+    parser = argparse.ArgumentParser(prog="python -m bench",
                                      description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--subscribers", type=_positive, help="default 100,000 (--quick 20,000)")
     parser.add_argument("--events", type=_positive, help="network events after the profiles; "

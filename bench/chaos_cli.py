@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cjo.adapters.bench import chaos
-from cjo.adapters.bench.events import generate
-from cjo.adapters.bench.stages import Broker
+from bench import chaos
+from bench.events import generate
+from bench.stages import Broker
 from cjo.adapters.broker import EmbeddedBroker
 
 

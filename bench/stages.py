@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.children import Child, Timing, cjo_worker, disk_bytes, time_commits
+from bench.naive_agent import naive_env
+from bench.profile import Profile, Sampler
 from cjo import codec
-from cjo.adapters.bench.children import Child, Timing, cjo_worker, disk_bytes, time_commits
-from cjo.adapters.bench.naive_agent import naive_env
-from cjo.adapters.bench.profile import Profile, Sampler
 from cjo.adapters.broker import free_port
 from cjo.adapters.kafka_admin import Partition, read_all
 from cjo.adapters.worker_process import worker_env
@@ -69,7 +69,7 @@ def run_naive(run: Broker, ends: Mapping[Partition, int], budget_s: float) -> Ti
     app_id = "cjo-bench-naive"
     env = naive_env(run.bootstrap, app_id, list(run.inputs().values()), run.partitions,
                     run.tmp / "naive", free_port())
-    child = Child(["-m", "cjo.adapters.bench.naive_agent"], env, run.tmp / "naive.log").start()
+    child = Child(["-m", "bench.naive_agent"], env, run.tmp / "naive.log").start()
     try:
         return time_commits(run.bootstrap, app_id, ends, [child], budget_s)
     finally:

@@ -22,11 +22,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.children import Child, cjo_worker, time_commits
+from bench.events import Event, EventSet
+from bench.produce import Produced, produce_all, produce_due
+from bench.stages import Broker, input_ends, offer_topics, stage_env
 from cjo import codec
-from cjo.adapters.bench.children import Child, cjo_worker, time_commits
-from cjo.adapters.bench.events import Event, EventSet
-from cjo.adapters.bench.produce import Produced, produce_all, produce_due
-from cjo.adapters.bench.stages import Broker, input_ends, offer_topics, stage_env
 from cjo.adapters.kafka_admin import committed_offsets, create_topics, read_all
 from cjo.summary import percentile
 

@@ -18,8 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cjo import codec
-from cjo.adapters.bench.children import (
+from bench.children import (
     StageFailed,
     StageTimeout,
     changelog_records,
@@ -27,9 +26,10 @@ from cjo.adapters.bench.children import (
     log_time,
     time_commits,
 )
-from cjo.adapters.bench.events import EventSet
-from cjo.adapters.bench.produce import produce_all, produce_paced
-from cjo.adapters.bench.stages import Broker, CjoRun, input_ends, offer_topics, stage_env
+from bench.events import EventSet
+from bench.produce import produce_all, produce_paced
+from bench.stages import Broker, CjoRun, input_ends, offer_topics, stage_env
+from cjo import codec
 from cjo.adapters.kafka_admin import create_topics, read_all
 from cjo.summary import percentile
 
