@@ -105,6 +105,26 @@ class Child:
             return ""
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) process ``pid`` has used, in seconds; 0 when it is gone."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # utime + stime, after the command name
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (the run shares 2 cores with whatever else runs)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def cjo_worker(env: Mapping[str, str], log_path: Path) -> Child:
     return Child(["-m", "cjo", "worker"], env, log_path)
 
