@@ -4,12 +4,15 @@ broker named above the table, and the run refused where Apache Kafka would refus
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from bench.brokers import FUTURE_LIMIT_MS, check_times
 from bench.chaos import soak_verdict, verdict_text, warmup_minutes
 from bench.report import BASELINE, CEILING, Results, Row, heading
+from bench.stages import Broker as Run
+from bench.stages import stage_env
 from bench.targets import judge, targets_text
 from cjo.errors import ConfigError
 
@@ -82,3 +85,10 @@ def test_kafka_refuses_records_more_than_an_hour_ahead() -> None:
     with pytest.raises(ConfigError, match="an hour from now"):
         check_times(now + FUTURE_LIMIT_MS + 1, _Broker(workarounds=False), now)
     check_times(now + 10 * FUTURE_LIMIT_MS, _Broker(workarounds=True), now)  # embedded: any
+
+
+@pytest.mark.parametrize(("workarounds", "told"), [(False, "false"), (True, "true")])
+def test_workers_on_kafka_are_told_to_drop_the_embedded_brokers_workarounds(
+        tmp_path: Path, workarounds: bool, told: str) -> None:
+    run = Run("127.0.0.1:1", 8, tmp_path, workarounds=workarounds)
+    assert stage_env(run, "s", tmp_path / "d")["CJO_EMBEDDED_BROKER_WORKAROUNDS"] == told
