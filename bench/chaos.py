@@ -24,12 +24,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.children import Child, cjo_worker, cpu_seconds, load_average, time_commits
+from bench.children import (
+    Child,
+    cjo_worker,
+    committed_now,
+    cpu_seconds,
+    load_average,
+    time_commits,
+)
 from bench.events import Event, EventSet
 from bench.produce import Produced, produce_all, produce_due
 from bench.stages import Broker, input_ends, offer_topics, stage_env
 from cjo import codec
-from cjo.adapters.kafka_admin import committed_offsets, create_topics, read_all
+from cjo.adapters.kafka_admin import create_topics, read_all
 from cjo.summary import percentile
 
 WINDOW_S = 5.0  # recovery is judged on windows of this many seconds of production time
@@ -109,7 +116,9 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.wait(1.0):
-            committed = committed_offsets(self.bootstrap, self.group, self.topics)
+            committed = committed_now(self.bootstrap, self.group, self.topics)
+            if committed is None:  # a transient coordinator error: the next second
+                continue
             try:
                 ends = dict(self.produced.ends)  # written by the producer's delivery reports
             except RuntimeError:  # changed size while copied: next second
