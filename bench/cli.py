@@ -191,6 +191,9 @@ def cjo_rows(results: Results, run: stages.Broker, ends: dict[tuple[str, int], i
                     records, one.timing.seconds, compare=True,
                     note=f"{sum(offers.values()):,} offers"))
     results.setup["cjo_1_offers"] = offers
+    if profile and one.profile is None:
+        _say("no profile: py-spy is not installed (it is a dev dependency: make, or pip install "
+             "py-spy)")
     if one.profile is not None:
         results.setup["profile"] = {"samples": one.profile.samples, "top": one.profile.top(20),
                                     "leaves": one.profile.top_leaves(20)}
