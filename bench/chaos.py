@@ -334,7 +334,8 @@ def soak_verdict(minutes: list[dict[str, Any]]) -> dict[str, Any]:
 
 def verdict_text(verdict: dict[str, Any]) -> str:
     growth = verdict["rss_growth"]
-    return (f"soak verdict, after {verdict['warmup_minutes']} minutes of warm-up: worst minute "
+    warm = verdict["warmup_minutes"]
+    return (f"soak verdict, after {warm} minute{'s' if warm != 1 else ''} of warm-up: worst minute "
             f"p99 {_ms(verdict['worst_p99_ms'])} ms over {verdict['minutes_judged']} minutes "
             f"({'met' if verdict['p99_met'] else 'MISSED'}: p99 < 1 s in every minute"
             + (f"; over in minutes {verdict['minutes_over_1s']}" if verdict["minutes_over_1s"]

@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     results.setup["targets"] = judge(results)
     print(heading(results))
     print(table(results))
-    print("\n" + targets_text(results.setup["targets"]))
+    print("\n" + targets_text(results.setup["targets"], args.subscribers))
     if results.setup.get("latency_windows_10s"):
         print("\nlatency per 10 s of the paced load (ms): " + ", ".join(
             f"{w['p50']:.0f}/{w['p99']:.0f}" for w in results.setup["latency_windows_10s"])

@@ -45,8 +45,12 @@ def judge(results: Results, targets: tuple[Target, ...] = TARGETS) -> list[dict[
     return judged
 
 
-def targets_text(judged: list[dict[str, Any]]) -> str:
-    lines = ["against the targets:"]
+TARGET_SUBSCRIBERS = 100_000  # the scale the targets are set at
+
+
+def targets_text(judged: list[dict[str, Any]], subscribers: int = TARGET_SUBSCRIBERS) -> str:
+    lines = ["against the targets" + ("" if subscribers == TARGET_SUBSCRIBERS else
+             f" (set at {TARGET_SUBSCRIBERS:,} subscribers; this run has {subscribers:,})") + ":"]
     for entry in judged:
         figure = entry["measured"]
         shown = "-" if figure is None else (

@@ -42,6 +42,9 @@ def test_targets_missed_and_not_measured() -> None:
     assert text[1].endswith("2.67x  MISSED")
     assert text[2].endswith("not measured")
     assert text[4].endswith("1,000 ms  MISSED")
+    assert text[0] == "against the targets:"
+    quick = targets_text(judged, subscribers=20_000).splitlines()[0]
+    assert quick == "against the targets (set at 100,000 subscribers; this run has 20,000):"
 
 
 def test_heading_names_the_broker() -> None:
