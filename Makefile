@@ -16,15 +16,15 @@ demo: $(STAMP)
 	$(BIN)/cjo demo $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check cjo streams sim tests
+	$(BIN)/ruff check cjo streams sim bench tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m cjo.adapters.bench $(ARGS)
+	$(BIN)/python -m bench $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check cjo streams sim tests
+	$(BIN)/ruff check cjo streams sim bench tests
 	$(BIN)/mypy
 
 clean:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cjo import codec
-from cjo.adapters.bench.events import (
+from bench.events import (
     DAY_MS,
     DAY_OPEN_MS,
     DAY_SPAN_MS,
@@ -19,10 +18,11 @@ from cjo.adapters.bench.events import (
     event_times,
     generate,
 )
-from cjo.adapters.bench.live import Latency
-from cjo.adapters.bench.profile import summarise
-from cjo.adapters.bench.report import BASELINE, CEILING, Results, Row, markdown, table
-from cjo.adapters.bench.restore import restore_seconds
+from bench.live import Latency
+from bench.profile import summarise
+from bench.report import BASELINE, CEILING, Results, Row, markdown, table
+from bench.restore import restore_seconds
+from cjo import codec
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cjo.adapters.bench.broker_scan import ScanRound, scan_text
-from cjo.adapters.bench.chaos import (
+from bench.broker_scan import ScanRound, scan_text
+from bench.chaos import (
     LoadRun,
     Phase,
     Sample,

@@ -134,7 +134,7 @@ def test_the_bench_reads_the_time_of_a_json_worker_line() -> None:
     """faust's lines are JSON now: the benchmark's start-up clock reads both forms."""
     from datetime import UTC, datetime
 
-    from cjo.adapters.bench.children import log_time
+    from bench.children import log_time
 
     line = '{"event": "[^Worker]: Ready", "timestamp": "2026-11-30T19:25:07.248000Z"}'
     assert log_time(line) == datetime(2026, 11, 30, 19, 25, 7, 248000, UTC).timestamp()

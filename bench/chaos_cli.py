@@ -12,10 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cjo.adapters.bench import chaos
-from cjo.adapters.bench.events import generate
-from cjo.adapters.bench.stages import Broker
-from cjo.adapters.broker import EmbeddedBroker
+from bench import brokers, chaos
+from bench.events import generate
+from bench.stages import Broker
 
 
 def _say(text: str) -> None:
@@ -34,14 +33,19 @@ def chaos_main(args: argparse.Namespace) -> int:
                                      "quick": args.quick, "catalogue": "bundled default"}}
     tmp = Path(tempfile.mkdtemp(prefix="cjo-bench-chaos-"))
     try:
-        with EmbeddedBroker() as broker:
+        with brokers.open_broker(args.embedded) as broker:
+            out["setup"]["broker"] = brokers.name(broker)
+            _say(f"on {out['setup']['broker']}")
             for name, phases in plans:
                 count = sum(p.events for p in phases)
                 _say(f"{name}: {args.subscribers:,} subscribers, {count:,} events, "
                      + ", ".join(f"{p.name} {p.rate:,.0f}/s for {p.seconds:.0f} s"
                                  for p in phases))
                 events = generate(args.subscribers, count, args.days, args.seed)
-                run = Broker(broker.bootstrap, args.partitions, tmp / name, prefix=name)
+                brokers.check_times(events.events[-1].event_time if events.events else 0,
+                                    broker)
+                run = Broker(broker.bootstrap, args.partitions, tmp / name, prefix=name,
+                             workarounds=broker.workarounds, broker_pid=broker.pid)
                 budget = sum(p.seconds for p in phases) + 600.0
                 load = chaos.run_load(run, events, phases, budget)
                 if name == "burst":
@@ -49,7 +53,9 @@ def chaos_main(args: argparse.Namespace) -> int:
                     print(chaos.burst_text(out["burst"]), flush=True)
                 else:
                     out["soak"] = chaos.soak_report(load)
+                    out["soak_verdict"] = chaos.soak_verdict(out["soak"])
                     print(chaos.soak_text(out["soak"]), flush=True)
+                    print(chaos.verdict_text(out["soak_verdict"]), flush=True)
     finally:
         if args.keep:
             _say(f"worker logs and data dirs kept in {tmp}")

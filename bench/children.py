@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import orjson
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from cjo.adapters.kafka_admin import Partition, committed_offsets, end_offsets
@@ -105,6 +106,26 @@ class Child:
             return ""
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) process ``pid`` has used, in seconds; 0 when it is gone."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # utime + stime, after the command name
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (the run shares 2 cores with whatever else runs)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def cjo_worker(env: Mapping[str, str], log_path: Path) -> Child:
     return Child(["-m", "cjo", "worker"], env, log_path)
 
@@ -128,6 +149,24 @@ def changelog_records(bootstrap: str, app_id: str, marks: Sequence[str] = ()) ->
     return sum(end_offsets(bootstrap, names).values()) if names else 0
 
 
+# What a group coordinator answers while it moves or loads (Apache Kafka, at a group's start or
+# under load): the bench's polls ask again at their next round instead of failing the stage.
+TRANSIENT = (KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+             KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.REQUEST_TIMED_OUT,
+             KafkaError._TIMED_OUT, KafkaError._TRANSPORT)
+
+
+def committed_now(bootstrap: str, group: str, topics: Sequence[str]) -> dict[Partition, int] | None:
+    """``group``'s committed offsets, or None when the coordinator answered a transient error."""
+    try:
+        return committed_offsets(bootstrap, group, topics)
+    except KafkaException as err:
+        error = err.args[0] if err.args else None
+        if isinstance(error, KafkaError) and (error.retriable() or error.code() in TRANSIENT):
+            return None
+        raise
+
+
 @dataclass
 class Timing:
     seconds: float  # first commit -> all committed
@@ -148,7 +187,10 @@ def time_commits(bootstrap: str, group: str, ends: Mapping[Partition, int],
     first: float | None = None
     best, best_at, peak, idle = -1, begun, 0, 0
     while True:
-        committed = committed_offsets(bootstrap, group, topics)
+        committed = committed_now(bootstrap, group, topics)
+        if committed is None:
+            time.sleep(0.25)
+            continue
         done = sum(min(max(committed.get(tp, -1), 0), end) for tp, end in ends.items())
         now = time.time()
         if done >= total:

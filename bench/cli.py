@@ -1,6 +1,7 @@
-"""`make bench` (``python -m cjo.adapters.bench``): cjo's figures at an operator's scale.
+"""`make bench` (``python -m bench``): cjo's figures at an operator's scale.
 
-One embedded broker, one event set (every subscriber's profile, then network events: about 50 %
+One broker (Apache Kafka where it can run here, the embedded one with ``--embedded``:
+:mod:`bench.brokers`), one event set (every subscriber's profile, then network events: about 50 %
 location, 35 % charging, 15 % usage), the default catalogue and contact policy. Rows:
 
 1. ceiling: a plain confluent-kafka consumer reading and Avro-decoding the inputs;
@@ -14,7 +15,13 @@ location, 35 % charging, 15 % usage), the default catalogue and contact policy. 
 7. RocksDB bytes on disk and process RSS, per 100,000 subscribers;
 then the pure domain (decode alone vs decode + decide) and the timer due-scan, in process.
 Throughputs count every input record consumed (profiles included) and are shown as ratios to the
-baseline and the ceiling. The table is printed and written as JSON (``--json``).
+baseline and the ceiling, and judged against the targets (:mod:`bench.targets`). The table is
+printed and written as JSON (``--json``).
+
+A new row is a stage function (a child process or an in-process measure, returning figures) and
+a ``*_row`` function here that turns its figures into :class:`~bench.report.Row` objects, called
+from :func:`broker_rows` (needs the broker) or :func:`main` (in process); a row with a key of its
+own prints after the known ones (``report.ORDER``).
 """
 
 from __future__ import annotations
@@ -28,18 +35,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cjo.adapters.bench import stages
-from cjo.adapters.bench.broker_scan import broker_scan, scan_text
-from cjo.adapters.bench.ceiling import read_and_decode
-from cjo.adapters.bench.chaos_cli import chaos_main
-from cjo.adapters.bench.children import StageFailed, StageTimeout
-from cjo.adapters.bench.domain import bench_domain, bench_timers
-from cjo.adapters.bench.events import EventSet, generate
-from cjo.adapters.bench.live import run_latency
-from cjo.adapters.bench.produce import produce_all
-from cjo.adapters.bench.report import BASELINE, CEILING, Results, Row, table
-from cjo.adapters.bench.restore import restore_rows
-from cjo.adapters.broker import EmbeddedBroker
+from bench import brokers, stages
+from bench.broker_scan import broker_scan, scan_text
+from bench.ceiling import read_and_decode
+from bench.chaos_cli import chaos_main
+from bench.children import StageFailed, StageTimeout
+from bench.domain import bench_domain, bench_timers
+from bench.events import EventSet, generate
+from bench.guarantees import guarantee_rows
+from bench.live import run_latency
+from bench.produce import produce_all
+from bench.report import BASELINE, CEILING, Results, Row, heading, table
+from bench.restore import restore_rows
+from bench.targets import judge, targets_text
+from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import create_topics
 from cjo.errors import CjoError
 
@@ -56,18 +65,25 @@ def _positive(text: str) -> int:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m cjo.adapters.bench",
+    parser = argparse.ArgumentParser(prog="python -m bench",
                                      description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--subscribers", type=_positive, help="default 100,000 (--quick 20,000)")
     parser.add_argument("--events", type=_positive, help="network events after the profiles; "
                         "default 200,000 (--quick 40,000)")
     parser.add_argument("--days", type=_positive, default=1, help="days of event time they span")
     parser.add_argument("--quick", action="store_true", help="a small run, about 2 minutes")
+    parser.add_argument("--embedded", action="store_true",
+                        help="on the embedded (Tansu) broker; default: Apache Kafka where it can "
+                        "run here (Java 17+, its jars or Maven), else the embedded one")
     parser.add_argument("--partitions", type=_positive, default=8)
     parser.add_argument("--processes", type=_positive, default=os.cpu_count() or 2,
                         help="worker processes of row 4 (default: one per core)")
     parser.add_argument("--latency-seconds", type=float,
                         help="how long the paced load of row 5 lasts; default 60 (--quick 15)")
+    parser.add_argument("--guarantees", action="store_true",
+                        help="on Apache Kafka: also one worker at least once against exactly "
+                        "once (CJO_PROCESSING_GUARANTEE), throughput and paced latency (rows "
+                        "eos_*; adds two throughput and two latency stages)")
     parser.add_argument("--json", type=Path, default=Path("out/bench-results.json"),
                         help="where the results go as JSON (default out/bench-results.json, "
                         "git-ignored)")
@@ -83,8 +99,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="instead of the rows: steady paced load for MINUTES; one line a "
                         "minute (RSS, p50/p99 latency, throughput)")
     parser.add_argument("--broker-scan", action="store_true",
-                        help="instead of the rows: the embedded broker's cost per fetch as a "
-                        "partition's record batches pile up (why a long --soak slows)")
+                        help="instead of the rows: the broker's cost per fetch as a partition's "
+                        "record batches pile up (the embedded broker's grows: why a long --soak "
+                        "slows there)")
     parser.add_argument("--rate", type=_positive,
                         help="steady rate of --burst/--soak, events/s; default 400 (--quick 200)")
     args = parser.parse_args(argv)
@@ -109,25 +126,29 @@ def _failed(key: str, label: str, error: Exception, unit: str = "events/s") -> R
 
 
 def broker_rows(results: Results, args: argparse.Namespace, events: EventSet,
-                tmp: Path) -> None:
+                tmp: Path, broker: Broker) -> None:
     budget = max(180.0, (len(events.profiles) + len(events.events)) / 300)
-    with EmbeddedBroker() as broker:
-        run = stages.Broker(broker.bootstrap, args.partitions, tmp)
-        inputs = run.inputs()
-        create_topics(broker.bootstrap, inputs.values(), args.partitions)
-        produced = produce_all(broker.bootstrap, inputs, events.all())
-        results.setup["producer_events_per_s"] = round(produced.rate)
-        ends = stages.input_ends(produced.ends, inputs)
-        _say(f"produced {produced.count:,} records in {produced.seconds:.1f} s; ceiling")
-        count, seconds = read_and_decode(broker.bootstrap, ends)
-        results.add(Row(CEILING, "ceiling: confluent-kafka + Avro decode", count / seconds,
-                        "events/s", count, seconds, compare=True))
-        baseline_row(results, run, ends, budget)
-        one = cjo_rows(results, run, ends, budget, events.subscribers, args.profile)
-        if one is not None:
-            recovery_row(results, run, one, budget)
-        many_row(results, run, ends, budget, args.processes)
-        latency_rows(results, run, events, args, budget)
+    run = stages.Broker(broker.bootstrap, args.partitions, tmp, workarounds=broker.workarounds)
+    inputs = run.inputs()
+    create_topics(broker.bootstrap, inputs.values(), args.partitions)
+    produced = produce_all(broker.bootstrap, inputs, events.all())
+    results.setup["producer_events_per_s"] = round(produced.rate)
+    ends = stages.input_ends(produced.ends, inputs)
+    _say(f"produced {produced.count:,} records in {produced.seconds:.1f} s; ceiling")
+    count, seconds = read_and_decode(broker.bootstrap, ends)
+    results.add(Row(CEILING, "ceiling: confluent-kafka + Avro decode", count / seconds,
+                    "events/s", count, seconds, compare=True))
+    baseline_row(results, run, ends, budget)
+    one = cjo_rows(results, run, ends, budget, events.subscribers, args.profile)
+    if one is not None:
+        recovery_row(results, run, one, budget)
+    many_row(results, run, ends, budget, args.processes)
+    latency_rows(results, run, events, args, budget)
+    if args.guarantees:
+        if broker.workarounds:
+            _say("--guarantees: exactly once needs Apache Kafka's transactions; not run here")
+        else:
+            guarantee_rows(results, run, ends, events, args.latency_seconds, budget)
 
 
 def baseline_row(results: Results, run: stages.Broker, ends: dict[tuple[str, int], int],
@@ -182,6 +203,9 @@ def cjo_rows(results: Results, run: stages.Broker, ends: dict[tuple[str, int], i
                     records, one.timing.seconds, compare=True,
                     note=f"{sum(offers.values()):,} offers"))
     results.setup["cjo_1_offers"] = offers
+    if profile and one.profile is None:
+        _say("no profile: py-spy is not installed (it is a dev dependency: make, or pip install "
+             "py-spy)")
     if one.profile is not None:
         results.setup["profile"] = {"samples": one.profile.samples, "top": one.profile.top(20),
                                     "leaves": one.profile.top_leaves(20)}
@@ -226,36 +250,54 @@ def profile_text(profile: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    if args.burst or args.soak:
-        return chaos_main(args)
-    if args.broker_scan:
-        print(scan_text(broker_scan()))
-        return 0
-    started = time.monotonic()
-    events = generate(args.subscribers, args.events, args.days, args.seed)
+def broker_results(args: argparse.Namespace, events: EventSet, broker: Broker) -> Results:
+    """The rows that need the broker, on ``broker``."""
+    brokers.check_times(max((e.event_time for e in events.events), default=0), broker)
     results = Results(setup={
+        "broker": brokers.name(broker),
         "subscribers": args.subscribers, "events": args.events, "days": args.days,
         "mix": dict(events.counts), "travellers": events.travellers,
         "partitions": args.partitions, "processes": args.processes, "cpus": os.cpu_count(),
         "catalogue": "bundled default", "time_mode": "replay"})
-    _say(f"{args.subscribers:,} subscribers, {args.events:,} events "
-         f"({', '.join(f'{k} {v:,}' for k, v in sorted(events.counts.items()))})")
+    _say(f"on {results.setup['broker']}: {args.subscribers:,} subscribers, {args.events:,} "
+         f"events ({', '.join(f'{k} {v:,}' for k, v in sorted(events.counts.items()))})")
     tmp = Path(tempfile.mkdtemp(prefix="cjo-bench-"))
     try:
-        broker_rows(results, args, events, tmp)
+        broker_rows(results, args, events, tmp, broker)
     finally:
         if args.keep:
             _say(f"worker logs and data dirs kept in {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.burst or args.soak:
+        return chaos_main(args)
+    try:
+        if args.broker_scan:
+            with brokers.open_broker(args.embedded) as broker:
+                print(f"broker: {brokers.name(broker)}", flush=True)
+                print(scan_text(broker_scan(broker)))
+            return 0
+        started = time.monotonic()
+        events = generate(args.subscribers, args.events, args.days, args.seed)
+        with brokers.open_broker(args.embedded) as broker:
+            results = broker_results(args, events, broker)
+    except CjoError as err:
+        _say(str(err))
+        return 2
     _say("domain and timers, in process")
     sample = events.all()[: len(events.profiles) + DOMAIN_SAMPLE]
     for row in [*bench_domain(sample), *bench_timers()]:
         results.add(row)
     results.setup["seconds"] = round(time.monotonic() - started)
+    results.setup["targets"] = judge(results)
+    print(heading(results))
     print(table(results))
+    print("\n" + targets_text(results.setup["targets"], args.subscribers))
     if results.setup.get("latency_windows_10s"):
         print("\nlatency per 10 s of the paced load (ms): " + ", ".join(
             f"{w['p50']:.0f}/{w['p99']:.0f}" for w in results.setup["latency_windows_10s"])

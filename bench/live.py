@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bench.children import (
+    cjo_worker,
+    time_commits,
+)
+from bench.events import EventSet
+from bench.produce import produce_all, produce_paced
+from bench.stages import Broker, input_ends, offer_topics, stage_env
 from cjo import codec
-from cjo.adapters.bench.children import cjo_worker, time_commits
-from cjo.adapters.bench.events import EventSet
-from cjo.adapters.bench.produce import produce_all, produce_paced
-from cjo.adapters.bench.stages import Broker, input_ends, offer_topics, stage_env
 from cjo.adapters.kafka_admin import create_topics, read_all
 from cjo.summary import percentile
 

@@ -6,7 +6,7 @@ everywhere, except what a run on this machine needs: the broker, the data direct
 port, the partition count, and a short session timeout (the embedded broker holds a group join
 for half of it; it is excluded from the timing anyway).
 
-Run by the bench as ``python -m cjo.adapters.bench.naive_agent`` with its settings in
+Run by the bench as ``python -m bench.naive_agent`` with its settings in
 ``CJO_BENCH_*`` environment variables (see :func:`naive_env`).
 """
 

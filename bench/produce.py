@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from cjo.adapters.bench.events import Event
+from bench.events import Event
 from cjo.adapters.kafka_admin import Partition, producer_config
 from cjo.errors import BrokerError
 

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 from rocksdict import Options, Rdict
 
+from bench.events import Event
+from bench.report import Row
 from cjo import codec
-from cjo.adapters.bench.events import Event
-from cjo.adapters.bench.report import Row
 from cjo.catalogue.validate import default_catalogue
 from cjo.engine.runner import Knowledge, MemoryStore, PartitionRunner
 from cjo.state import Position

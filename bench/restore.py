@@ -8,7 +8,7 @@ from changelog topics" lines), the second with cjo's reader (``streams.restore``
 the same changelog, so the ratio is the speed-up.
 
 ``restore_rows(bootstrap, env, tmp, timeout_s)`` takes the environment of a worker that wrote
-the changelog (the bench's row 3). Standalone, ``python -m cjo.adapters.bench.restore
+the changelog (the bench's row 3). Standalone, ``python -m bench.restore
 --subscribers 100000`` writes a changelog of its own first: the state the domain (in process,
 one runner per partition, as ``cjo.engine.offline``) writes for the bench's event set, every
 step's writes as one changelog record each, then measures both on an Apache Kafka broker it
@@ -27,10 +27,10 @@ from tempfile import TemporaryDirectory
 import orjson
 from confluent_kafka import Producer
 
+from bench.children import StageFailed, StageTimeout, cjo_worker, log_time
+from bench.events import Event, generate
+from bench.report import Results, Row, table
 from cjo import codec
-from cjo.adapters.bench.children import StageFailed, StageTimeout, cjo_worker, log_time
-from cjo.adapters.bench.events import Event, generate
-from cjo.adapters.bench.report import Results, Row, table
 from cjo.adapters.kafka_admin import create_topics, end_offsets, producer_config
 from cjo.adapters.kafka_broker import KafkaBroker
 from cjo.adapters.worker_process import worker_env
@@ -175,7 +175,7 @@ def write_changelog(bootstrap: str, topic: str, partitions: int,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cjo.adapters.bench.restore",
+    parser = argparse.ArgumentParser(prog="python -m bench.restore",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=100_000)

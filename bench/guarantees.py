@@ -1,7 +1,7 @@
 """What exactly-once costs: one cjo worker process at least once, then exactly once, on the same
 records, on Apache Kafka (transactions; the embedded broker has none).
 
-    python -m cjo.adapters.bench.guarantees [--subscribers N] [--events M] [--latency-seconds S]
+    python -m bench.guarantees [--subscribers N] [--events M] [--latency-seconds S]
 
 Each guarantee has its own consumer group, output topics and changelog (``stages.stage_env``
 with its own stage name); the input topics are produced once. Rows: events/s of one worker
@@ -22,12 +22,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench import stages
+from bench.children import cjo_worker, time_commits
+from bench.events import EventSet, generate
+from bench.produce import produce_all, produce_paced
+from bench.report import Results, Row, table
 from cjo import codec
-from cjo.adapters.bench import stages
-from cjo.adapters.bench.children import cjo_worker, time_commits
-from cjo.adapters.bench.events import EventSet, generate
-from cjo.adapters.bench.produce import produce_all, produce_paced
-from cjo.adapters.bench.report import Results, Row, table
 from cjo.adapters.kafka_admin import Partition, create_topics, read_all
 from cjo.adapters.kafka_broker import KafkaBroker
 from cjo.summary import percentile
@@ -112,7 +112,7 @@ def guarantee_rows(results: Results, run: stages.Broker, ends: Mapping[Partition
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cjo.adapters.bench.guarantees",
+    parser = argparse.ArgumentParser(prog="python -m bench.guarantees",
                                      description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=20_000)
     parser.add_argument("--events", type=int, default=40_000)

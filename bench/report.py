@@ -81,6 +81,16 @@ def _times(ratio: float | None) -> str:
     return "" if ratio is None else f"{ratio:.2f}x"
 
 
+def heading(results: Results) -> str:
+    """The line above the table: the broker and the scale of the run."""
+    s = results.setup
+    parts = [f"broker: {s.get('broker', 'unknown')}"]
+    parts += [f"{s[k]:,} {k}" for k in ("subscribers", "events", "partitions") if k in s]
+    if "cpus" in s:
+        parts.append(f"{s['cpus']} cores")
+    return ", ".join(parts)
+
+
 HEADERS = ("#", "stage", "value", "unit", "events", "s", "vs baseline", "vs ceiling", "note")
 
 

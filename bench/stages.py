@@ -1,8 +1,8 @@
 """The broker stages: ceiling, naive baseline, cjo with one and with N worker processes.
 
-All read the same input topics (produced once) on one embedded broker; each stage has its own
-consumer group (its app id) and its own output, tick and control topics, so none sees another's
-offers, ticks or state.
+All read the same input topics (produced once) on one broker (Apache Kafka, or the embedded one:
+:mod:`bench.brokers`); each stage has its own consumer group (its app id) and its own output, tick
+and control topics, so none sees another's offers, ticks or state.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.children import Child, Timing, cjo_worker, disk_bytes, time_commits
+from bench.naive_agent import naive_env
+from bench.profile import Profile, Sampler
 from cjo import codec
-from cjo.adapters.bench.children import Child, Timing, cjo_worker, disk_bytes, time_commits
-from cjo.adapters.bench.naive_agent import naive_env
-from cjo.adapters.bench.profile import Profile, Sampler
 from cjo.adapters.broker import free_port
 from cjo.adapters.kafka_admin import Partition, read_all
 from cjo.adapters.worker_process import worker_env
@@ -24,12 +24,15 @@ from cjo.stream_registry import CHANNELS, OUTPUTS, STREAMS
 
 @dataclass
 class Broker:
-    """The shared run: broker address, partitions, where children write, the inputs' prefix."""
+    """The shared run: broker address, partitions, where children write, the inputs' prefix;
+    ``workarounds``: the broker is the embedded one (CJO_EMBEDDED_BROKER_WORKAROUNDS)."""
 
     bootstrap: str
     partitions: int
     tmp: Path
     prefix: str = "bench"
+    workarounds: bool = True
+    broker_pid: int | None = None  # the broker's process here, to read its CPU time
 
     def inputs(self, prefix: str | None = None) -> dict[str, str]:
         return dict(load(topic_prefix=prefix or self.prefix).topics.inputs())
@@ -53,7 +56,8 @@ def stage_env(run: Broker, stage: str, data_dir: Path, prefix: str | None = None
     """A cjo worker's environment for ``stage``: inputs under ``prefix``, the rest its own."""
     prefix = prefix or run.prefix
     settings = load(broker=run.bootstrap, partitions=run.partitions, app_id=f"cjo-bench-{stage}",
-                    time_mode="replay", data_dir=data_dir, topic_prefix=prefix)
+                    time_mode="replay", data_dir=data_dir, topic_prefix=prefix,
+                    embedded_broker_workarounds=run.workarounds)
     env = worker_env(settings, log_level)
     # the topics a worker writes or reads besides the inputs: one set per stage
     env.update({f"CJO_TOPIC_{name.upper()}": f"{prefix}-{stage}.{name}" for name in OUTPUTS})
@@ -69,7 +73,7 @@ def run_naive(run: Broker, ends: Mapping[Partition, int], budget_s: float) -> Ti
     app_id = "cjo-bench-naive"
     env = naive_env(run.bootstrap, app_id, list(run.inputs().values()), run.partitions,
                     run.tmp / "naive", free_port())
-    child = Child(["-m", "cjo.adapters.bench.naive_agent"], env, run.tmp / "naive.log").start()
+    child = Child(["-m", "bench.naive_agent"], env, run.tmp / "naive.log").start()
     try:
         return time_commits(run.bootstrap, app_id, ends, [child], budget_s)
     finally:

@@ -1,0 +1,1 @@
+"""`make bench`: see :mod:`bench.cli` for the rows and how each is measured."""

@@ -1,0 +1,7 @@
+"""``python -m bench [--quick] [--subscribers N] [--days D] ...``"""
+
+import sys
+
+from bench.cli import main
+
+sys.exit(main())

@@ -1,1 +1,0 @@
-"""`make bench`: see :mod:`cjo.adapters.bench.cli` for the rows and how each is measured."""
