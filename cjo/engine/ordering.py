@@ -9,8 +9,13 @@ while its position is unknown only until the oldest record waiting has waited ``
 wall time. "Caught up" is only as good as when it was learnt: a topic read to its end as of the
 last fetch may since have received a record produced before the one about to be released (two
 partitions' records reach the broker independently), so a record waits for a topic's end learnt
-after it arrived (the next fetch, a few tens of milliseconds). A full buffer (``max_buffered``)
-releases regardless: memory stays bounded.
+after it arrived (the next fetch, a few tens of milliseconds). Strictly after, in milliseconds:
+the fetch that brought the record carries the other topics' ends as of the same moment on the
+broker, and the worker can take the record within the millisecond that fetch was read in; an end
+learnt in that same millisecond may be the record's own fetch, so it does not count (seen on
+Apache Kafka under load: a charging record released ahead of location records appended a moment
+after it, and a trip missed). A full buffer (``max_buffered``) releases regardless: memory stays
+bounded.
 
 Within one topic the order is the offset order, never changed: the redelivery check in the state
 relies on it, and a late record inside a topic is the state's business (see ``cjo.state.update``).
@@ -27,8 +32,9 @@ from typing import Generic, TypeVar
 from cjo.stream_registry import INPUTS
 
 # What the wiring knows of a topic-partition: False lagging, None unknown, True caught up, or an
-# int: caught up as of that wall time (ms), so not for a record that arrived after it (it may
-# have been produced after a record of this topic that the wiring has not seen yet).
+# int: caught up as of that wall time (ms), so not for a record that arrived at or after it (it
+# may have been produced after a record of this topic that the wiring has not seen yet; at the
+# same millisecond the end may have come with the record itself).
 Status = Callable[[str], bool | int | None]
 
 T = TypeVar("T")
@@ -103,7 +109,7 @@ class EventTimeMerger(Generic[T]):
             status = caught_up(topic)
             if status is False:
                 lagging = True
-            elif status is None or (status is not True and status < arrived_ms):
+            elif status is None or (status is not True and status <= arrived_ms):
                 unknown = True
         if not (lagging or unknown):
             return False

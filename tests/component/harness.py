@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from rocksdict import Options, Rdict
 from cjo import codec
 from cjo.adapters.kafka_admin import Record  # what the consumer hands over, field for field
 from cjo.catalogue.catalogue import Catalogue
+from cjo.clock import Clock
 from cjo.codec import LogRecord
 from cjo.engine.offline import partition_of, read_log
 from cjo.settings import Topics, load
@@ -57,16 +58,20 @@ class Broker:
 class Feed:
     """The consumer's end offsets and the partitions' RocksDB databases."""
 
-    def __init__(self, workdir: Path, ends: dict[TP, int]) -> None:
+    def __init__(self, workdir: Path, ends: dict[TP, int],
+                 as_of: Callable[[], int] | None = None) -> None:
+        """``as_of``: the wall time the ends were learnt at (default: far ahead, fresh)."""
         self._workdir = workdir
         self.ends = ends
+        self._as_of = as_of or (lambda: 2**62)
         self.dbs: dict[int, Rdict] = {}
         self.changelog: list[tuple[int, bytes, bytes | None]] = []
         self.position_of: dict[TP, int] = {}
 
     def highwater(self, topic: str, partition: int) -> tuple[int | None, int]:
-        """Every record is on the broker from the start: the end is known, and fresh."""
-        return self.ends.get(TP(topic, partition), 0), 2**62
+        """The end offsets in ``ends`` (by default every record is on the broker from the
+        start), learnt at ``as_of``."""
+        return self.ends.get(TP(topic, partition), 0), self._as_of()
 
     async def position(self, topic: str, partition: int) -> int | None:
         return self.position_of.get(TP(topic, partition), 0)
@@ -127,15 +132,18 @@ class Worker:
     """A processor with its stand-ins."""
 
     def __init__(self, workdir: Path, catalogue: Catalogue, held: dict[TP, list[Record]],
-                 partitions: int) -> None:
+                 partitions: int, clock: Clock | None = None) -> None:
+        """``clock``: the processor's wall clock, and the time the feed's ends are learnt at
+        (the millisecond the processor takes a fetch); default: the wall clock, ends fresh."""
         self.topics = load(partitions=partitions, time_mode="replay").topics
-        self.feed = Feed(workdir, {tp: len(recs) for tp, recs in held.items()})
+        self.feed = Feed(workdir, {tp: len(recs) for tp, recs in held.items()},
+                         as_of=clock.now_ms if clock is not None else None)
         self.broker = Broker()
         sent = self.broker.topics
         self.offers = {c: sent[t] for c, t in self.topics.offers().items()}
         self.decisions, self.dlq = sent[self.topics["decisions"]], sent[self.topics["dlq"]]
         publisher = Publisher(self.topics, self.broker.send)
-        self.processor = Processor(self.topics, publisher, self.feed, catalogue,
+        self.processor = Processor(self.topics, publisher, self.feed, catalogue, clock=clock,
                                    time=TimePolicy(live=False), partitions=partitions)
 
     def offer_ids(self) -> list[str]:
