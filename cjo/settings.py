@@ -73,6 +73,10 @@ class Settings(_TopicSettings):
     max_idle_ms: int = Field(
         5_000, ge=0, description="longest wall-time wait for a lagging input topic (ordering)"
     )
+    merge_settle_ms: int = Field(
+        50, ge=0, description="an input topic read to its end counts for a waiting record only "
+        "if learnt more than this after the record arrived (ordering: records produced earlier "
+        "may be appended a moment later)")
     session_timeout_s: float = Field(
         10.0, ge=6.0, le=300.0, description="consumer group session timeout (crash detection)"
     )

@@ -237,7 +237,8 @@ def _processor(settings: Settings, start: StartState, publisher: Publisher, feed
                              max_future_ms=settings.max_future_ms)
     processor = Processor(settings.topics, publisher, feed, start.catalogue,
                           max_idle_ms=settings.max_idle_ms, time=time_policy,
-                          partitions=settings.partitions, exactly_once=eos)
+                          partitions=settings.partitions, exactly_once=eos,
+                          merge_settle_ms=settings.merge_settle_ms)
     key = models_key(settings)
     processor.knowledge = replace(processor.knowledge, do_not_contact=start.do_not_contact,
                                   scorer=Scorer.from_bytes(start.models, key) if start.models

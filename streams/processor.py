@@ -120,7 +120,8 @@ class Processor:
     def __init__(self, topics: Topics, publisher: Publisher, feed: Feed, catalogue: Catalogue,
                  max_idle_ms: int = 5_000, clock: Clock | None = None,
                  time: TimePolicy | None = None, partitions: int = 1,
-                 exactly_once: TransactionalFeed | None = None) -> None:
+                 exactly_once: TransactionalFeed | None = None,
+                 merge_settle_ms: int = Settings.model_fields["merge_settle_ms"].default) -> None:
         self.knowledge = Knowledge(catalogue)  # swapped whole by the control feeds
         self._partitions = partitions
         self._time = time or TimePolicy()
@@ -133,7 +134,8 @@ class Processor:
         self._feed = feed
         self._clock = clock or WallClock()
         self._merger: EventTimeMerger[Taken] = EventTimeMerger(
-            {t: STREAM_RANK[s] for s, t in self._inputs.items()}, max_idle_ms=max_idle_ms)
+            {t: STREAM_RANK[s] for s, t in self._inputs.items()}, max_idle_ms=max_idle_ms,
+            settle_ms=merge_settle_ms)
         self._tracker = OffsetTracker()
         self._runners: dict[int, PartitionRunner] = {}
         self._stores: dict[int, BatchStore] = {}

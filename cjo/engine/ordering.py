@@ -9,13 +9,15 @@ while its position is unknown only until the oldest record waiting has waited ``
 wall time. "Caught up" is only as good as when it was learnt: a topic read to its end as of the
 last fetch may since have received a record produced before the one about to be released (two
 partitions' records reach the broker independently), so a record waits for a topic's end learnt
-after it arrived (the next fetch, a few tens of milliseconds). Strictly after, in milliseconds:
-the fetch that brought the record carries the other topics' ends as of the same moment on the
-broker, and the worker can take the record within the millisecond that fetch was read in; an end
-learnt in that same millisecond may be the record's own fetch, so it does not count (seen on
-Apache Kafka under load: a charging record released ahead of location records appended a moment
-after it, and a trip missed). A full buffer (``max_buffered``) releases regardless: memory stays
-bounded.
+more than ``settle_ms`` after it arrived. Strictly after: the fetch that brought the record
+carries the other topics' ends as of the same moment on the broker, and the worker can take the
+record within the millisecond that fetch was read in, so an end learnt in that millisecond may
+be the record's own fetch. And ``settle_ms`` more: even a later fetch may be served before
+records produced earlier are appended (a broker appends the partitions of a produce request
+one after another; under load a fetch was served 10 ms into such a gap). Both seen on Apache
+Kafka at load average 9 to 20: a partition's charging records were released ahead of its
+location records, which were then older than the state held, and trips were missed. A full
+buffer (``max_buffered``) releases regardless: memory stays bounded.
 
 Within one topic the order is the offset order, never changed: the redelivery check in the state
 relies on it, and a late record inside a topic is the state's business (see ``cjo.state.update``).
@@ -32,9 +34,9 @@ from typing import Generic, TypeVar
 from cjo.stream_registry import INPUTS
 
 # What the wiring knows of a topic-partition: False lagging, None unknown, True caught up, or an
-# int: caught up as of that wall time (ms), so not for a record that arrived at or after it (it
-# may have been produced after a record of this topic that the wiring has not seen yet; at the
-# same millisecond the end may have come with the record itself).
+# int: caught up as of that wall time (ms), so not for a record that arrived at or after it, nor
+# ``settle_ms`` before it (the end may have come with the record itself, or from a fetch served
+# before records produced earlier than it were appended).
 Status = Callable[[str], bool | int | None]
 
 T = TypeVar("T")
@@ -58,10 +60,12 @@ class _Partition(Generic[T]):
 
 class EventTimeMerger(Generic[T]):
     def __init__(self, topics: Mapping[str, int], max_idle_ms: int = 5_000,
-                 max_buffered: int = 20_000) -> None:
-        """``topics``: every input topic -> its stream rank."""
+                 max_buffered: int = 20_000, settle_ms: int = 0) -> None:
+        """``topics``: every input topic -> its stream rank; ``settle_ms``: how much later
+        than a record's arrival a topic's end must have been learnt to count for it."""
         self._topics = dict(topics)
         self._max_idle_ms = max_idle_ms
+        self._settle_ms = settle_ms
         self._max_buffered = max_buffered
         self._partitions: dict[int, _Partition[T]] = {}
         self.forced = 0  # releases that did not wait for a lagging topic (idle or full buffer)
@@ -109,7 +113,8 @@ class EventTimeMerger(Generic[T]):
             status = caught_up(topic)
             if status is False:
                 lagging = True
-            elif status is None or (status is not True and status <= arrived_ms):
+            elif status is None or (status is not True
+                                      and status <= arrived_ms + self._settle_ms):
                 unknown = True
         if not (lagging or unknown):
             return False

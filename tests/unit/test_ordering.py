@@ -110,3 +110,17 @@ def test_an_end_learnt_in_the_millisecond_the_record_arrived_does_not_count() ->
     m.push(0, "location", 100, 1_030, "l100")
     m.push(0, "location", 200, 1_030, "l200")
     assert list(m.release(0, caught_up=lambda t: 1_030, now_ms=1_030)) == ["l100", "l200", "c300"]
+
+
+def test_an_end_learnt_within_the_settle_margin_does_not_count() -> None:
+    """Even a fetch after the record's own may be served before records produced earlier are
+    appended (a broker appends a produce request's partitions one after another; under load a
+    fetch 10 ms later still saw none of them): an end counts only if learnt more than
+    ``settle_ms`` after the record arrived."""
+    m: EventTimeMerger[str] = EventTimeMerger({"charging": 1, "location": 2}, max_idle_ms=5_000,
+                                              settle_ms=50)
+    m.push(0, "charging", 300, 1_000, "c300")
+    assert list(m.release(0, caught_up=lambda t: 1_010, now_ms=1_010)) == []
+    assert list(m.release(0, caught_up=lambda t: 1_050, now_ms=1_050)) == []
+    assert list(m.release(0, caught_up=lambda t: 1_051, now_ms=1_051)) == ["c300"]
+    assert m.forced == 0
