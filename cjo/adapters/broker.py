@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol, Self
 
 from confluent_kafka.admin import AdminClient
 
@@ -118,25 +118,20 @@ def answers_metadata(bootstrap: str, deadline: float) -> bool:
     return bool(metadata.brokers)
 
 
-class EmbeddedBroker:
-    """A Tansu broker process; use as a context manager or call start() and stop()."""
+class BrokerProcess:
+    """What both local brokers share: a child process on a loopback port, a context manager.
+    Subclasses set ``_proc`` in ``start`` and clear it in ``stop``."""
 
-    workarounds = True  # its ListOffsets answers are wrong (CJO_EMBEDDED_BROKER_WORKAROUNDS)
-    kind = "embedded (Tansu)"
+    kind = "broker"
 
-    def __init__(
-        self, port: int | None = None, binary: str | None = None, log_path: Path | None = None
-    ) -> None:
+    def __init__(self, port: int | None) -> None:
         self._port = port
-        self._binary = binary
-        self._log_path = log_path
         self._proc: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
 
     @property
     def port(self) -> int:
         if self._port is None:
-            raise BrokerError("the embedded broker has no port until it is started")
+            raise BrokerError(f"the {self.kind} broker has no port until it is started")
         return self._port
 
     @property
@@ -150,7 +145,37 @@ class EmbeddedBroker:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self) -> EmbeddedBroker:
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class EmbeddedBroker(BrokerProcess):
+    """A Tansu broker process; use as a context manager or call start() and stop()."""
+
+    workarounds = True  # its ListOffsets answers are wrong (CJO_EMBEDDED_BROKER_WORKAROUNDS)
+    kind = "embedded (Tansu)"
+
+    def __init__(
+        self, port: int | None = None, binary: str | None = None, log_path: Path | None = None
+    ) -> None:
+        super().__init__(port)
+        self._binary = binary
+        self._log_path = log_path
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> Self:
         """Spawn the broker and return once it answers a metadata request."""
         if self.running():
             return self
@@ -231,15 +256,6 @@ class EmbeddedBroker:
         except OSError:
             return False
         return True
-
-    def __enter__(self) -> EmbeddedBroker:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class Broker(Protocol):

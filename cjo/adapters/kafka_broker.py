@@ -23,11 +23,11 @@ import uuid
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from types import TracebackType
-from typing import IO
+from typing import IO, Self
 
 from cjo.adapters.broker import (
     HOST,
+    BrokerProcess,
     answers_metadata,
     free_port,
     port_in_use,
@@ -171,7 +171,7 @@ def new_cluster_id() -> str:
     return cluster_id
 
 
-class KafkaBroker:
+class KafkaBroker(BrokerProcess):
     """A single-node Apache Kafka; a context manager, or call start() and stop().
 
     ``data_dir``: where the broker keeps its logs and metadata (kept after stop; a directory
@@ -184,27 +184,12 @@ class KafkaBroker:
 
     def __init__(self, port: int | None = None, data_dir: Path | None = None,
                  config: Mapping[str, str] | None = None) -> None:
-        self._port = port
+        super().__init__(port)
         self._data_dir = data_dir
         self._config = dict(config or {})
         self._work: Path | None = None
         self._owns_work = False
-        self._proc: subprocess.Popen[bytes] | None = None
         self._out: IO[bytes] | None = None
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise BrokerError("the Kafka broker has no port until it is started")
-        return self._port
-
-    @property
-    def bootstrap(self) -> str:
-        return f"{HOST}:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
 
     @property
     def log_dir(self) -> Path:
@@ -212,10 +197,7 @@ class KafkaBroker:
             raise BrokerError("the Kafka broker has no directory until it is started")
         return self._work / "logs"
 
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def start(self) -> KafkaBroker:
+    def start(self) -> Self:
         """Format the storage when new, spawn the broker, return once it answers metadata."""
         if self.running():
             return self
@@ -327,12 +309,3 @@ class KafkaBroker:
         if self._proc is not None and self._proc.poll() is not None:
             raise BrokerError(f"Apache Kafka on {self.bootstrap} exited at start-up (status "
                               f"{self._proc.returncode}): {self.log_tail() or '(no output)'}")
-
-    def __enter__(self) -> KafkaBroker:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
