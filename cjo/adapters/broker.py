@@ -146,10 +146,35 @@ class BrokerProcess:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> Self:
-        raise NotImplementedError
+        """Spawn the broker (``_launch``) and return once it answers a metadata request."""
+        if self.running():
+            return self
+        self._launch()
+        atexit.register(self.stop)
+        try:
+            self._wait_ready()
+        except BrokerError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         raise NotImplementedError
+
+    def _launch(self) -> None:
+        """Find what runs the broker, take the port, spawn the process."""
+        raise NotImplementedError
+
+    def _wait_ready(self) -> None:
+        raise NotImplementedError
+
+    def _take_port(self) -> None:
+        """The port asked for, checked free (a clear error, not the broker's), or a free one."""
+        if self._port is None:
+            self._port = free_port()
+        elif port_in_use(self._port):
+            raise BrokerError(f"port {self._port} on {HOST} is already in use: stop whatever "
+                              "listens there or choose another port")
 
     def __enter__(self) -> Self:
         return self.start()
@@ -175,26 +200,10 @@ class EmbeddedBroker(BrokerProcess):
         self._log_path = log_path
         self._log: IO[bytes] | None = None
 
-    def start(self) -> Self:
-        """Spawn the broker and return once it answers a metadata request."""
-        if self.running():
-            return self
+    def _launch(self) -> None:
         binary = resolve_binary(self._binary)
-        if self._port is None:
-            self._port = free_port()
-        elif port_in_use(self._port):
-            raise BrokerError(
-                f"port {self._port} on {HOST} is already in use: stop whatever listens there "
-                "or choose another port"
-            )
+        self._take_port()
         self._spawn(binary)
-        atexit.register(self.stop)
-        try:
-            self._wait_ready()
-        except BrokerError:
-            self.stop()
-            raise
-        return self
 
     def stop(self) -> None:
         """SIGINT, then SIGKILL after a grace period; safe to call twice."""

@@ -23,14 +23,13 @@ import uuid
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import IO, Self
+from typing import IO
 
 from cjo.adapters.broker import (
     HOST,
     BrokerProcess,
     answers_metadata,
     free_port,
-    port_in_use,
     read_tail,
 )
 from cjo.adapters.processes import stop_process
@@ -197,29 +196,16 @@ class KafkaBroker(BrokerProcess):
             raise BrokerError("the Kafka broker has no directory until it is started")
         return self._work / "logs"
 
-    def start(self) -> Self:
-        """Format the storage when new, spawn the broker, return once it answers metadata."""
-        if self.running():
-            return self
+    def _launch(self) -> None:
+        """Format the storage when new, then spawn the broker."""
         java = java_binary()
         libs = libs_dir()
-        if self._port is None:
-            self._port = free_port()
-        elif port_in_use(self._port):
-            raise BrokerError(f"port {self._port} on {HOST} is already in use: stop whatever "
-                              "listens there or choose another port")
+        self._take_port()
         self._prepare_dir()
         properties = self._write_properties()
         if not (self._work_dir() / "data" / "meta.properties").exists():
             self._format(java, libs, properties)
         self._spawn(java, libs, properties)
-        atexit.register(self.stop)
-        try:
-            self._wait_ready()
-        except BrokerError:
-            self.stop()
-            raise
-        return self
 
     def stop(self) -> None:
         """SIGTERM (a controlled shutdown), SIGKILL after a grace period; safe to call twice."""
