@@ -28,6 +28,8 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
             "CJO_TIME_MODE": settings.time_mode,
             "CJO_ALLOWED_LATENESS_MS": str(settings.allowed_lateness_ms),
             "CJO_IDLE_GRACE_MS": str(settings.idle_grace_ms),
+            "CJO_MAX_IDLE_MS": str(settings.max_idle_ms),
+            "CJO_MERGE_SETTLE_MS": str(settings.merge_settle_ms),
             "CJO_CATALOGUE": settings.catalogue, "CJO_WRITER_SCHEMAS": settings.writer_schemas,
             "CJO_EMBEDDED_BROKER_WORKAROUNDS": str(settings.embedded_broker_workarounds).lower(),
             "CJO_REPLICATION_FACTOR": str(settings.replication_factor),

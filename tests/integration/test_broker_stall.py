@@ -60,8 +60,15 @@ def test_a_30_s_broker_stall_under_load_loses_nothing_and_repeats_nothing(
     assert any(d["outcome"] == "SENT" for d in timed), "the log must hold timer-driven offers"
     total = sum(1 for _ in log.open("rb"))
 
+    # The stall outlasts the session timeout: on resuming, the coordinator expires the worker,
+    # which gets its partitions back, and its input topics resume one by one. At the default
+    # CJO_MAX_IDLE_MS (5 s) the merge may then release records without waiting for a topic
+    # whose position is not known yet (counted as ``forced``; seen: 7 releases, one decision
+    # EXPIRED instead of the oracle's), which is that setting's documented trade (README,
+    # "Settings"; docs/reliability.md). What this test holds the worker to is that nothing is
+    # lost or decided twice, so the merge here waits as long as the broker may be away.
     pipeline = Pipeline(own_broker.bootstrap, "stall", tmp_path, partitions=4,
-                        embedded_broker_workarounds=False)
+                        embedded_broker_workarounds=False, max_idle_ms=120_000)
     assert own_broker.pid is not None
     try:
         worker = pipeline.start_worker()
