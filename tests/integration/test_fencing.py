@@ -123,7 +123,8 @@ def test_a_worker_paused_past_its_session_is_fenced_and_rejoins(
     assert any("UnknownMemberIdError" in e or e == "commit_refused" for e in events), (
         pipeline.member_logs(80))
     revoked_at = events.index("partitions_revoked")
-    assert set(after[revoked_at]["partitions"]) == held, after[revoked_at]
+    # every partition it held (the revocation may name more: the tick topic's partitions)
+    assert held <= set(after[revoked_at]["partitions"]), after[revoked_at]
     # what it published before it knew: offers with the ids the oracle decided, duplicates of
     # the new owner's (reported, since how many depends on where the pause caught it)
     late = [e["offer_id"] for e in after[:revoked_at] if e.get("event") == "offer"]
