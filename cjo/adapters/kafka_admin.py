@@ -72,7 +72,10 @@ def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
         "linger.ms": 5,
         "compression.type": "lz4",
         "acks": "all",
-        "enable.idempotence": False,
+        # a batch retried after a timeout (a broker stalled past the request timeout) is then
+        # neither written twice nor put behind a later batch of its partition; both brokers
+        # take it (InitProducerId)
+        "enable.idempotence": True,
     })
     config.update({
         name if name in _UNDERSCORED else name.replace("_", "."): value

@@ -215,5 +215,5 @@ def test_producer_config_defaults_and_overrides() -> None:
     config = producer_config("h:1", linger_ms=50, error_cb=print, **{"batch.size": 1000})
     assert config["partitioner"] == "murmur2_random"  # Java / aiokafka key -> partition
     assert (config["compression.type"], config["acks"], config["enable.idempotence"]) == (
-        "lz4", "all", False)
+        "lz4", "all", True)
     assert (config["linger.ms"], config["batch.size"], config["error_cb"]) == (50, 1000, print)
