@@ -29,6 +29,7 @@ from cjo.adapters.kafka_admin import (
     producer_config,
     read_all,
 )
+from cjo.adapters.kafka_broker import KafkaBroker
 from cjo.errors import BrokerError
 from cjo.settings import load
 
@@ -59,13 +60,15 @@ def test_starts_and_answers_metadata(broker: Broker) -> None:
     assert broker.running()
 
 
-def test_busy_port_is_refused_naming_the_port() -> None:
+@pytest.mark.parametrize("kind", [
+    EmbeddedBroker, pytest.param(KafkaBroker, marks=pytest.mark.kafka)])
+def test_busy_port_is_refused_naming_the_port(kind: type[EmbeddedBroker | KafkaBroker]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(BrokerError, match=f"port {port} .*already in use"):
-            EmbeddedBroker(port=port).start()
+            kind(port=port).start()
 
 
 def test_missing_binary_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -86,15 +86,6 @@ def test_missing_jars_without_maven_says_install_maven(
         KafkaBroker().start()
 
 
-def test_busy_port_is_refused_naming_the_port() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(BrokerError, match=f"port {port} .*already in use"):
-            KafkaBroker(port=port).start()
-
-
 def test_embedded_broker_keeps_nothing_so_data_dir_needs_kafka() -> None:
     proc = subprocess.run([sys.executable, "-m", "cjo", "broker", "--data-dir", "x"],
                           capture_output=True, text=True, timeout=30, check=False)
