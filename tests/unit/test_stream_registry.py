@@ -95,5 +95,5 @@ def test_every_topic_is_overridden_by_its_environment_variable(
 def test_settings_and_readme_name_every_topic_variable_and_no_other() -> None:
     fields = {f.removeprefix("topic_") for f in Settings.model_fields if f.startswith("topic_")}
     assert fields == {"prefix", *TOPIC_SUFFIX}
-    readme = README.read_text(encoding="utf-8")
-    assert all(f"`CJO_TOPIC_{name.upper()}`" in readme for name in TOPIC_SUFFIX)
+    settings = (README.parent / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert all(f"`CJO_TOPIC_{name.upper()}`" in settings for name in TOPIC_SUFFIX)
