@@ -155,7 +155,9 @@ class ThresholdParams(Strict):
     @field_validator("below", "above", mode="before")
     @classmethod
     def _size(cls, value: Any, info: ValidationInfo) -> Any:
-        return parse_size(value) if info.data.get("measure") == USAGE else value
+        # a measure refused (misspelt) is not in ``info.data``: a size is then read as one rather
+        # than refused again as "not a number" (a knock-on of the measure's own error)
+        return parse_size(value) if info.data.get("measure", USAGE) == USAGE else value
 
     @model_validator(mode="after")
     def _one_bound(self) -> ThresholdParams:

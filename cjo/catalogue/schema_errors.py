@@ -63,7 +63,7 @@ def _special_reason(kind: str, path: KeyPath, parent: Any, value: Any,
         "extra_forbidden": lambda: f"unknown field {name!r}{suggest(name, _known_fields(parent))}",
         "missing": lambda: f"missing required field {name!r}",
         "union_tag_not_found":
-            lambda: f"missing required field 'kind' (one of: {', '.join(_trigger_kinds())})",
+            lambda: f"missing required field 'kind' (one of: {', '.join(trigger_kinds())})",
         "literal_error": lambda: (f"expected one of: {_plain_list(str(ctx.get('expected', '')))}"
                                   f", got {show(value)}"),
         "string_pattern_mismatch": lambda: (
@@ -166,7 +166,7 @@ def _known_fields(model: Any) -> list[str]:
 
 
 @cache
-def _trigger_kinds() -> tuple[str, ...]:
+def trigger_kinds() -> tuple[str, ...]:
     return tuple(_tag_map(_union_members(_unwrap(Trigger))))
 
 

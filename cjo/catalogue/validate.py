@@ -13,6 +13,7 @@ together as :class:`CatalogueRejected`; nothing partial is ever returned.
 
 from __future__ import annotations
 
+import copy
 import re
 import string
 import types
@@ -26,8 +27,8 @@ from pydantic_core import ErrorDetails
 
 from cjo.catalogue.attributes import sample_values
 from cjo.catalogue.catalogue import Catalogue, digest_of, payload_sources, require_triggers
-from cjo.catalogue.model import CatalogueFile, Matcher, PolicyDef, Trigger, Venue
-from cjo.catalogue.schema_errors import explain, show, suggest
+from cjo.catalogue.model import CatalogueFile, Matcher, PolicyDef, Trigger, TriggerBase, Venue
+from cjo.catalogue.schema_errors import explain, show, suggest, trigger_kinds
 from cjo.catalogue.source import Parsed, parse
 from cjo.catalogue.source import Path as KeyPath
 from cjo.catalogue.where import Condition
@@ -135,8 +136,8 @@ class _Checker:
         try:
             model = CatalogueFile.model_validate(value)
         except ValidationError as error:
-            self._schema_problems(name, parsed, error.errors())
-            self._salvage(name, parsed, value)
+            refused = self._schema_problems(name, parsed, error.errors())
+            self._salvage(name, parsed, value, refused)
             return
         self.venues += [_Entry(v, name, parsed, ("venues", i)) for i, v in enumerate(model.venues)]
         self.triggers += [_Entry(t, name, parsed, ("triggers", i))
@@ -144,8 +145,10 @@ class _Checker:
         if model.policy is not None:
             self.policy = model.policy
 
-    def _salvage(self, name: str, parsed: Parsed, value: Any) -> None:
-        """Keep the valid entries of a refused file so cross checks still report on them."""
+    def _salvage(self, name: str, parsed: Parsed, value: Any, refused: list[KeyPath]) -> None:
+        """Keep the entries of a refused file that are valid, or valid once the parts already
+        reported are left out (a misspelt optional field, a priority out of range: taken at its
+        default), so cross checks still report their other problems, and nothing twice."""
         if not isinstance(value, dict):
             return
         for key, adapter, good, broken in (
@@ -156,15 +159,34 @@ class _Checker:
             if not isinstance(items, list):
                 continue
             for index, raw in enumerate(items):
-                try:
-                    good.append(_Entry(adapter.validate_python(raw), name, parsed, (key, index)))
-                except ValidationError:
-                    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                        broken.add(raw["id"])
+                cuts = [path[2:] for path in refused if path[:2] == (key, index)]
+                item = _repaired(adapter, raw, cuts)
+                if item is not None:
+                    good.append(_Entry(item, name, parsed, (key, index)))
+                    continue
+                if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                    broken.add(raw["id"])
+                if key == "triggers" and any(cut == ("kind",) for cut in cuts):
+                    self._common_fields(name, parsed, index, raw)
+
+    def _common_fields(self, name: str, parsed: Parsed, index: int, raw: Any) -> None:
+        """A trigger whose kind is unknown: what every trigger has (id, offers, priority...) is
+        still checked, though its params cannot be."""
+        if not isinstance(raw, dict):
+            return
+        common = {k: v for k, v in raw.items() if k not in ("kind", "params")}
+        try:
+            TriggerBase.model_validate(common)
+        except ValidationError as error:
+            tag = trigger_kinds()[0]  # any kind: the common fields are the same in each
+            self._schema_problems(name, parsed, [
+                {**e, "loc": ("triggers", index, tag, *e["loc"])} for e in error.errors()])
 
     # -- schema errors -------------------------------------------------------------------------
 
-    def _schema_problems(self, name: str, parsed: Parsed, errors: list[ErrorDetails]) -> None:
+    def _schema_problems(self, name: str, parsed: Parsed,
+                         errors: list[ErrorDetails]) -> list[KeyPath]:
+        """Report each error once; the paths reported."""
         seen: set[tuple[KeyPath, str]] = set()
         for error in errors:
             path, reason = explain(error)
@@ -172,6 +194,7 @@ class _Checker:
                 continue
             seen.add((path, reason))
             self.add(name, parsed, path, reason)
+        return [path for path, _reason in seen]
 
     def add(self, name: str, parsed: Parsed, path: KeyPath, reason: str) -> None:
         self.problems.append(
@@ -284,6 +307,35 @@ class _TriggerChecks:
         if self.checker.broken_venues:
             return None
         return frozenset(v.item.kind for v in self.venues.values())
+
+
+def _repaired(adapter: TypeAdapter[Any], raw: Any, cuts: list[KeyPath]) -> Any:
+    """``raw`` validated with the parts at ``cuts`` left out (so taken at their defaults), or
+    None if it is still refused (a required part was wrong: nothing more to learn)."""
+    if not cuts or not isinstance(raw, dict):
+        return None
+    candidate = copy.deepcopy(raw)
+    # deepest first, and the higher list index first, so earlier cuts do not move later ones
+    for cut in sorted(cuts, key=lambda c: (len(c), [str(p).zfill(9) for p in c]), reverse=True):
+        if not cut or not _cut(candidate, cut):
+            return None
+    try:
+        return adapter.validate_python(candidate)
+    except ValidationError:
+        return None
+
+
+def _cut(node: Any, path: KeyPath) -> bool:
+    for part in path[:-1]:
+        node = _child(node, part)
+    last = path[-1]
+    if isinstance(last, str) and isinstance(node, dict) and last in node:
+        del node[last]
+        return True
+    if isinstance(last, int) and isinstance(node, list) and 0 <= last < len(node):
+        del node[last]
+        return True
+    return False
 
 
 def _render_problem(text: str, values: Mapping[str, Any]) -> tuple[str, int] | None:

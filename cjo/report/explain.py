@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from cjo.words import count
+
 TOP_FEATURES = 6
 _CLOSABLE = ("SENT", "HOLDOUT")
 
@@ -98,6 +100,6 @@ def explain(
     by_offer = {str(o["offer_id"]): o for o in outcomes}
     shown = ordered[:max(last, 0)]
     more = f", the {len(shown)} newest shown" if len(shown) < len(ordered) else ""
-    head = f"IMSI {imsi}: {len(ordered)} decisions{more} (newest first, times in UTC)"
+    head = f"IMSI {imsi}: {count(len(ordered), 'decision')}{more} (newest first, times in UTC)"
     blocks = [render_decision(d, by_offer.get(str(d.get("offer_id")))) for d in shown]
     return "\n\n".join([head, *blocks])
