@@ -52,7 +52,10 @@ def explain(error: ErrorDetails) -> tuple[KeyPath, str]:
         return path, f"expected {_PLAIN[kind]}, got {show(value)}"
     if kind == "union_tag_invalid":
         kinds = _plain_list(str(ctx.get("expected_tags", "")))
-        return (*path, "kind"), f"expected one of: {kinds}, got {show(ctx.get('tag'))}"
+        tag = ctx.get("tag")
+        close = difflib.get_close_matches(str(tag), trigger_kinds(), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return (*path, "kind"), f"expected one of: {kinds}, got {show(tag)}{hint}"
     return path, _special_reason(kind, path, parent, value, ctx) or _generic_reason(error)
 
 

@@ -88,6 +88,11 @@ def test_every_independent_problem_in_one_run_and_no_knock_on_one() -> None:
     ]
 
 
+def test_a_misspelt_kind_is_named() -> None:
+    [kind] = [p for p in _problems(("my.yaml", FILE)) if p.field.endswith(".kind")]
+    assert kind.reason.endswith("got 'treshold' (did you mean 'threshold'?)")
+
+
 def test_a_required_part_refused_is_not_guessed_at() -> None:
     # a geofence without valid venues: its params cannot be repaired, so nothing is reported
     # about what depends on them (the $venue placeholder)
@@ -134,7 +139,7 @@ def test_validate_counts_in_the_singular(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     one = tmp_path / "one.yaml"
     one.write_text("venues:\n  - {id: v, name: V, center: {lat: 1, lon: 2}, radius_m: 10}\n"
-                   + FILE.split("  - id: my_count")[0].replace("max_dealy", "max_delay")
+                   + FILE.partition("  - id: my_count")[0].replace("max_dealy", "max_delay")
                    .replace("app_categry", "app_category"))
     assert main(["catalogue", "validate", str(one)]) == 0
     assert capsys.readouterr().out.startswith("OK: 1 trigger (1 enabled), 1 venue, digest ")
