@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 import orjson
 
-from cjo.catalogue.model import PolicyDef, Trigger, Venue
+from cjo.catalogue.model import AttributeDef, PolicyDef, Trigger, Venue
 from cjo.errors import CatalogueError, CatalogueRejected
 
 PAYLOAD_FORMAT = "cjo.catalogue/1"
@@ -48,6 +48,8 @@ class Catalogue:
     sources: tuple[tuple[str, str], ...]
     digest: str  # version id: 12 hex digits of the sources' sha256 (:func:`digest_of`)
     policy: PolicyDef = field(default_factory=PolicyDef)  # the contact policy (defaults if none)
+    #: profile attributes triggers may use, by name (the ``attributes`` sections)
+    attributes: Mapping[str, AttributeDef] = field(default_factory=dict)
 
     def enabled(self) -> tuple[Trigger, ...]:
         return self._enabled

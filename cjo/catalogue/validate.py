@@ -25,9 +25,17 @@ from typing import Any, Literal
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from cjo.catalogue.attributes import sample_values
+from cjo.catalogue.attributes import COMMON, sample_values
 from cjo.catalogue.catalogue import Catalogue, digest_of, payload_sources, require_triggers
-from cjo.catalogue.model import CatalogueFile, Matcher, PolicyDef, Trigger, TriggerBase, Venue
+from cjo.catalogue.model import (
+    AttributeDef,
+    CatalogueFile,
+    Matcher,
+    PolicyDef,
+    Trigger,
+    TriggerBase,
+    Venue,
+)
 from cjo.catalogue.schema_errors import explain, show, suggest, trigger_kinds
 from cjo.catalogue.source import Parsed, parse
 from cjo.catalogue.source import Path as KeyPath
@@ -92,6 +100,7 @@ def load_catalogue(sources: Sequence[tuple[str, str]],
     return Catalogue(
         triggers=tuple(entry.item for entry in checker.triggers),
         venues=types.MappingProxyType({e.item.id: e.item for e in checker.venues}),
+        attributes=types.MappingProxyType({e.item.name: e.item for e in checker.attributes}),
         sources=tuple((name, text) for name, text in sources),
         digest=digest_of(sources),
         policy=checker.policy or PolicyDef(),
@@ -119,8 +128,11 @@ class _Checker:
         self.problems: list[CatalogueError] = []
         self.venues: list[_Entry] = []
         self.triggers: list[_Entry] = []
+        self.attributes: list[_Entry] = []
+        self.declared: dict[str, AttributeDef] = {}  # valid attributes, by name
         self.broken_venues: set[str] = set()  # ids of venues refused by the schema
         self.broken_triggers: set[str] = set()
+        self.broken_attributes: set[str] = set()
         self.policy: PolicyDef | None = None
         self.policy_sites: list[tuple[str, Parsed]] = []  # every file with a policy section
 
@@ -140,6 +152,8 @@ class _Checker:
             self._salvage(name, parsed, value, refused)
             return
         self.venues += [_Entry(v, name, parsed, ("venues", i)) for i, v in enumerate(model.venues)]
+        self.attributes += [_Entry(a, name, parsed, ("attributes", i))
+                            for i, a in enumerate(model.attributes)]
         self.triggers += [_Entry(t, name, parsed, ("triggers", i))
                           for i, t in enumerate(model.triggers)]
         if model.policy is not None:
@@ -152,6 +166,7 @@ class _Checker:
         if not isinstance(value, dict):
             return
         for key, adapter, good, broken in (
+            ("attributes", TypeAdapter(AttributeDef), self.attributes, self.broken_attributes),
             ("venues", TypeAdapter(Venue), self.venues, self.broken_venues),
             ("triggers", _TRIGGER_ADAPTER, self.triggers, self.broken_triggers),
         ):
@@ -164,8 +179,10 @@ class _Checker:
                 if item is not None:
                     good.append(_Entry(item, name, parsed, (key, index)))
                     continue
-                if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                    broken.add(raw["id"])
+                ident = raw.get("name" if key == "attributes" else "id") if isinstance(
+                    raw, dict) else None
+                if isinstance(ident, str):
+                    broken.add(ident)
                 if key == "triggers" and any(cut == ("kind",) for cut in cuts):
                     self._common_fields(name, parsed, index, raw)
 
@@ -209,8 +226,10 @@ class _Checker:
         venues = self._unique(self.venues, "venue")
         triggers = self._unique(self.triggers, "trigger")
         self._one_policy()
+        self._attributes()
         for entry in self.triggers:
             trigger = entry.item
+            self._eligibility(entry, trigger.eligibility.where)
             KINDS[trigger.kind].validate(trigger.id, trigger.params,
                                          _TriggerChecks(self, entry, venues, triggers))
             for index, offer in enumerate(trigger.offers):
@@ -238,6 +257,35 @@ class _Checker:
                 first[ident] = entry
         return first
 
+    def _attributes(self) -> None:
+        """Each attribute declared once, under a name no offer placeholder has."""
+        where: dict[str, _Entry] = {}
+        for entry in self.attributes:
+            name = entry.item.name
+            if name in where:
+                self.at(entry, ("name",), f"duplicate attribute {name!r} "
+                                          f"(also at {where[name].where()})")
+            elif name in COMMON:
+                self.at(entry, ("name",), f"{name!r} is a placeholder every offer has: name "
+                                          "the attribute otherwise")
+            else:
+                where[name] = entry
+        self.declared = {name: entry.item for name, entry in where.items()}
+
+    def _eligibility(self, entry: _Entry, conditions: Mapping[str, Any]) -> None:
+        """``eligibility.where``: declared attributes, compared as their type allows."""
+        for name, expected in conditions.items():
+            path = ("eligibility", "where", name)
+            attribute = self.declared.get(name)
+            if attribute is None:
+                if name not in self.broken_attributes:
+                    self.at(entry, path, f"unknown profile attribute {name!r}: declare it in "
+                                         f"an attributes section{suggest(name, self.declared)}")
+                continue
+            reason = _attribute_problem(attribute, expected)
+            if reason:
+                self.at(entry, path, reason)
+
     def matcher(self, entry: _Entry, path: KeyPath, matcher: Matcher) -> None:
         fields = _fields_of(matcher.event)
         if fields is None:
@@ -262,7 +310,9 @@ class _Checker:
                 self.at(entry, where, reason)
 
     def _templates(self, entry: _Entry, trigger: Any) -> None:
-        values = sample_values(trigger.kind, trigger.params)
+        declared = {name: a.default or (a.values or ["x"])[0]
+                    for name, a in self.declared.items()}
+        values = {**declared, **sample_values(trigger.kind, trigger.params)}
         allowed = ", ".join(f"${name}" for name in sorted(values))
         for index, offer in enumerate(trigger.offers):
             for language, text in offer.templates.items():
@@ -307,6 +357,25 @@ class _TriggerChecks:
         if self.checker.broken_venues:
             return None
         return frozenset(v.item.kind for v in self.venues.values())
+
+
+def _attribute_problem(attribute: AttributeDef, expected: Any) -> str:
+    """Why a condition cannot apply to a profile attribute, or ''."""
+    is_range = isinstance(expected, Condition) and expected.is_range
+    values = (expected.values() if isinstance(expected, Condition)
+              else expected if isinstance(expected, list) else [expected])
+    if attribute.type == "number":
+        bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int | float)]
+        return f"{attribute.name} is a number: expected numbers, got {show(bad[0])}" if bad else ""
+    if is_range:
+        return (f"a range (gt, gte, lt, lte) needs a number attribute; {attribute.name} is text "
+                "(declare it with type: number)")
+    if attribute.values is not None:
+        shown = [v if isinstance(v, str) else format(v, "g") for v in values]
+        bad = [v for v in shown if v not in attribute.values]
+        if bad:
+            return f"expected one of: {', '.join(attribute.values)}, got {show(bad[0])}"
+    return ""
 
 
 def _repaired(adapter: TypeAdapter[Any], raw: Any, cuts: list[KeyPath]) -> Any:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from cjo.report.why import why
 from cjo.words import count
 
 TOP_FEATURES = 6
@@ -67,10 +68,13 @@ def render_decision(decision: Mapping[str, Any], outcome: Mapping[str, Any] | No
 
     reasons = decision.get("reasons") or []
     add("reasons", ", ".join(reasons) if reasons else "-")
+    add("why", why(decision))
     if decision.get("reason"):
-        add("why", str(decision["reason"]))
+        add("purpose", str(decision["reason"]))  # the offer's reason (its trigger's, else)
     add("offer", f"{decision.get('offer_code') or '-'}  (offer id {decision.get('offer_id', '-')})")
     add("channel", str(decision.get("channel") or "-"))
+    if decision.get("message"):
+        add("text", f"[{decision.get('language') or '?'}] {decision['message']}")
     version = decision.get("model_version")
     add("score", f"{_number(decision.get('score'))}   propensity "
                  f"{_number(decision.get('propensity'))}   model "
@@ -80,7 +84,8 @@ def render_decision(decision: Mapping[str, Any], outcome: Mapping[str, Any] | No
         add("features", ", ".join(f"{name}={_number(value)}" for name, value in features))
     if decision.get("deferred_until") is not None:
         add("deferred to", utc(decision["deferred_until"]))
-    add("published", utc(decision.get("published_at")))
+    if decision.get("published_at"):  # 0 in ``catalogue try``: nothing was published
+        add("published", utc(decision["published_at"]))
     closed = _outcome_line(decision, outcome)
     if closed is not None:
         add("outcome", closed)
