@@ -6,7 +6,7 @@ The codes (``cjo.policy``, ``cjo.engine.settle``) are short and stable, made for
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 _OUTCOME = {
@@ -53,10 +53,11 @@ def _clause(code: str) -> str:  # noqa: PLR0911 (one per reason code)
         channel, _, rest = detail.partition(":")
         count, _, window = rest.partition("/")
         return f"she already had {count} {channel} offers within {window} (the channel cap)"
-    return _OTHER.get(name, lambda d: code)(detail)
+    other = _OTHER.get(name)
+    return other(detail) if other is not None else code
 
 
-_OTHER: dict[str, Any] = {
+_OTHER: dict[str, Callable[[str], str]] = {
     "dedupe": lambda d: (f"the same offer {d.partition('/')[0]} was made to her within "
                          f"{d.partition('/')[2]} (dedupe)"),
     "holdout": lambda d: f"she is in the holdout group ({d} of subscribers get no marketing "
