@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cjo.catalogue.validate import load_catalogue
-from cjo.catalogue.where import compile_attribute_where, where_value
+from cjo.catalogue.where import where_value
 from cjo.codec import decode, encode, parse_log_line
 from cjo.codec.schemas import schema_dir
 from cjo.engine.offline import run_offline
@@ -65,6 +65,8 @@ def test_a_recorded_profile_carries_attributes_into_the_state() -> None:
 
 
 def test_conditions_read_the_text_as_their_values_need() -> None:
+    from cjo.catalogue.where import compile_attribute_where
+
     where = {"tenure_months": {"gte": 12}, "tier": ["GOLD"], "arpu_band": [1, 2], "smart": True}
     tests = dict(compile_attribute_where({k: where_value(v) for k, v in where.items()}))
 

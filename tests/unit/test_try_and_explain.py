@@ -13,7 +13,6 @@ import orjson
 from cjo.adapters.catalogue_commands import run_try
 from cjo.catalogue.validate import DEFAULTS_DIR, load_catalogue
 from cjo.engine.offline import read_log, run_offline
-from cjo.policy.eligibility import late_by
 from cjo.report.explain import render_decision
 from tests.scenarios.default_triggers import HOUR, T0, imsi, loc, profile
 
@@ -77,6 +76,8 @@ def test_no_consent_names_the_channels_and_why_says_so(tmp_path: Path) -> None:
 
 
 def test_how_late_is_never_rounded_down_to_the_limit() -> None:
+    from cjo.policy.eligibility import late_by
+
     hour, minute, second = 3_600_000, 60_000, 1_000
     assert late_by(2 * hour + 30 * second, 2 * hour) == "2h30s"  # was late:2h>2h
     assert late_by(2 * hour + 61 * second, 2 * hour) == "2h1m"
