@@ -362,7 +362,8 @@ class Processor:
         self.counts["failed"] += 1
         tp = taken.tp
         log.error("record_failed", topic=tp.topic, partition=tp.partition, offset=taken.offset,
-                  subscriber=logs.hash_id(taken.record["imsi"]), error=type(err).__name__)
+                  subscriber=logs.hash_id(taken.record["imsi"]), error=type(err).__name__,
+                  reason=f"processing failed: {type(err).__name__}: {err}")  # masked as text
         return DeadLetter(tp.topic, tp.partition, taken.offset, taken.key, taken.raw,
                           f"processing failed: {type(err).__name__}: {err}")
 
@@ -373,7 +374,8 @@ class Processor:
         for timer, err in done.failed_timers:
             self.counts["timers_failed"] += 1
             log.error("timer_failed", partition=partition, trigger=timer.trigger_id,
-                      subscriber=logs.hash_id(timer.imsi), error=type(err).__name__)
+                      subscriber=logs.hash_id(timer.imsi), error=type(err).__name__,
+                      reason=f"timer failed: {type(err).__name__}: {err}")  # masked as text
             letters.append(DeadLetter("timers", partition, -1, timer.imsi.encode(), timer.key(),
                                       f"timer failed: {type(err).__name__}: {err}"))
         return letters

@@ -48,10 +48,24 @@ def explain_yaml(error: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:  # 
         return at, ("text where none is expected: quote the whole value (a value that starts "
                     "with a quote ends with it), or check the indentation")
     if problem.startswith("expected <block end>") or "block" in context:
-        return at, _INDENTATION
+        return at, _indentation(at, text)
     if problem.startswith("found undefined alias"):
         return at, "a value cannot start with *: put the value in quotes"
     return at, " ".join(part for part in (context, problem) if part)
+
+
+def _indentation(at: int, text: str) -> str:
+    """The indentation reason, told that a new list entry needs its "- " when the line sits in
+    the column of a "- " entry above."""
+    lines = text.splitlines()
+    line = lines[at - 1] if at <= len(lines) else ""
+    column = _indent(line)
+    above = [ln for ln in lines[:at - 1] if ln.strip() and not ln.lstrip().startswith("#")]
+    same = next((ln for ln in reversed(above) if len(ln) - len(ln.lstrip()) <= column), "")
+    if (not line.lstrip().startswith("-") and same.lstrip().startswith("- ")
+            and len(same) - len(same.lstrip()) == column):
+        return 'a new entry of the list above starts with "- " (or indent this line further)'
+    return _INDENTATION
 
 
 def _unexpected_colon(at: int, text: str) -> tuple[int, str]:

@@ -115,6 +115,8 @@ def test_a_required_part_refused_is_not_guessed_at() -> None:
     ("triggers:\n  - id: a\n    kind: count\n   params: {}\n", 4, "the indentation does not match"),
     ("triggers:\n  - id: a\n    kind: count\n      params: {}\n", 4, "indented further"),
     ("triggers:\n\t- id: a\n", 2, "a tab character: indent with spaces only"),
+    ("triggers:\n  - id: a\n    kind: count\n  id: b\n    kind: count\n", 4,
+     'a new entry of the list above starts with "- "'),
     ("triggers:\n  - id: a\n    description: @home\n", 3, "cannot start with @: put the value"),
 ])
 def test_yaml_mistakes_in_plain_words_at_their_line(text: str, line: int, words: str) -> None:
