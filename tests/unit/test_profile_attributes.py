@@ -128,3 +128,16 @@ def test_attributes_are_checked_against_the_declared_list() -> None:
     assert [p.reason.split(" (")[0] for p in _problems(twice)] == [
         "duplicate attribute 'loyalty_tier'",
         "'valid_until' is a placeholder every offer has: name the attribute otherwise"]
+
+
+def test_diff_names_attribute_changes() -> None:
+    from cjo.catalogue.catalogue import diff
+
+    old = load_catalogue([("a.yaml", CATALOGUE)])
+    new = load_catalogue([("a.yaml", CATALOGUE.replace(
+        "  - {name: tenure_months, type: number}\n",
+        "  - {name: device}\n").replace("tenure_months: {gte: 12}", "device: [phone]").replace(
+        "$tenure_months months", "a $device").replace("SILVER, GOLD]", "SILVER, GOLD, PLATINUM]"))])
+    assert [line for line in diff(old, new) if "attribute" in line] == [
+        "~ attribute loyalty_tier: values", "+ attribute device (text)",
+        "- attribute tenure_months"]
