@@ -1,6 +1,6 @@
 """Loading and validating a trigger catalogue: every problem, each at its file, line and field.
 
-A catalogue is one or more YAML files (``venues`` and ``triggers``). Each file is parsed keeping
+A catalogue is one or more YAML files (``attributes``, ``venues``, ``triggers``, ``policy``). Each file is parsed keeping
 line numbers (:mod:`cjo.catalogue.source`) and checked against the schema
 (:class:`cjo.catalogue.model.CatalogueFile`); then the whole is cross-checked: ids unique across
 files, at most one file has a ``policy``, each trigger as its kind checks it (``Kind.validate``:
@@ -13,7 +13,6 @@ together as :class:`CatalogueRejected`; nothing partial is ever returned.
 
 from __future__ import annotations
 
-import copy
 import re
 import string
 import types
@@ -36,6 +35,8 @@ from cjo.catalogue.model import (
     TriggerBase,
     Venue,
 )
+from cjo.catalogue.profile_attributes import attribute_problem
+from cjo.catalogue.repair import child, repaired
 from cjo.catalogue.schema_errors import explain, show, suggest, trigger_kinds
 from cjo.catalogue.source import Parsed, parse
 from cjo.catalogue.source import Path as KeyPath
@@ -175,7 +176,7 @@ class _Checker:
                 continue
             for index, raw in enumerate(items):
                 cuts = [path[2:] for path in refused if path[:2] == (key, index)]
-                item = _repaired(adapter, raw, cuts)
+                item = repaired(adapter, raw, cuts)
                 if item is not None:
                     good.append(_Entry(item, name, parsed, (key, index)))
                     continue
@@ -282,7 +283,7 @@ class _Checker:
                     self.at(entry, path, f"unknown profile attribute {name!r}: declare it in "
                                          f"an attributes section{suggest(name, self.declared)}")
                 continue
-            reason = _attribute_problem(attribute, expected)
+            reason = attribute_problem(attribute, expected)
             if reason:
                 self.at(entry, path, reason)
 
@@ -359,54 +360,6 @@ class _TriggerChecks:
         return frozenset(v.item.kind for v in self.venues.values())
 
 
-def _attribute_problem(attribute: AttributeDef, expected: Any) -> str:
-    """Why a condition cannot apply to a profile attribute, or ''."""
-    is_range = isinstance(expected, Condition) and expected.is_range
-    values = (expected.values() if isinstance(expected, Condition)
-              else expected if isinstance(expected, list) else [expected])
-    if attribute.type == "number":
-        bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int | float)]
-        return f"{attribute.name} is a number: expected numbers, got {show(bad[0])}" if bad else ""
-    if is_range:
-        return (f"a range (gt, gte, lt, lte) needs a number attribute; {attribute.name} is text "
-                "(declare it with type: number)")
-    if attribute.values is not None:
-        shown = [v if isinstance(v, str) else format(v, "g") for v in values]
-        bad = [v for v in shown if v not in attribute.values]
-        if bad:
-            return f"expected one of: {', '.join(attribute.values)}, got {show(bad[0])}"
-    return ""
-
-
-def _repaired(adapter: TypeAdapter[Any], raw: Any, cuts: list[KeyPath]) -> Any:
-    """``raw`` validated with the parts at ``cuts`` left out (so taken at their defaults), or
-    None if it is still refused (a required part was wrong: nothing more to learn)."""
-    if not cuts or not isinstance(raw, dict):
-        return None
-    candidate = copy.deepcopy(raw)
-    # deepest first, and the higher list index first, so earlier cuts do not move later ones
-    for cut in sorted(cuts, key=lambda c: (len(c), [str(p).zfill(9) for p in c]), reverse=True):
-        if not cut or not _cut(candidate, cut):
-            return None
-    try:
-        return adapter.validate_python(candidate)
-    except ValidationError:
-        return None
-
-
-def _cut(node: Any, path: KeyPath) -> bool:
-    for part in path[:-1]:
-        node = _child(node, part)
-    last = path[-1]
-    if isinstance(last, str) and isinstance(node, dict) and last in node:
-        del node[last]
-        return True
-    if isinstance(last, int) and isinstance(node, list) and 0 <= last < len(node):
-        del node[last]
-        return True
-    return False
-
-
 def _render_problem(text: str, values: Mapping[str, Any]) -> tuple[str, int] | None:
     """Why ``text`` does not render with ``values``, and on which of its lines (0-based)."""
     template = string.Template(text)
@@ -437,18 +390,10 @@ def _field(raw: Any, path: KeyPath) -> str:
             out += f"[{part}]"
         else:
             out += f".{part}" if out else part
-        node = _child(node, part)
+        node = child(node, part)
         if depth == 1 and isinstance(node, dict) and isinstance(node.get("id"), str):
             out += f" ({node['id']})"
     return out
-
-
-def _child(node: Any, part: str | int) -> Any:
-    if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-        return node[part]
-    if isinstance(part, str) and isinstance(node, dict):
-        return node.get(part)
-    return None
 
 
 # -- the fields count and sequence steps may compare --------------------------------------------
