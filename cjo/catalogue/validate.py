@@ -1,14 +1,18 @@
 """Loading and validating a trigger catalogue: every problem, each at its file, line and field.
 
-A catalogue is one or more YAML files (``attributes``, ``venues``, ``triggers``, ``policy``). Each file is parsed keeping
-line numbers (:mod:`cjo.catalogue.source`) and checked against the schema
-(:class:`cjo.catalogue.model.CatalogueFile`); then the whole is cross-checked: ids unique across
-files, at most one file has a ``policy``, each trigger as its kind checks it (``Kind.validate``:
-geofence venues exist, a deadline's anchor trigger exists, count and sequence matchers name an
-input stream or derived fact and fields its records have, thresholds are in range), offers'
-``conversion`` matchers likewise, template languages look like BCP-47 tags, and every template
-renders with its kind's placeholders (``Kind.samples``). All problems are collected and raised
-together as :class:`CatalogueRejected`; nothing partial is ever returned.
+A catalogue is one or more YAML files (``attributes``, ``venues``, ``triggers``, ``policy``).
+Each file is parsed keeping line numbers (:mod:`cjo.catalogue.source`) and checked against the
+schema (:class:`cjo.catalogue.model.CatalogueFile`); an entry the schema refuses is checked
+further with the refused parts left out (:mod:`cjo.catalogue.repair`), so one run reports every
+independent problem. Then the whole is cross-checked: ids unique across files, at most one file
+has a ``policy``, each trigger as its kind checks it (``Kind.validate``: geofence venues exist, a
+deadline's anchor trigger exists, count and sequence matchers name an input stream or derived
+fact and fields its records have, thresholds are in range), offers' ``conversion`` matchers
+likewise, eligibility conditions name declared profile attributes
+(:mod:`cjo.catalogue.profile_attributes`), template languages look like BCP-47 tags, and every
+template renders with its kind's placeholders (``Kind.samples``) and the declared attributes.
+All problems are collected and raised together as :class:`CatalogueRejected`; nothing partial
+is ever returned.
 """
 
 from __future__ import annotations
