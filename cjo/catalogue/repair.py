@@ -17,12 +17,16 @@ from pydantic import TypeAdapter, ValidationError
 from cjo.catalogue.source import Path as KeyPath
 
 
-def repaired(adapter: TypeAdapter[Any], raw: Any, cuts: list[KeyPath]) -> Any:
+def repaired(adapter: TypeAdapter[Any], raw: Any, cuts: list[KeyPath], stand_in: str) -> Any:
     """``raw`` validated with the parts at ``cuts`` left out (so taken at their defaults), or
-    None if it is still refused (a required part was wrong: nothing more to learn)."""
+    None if it is still refused (a required part was wrong: nothing more to learn). A refused
+    ``id`` is replaced by ``stand_in`` (a valid id no entry has), so the rest is still checked."""
     if not cuts or not isinstance(raw, dict):
         return None
     candidate = copy.deepcopy(raw)
+    if ("id",) in cuts:
+        cuts = [c for c in cuts if c != ("id",)]
+        candidate["id"] = stand_in
     # deepest first, and the higher list index first, so earlier cuts do not move later ones
     for path in sorted(cuts, key=lambda c: (len(c), [str(p).zfill(9) for p in c]), reverse=True):
         if not path or not _cut(candidate, path):

@@ -180,14 +180,14 @@ class _Checker:
                 continue
             for index, raw in enumerate(items):
                 cuts = [path[2:] for path in refused if path[:2] == (key, index)]
-                item = repaired(adapter, raw, cuts)
-                if item is not None:
-                    good.append(_Entry(item, name, parsed, (key, index)))
-                    continue
                 ident = raw.get("name" if key == "attributes" else "id") if isinstance(
                     raw, dict) else None
                 if isinstance(ident, str):
-                    broken.add(ident)
+                    broken.add(ident)  # references to it are not reported as unknown
+                item = repaired(adapter, raw, cuts, f"refused_{len(self.problems)}_{index}")
+                if item is not None:
+                    good.append(_Entry(item, name, parsed, (key, index)))
+                    continue
                 if key == "triggers" and any(cut == ("kind",) for cut in cuts):
                     self._common_fields(name, parsed, index, raw)
 

@@ -93,6 +93,21 @@ def test_a_misspelt_kind_is_named() -> None:
     assert kind.reason.endswith("got 'treshold' (did you mean 'threshold'?)")
 
 
+def test_a_refused_id_hides_nothing_and_references_to_it_are_no_knock_on() -> None:
+    source = ("triggers:\n"
+              "  - id: Bad-Id\n"
+              "    kind: count\n"
+              "    params: {match: {event: usage, where: {app_categry: VIDEO}}, count: 3, "
+              "within: 1h}\n"
+              "    offers: [{code: GIFT, templates: {en: \"Sorry $cuont\"}}]\n"
+              "  - id: later\n"
+              "    kind: deadline\n"
+              "    params: {anchor: moment, trigger: Bad-Id, offset: 1h}\n"
+              "    offers: [{code: X, templates: {en: x}}]\n")
+    assert [(p.line, p.field.rsplit(".", 1)[-1]) for p in _problems(("a.yaml", source))] == [
+        (2, "id"), (4, "app_categry"), (5, "en")]
+
+
 def test_a_required_part_refused_is_not_guessed_at() -> None:
     # a geofence without valid venues: its params cannot be repaired, so nothing is reported
     # about what depends on them (the $venue placeholder)
