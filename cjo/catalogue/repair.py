@@ -20,21 +20,48 @@ from cjo.catalogue.source import Path as KeyPath
 def repaired(adapter: TypeAdapter[Any], raw: Any, cuts: list[KeyPath], stand_in: str) -> Any:
     """``raw`` validated with the parts at ``cuts`` left out (so taken at their defaults), or
     None if it is still refused (a required part was wrong: nothing more to learn). A refused
-    ``id`` is replaced by ``stand_in`` (a valid id no entry has), so the rest is still checked."""
+    ``id`` is replaced by ``stand_in`` (a valid id no entry has), an offer's refused ``code`` by a
+    valid one, so the rest is still checked."""
     if not cuts or not isinstance(raw, dict):
         return None
+    # the refused parts; else the list entries holding them (a second offer whose code is
+    # refused: the trigger without that offer), as long as each list keeps an entry
+    for attempt in (cuts, _entries_of(cuts)):
+        found = _validated(adapter, raw, attempt, stand_in)
+        if found is not None:
+            return found
+    return None
+
+
+def _validated(adapter: TypeAdapter[Any], raw: dict[str, Any], cuts: list[KeyPath],
+               stand_in: str) -> Any:
     candidate = copy.deepcopy(raw)
     if ("id",) in cuts:
         cuts = [c for c in cuts if c != ("id",)]
         candidate["id"] = stand_in
+    for code in [c for c in cuts if len(c) == 3 and c[0] == "offers" and c[2] == "code"]:
+        offer = child(child(candidate, "offers"), code[1])
+        if isinstance(offer, dict):  # a refused offer code: checked further as a stand-in
+            offer["code"] = "REFUSED_CODE"
+            cuts = [c for c in cuts if c != code]
     # deepest first, and the higher list index first, so earlier cuts do not move later ones
-    for path in sorted(cuts, key=lambda c: (len(c), [str(p).zfill(9) for p in c]), reverse=True):
+    for path in sorted(set(cuts), key=lambda c: (len(c), [str(p).zfill(9) for p in c]),
+                       reverse=True):
         if not path or not _cut(candidate, path):
             return None
     try:
         return adapter.validate_python(candidate)
     except ValidationError:
         return None
+
+
+def _entries_of(cuts: list[KeyPath]) -> list[KeyPath]:
+    """Each cut widened to the list entry holding it (``offers[1].code`` -> ``offers[1]``)."""
+    out: list[KeyPath] = []
+    for path in cuts:
+        index = next((i for i, part in enumerate(path) if isinstance(part, int)), None)
+        out.append(path if index is None or path == ("id",) else path[:index + 1])
+    return out
 
 
 def _cut(node: Any, path: KeyPath) -> bool:

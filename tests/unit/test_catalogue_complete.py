@@ -108,6 +108,20 @@ def test_a_refused_id_hides_nothing_and_references_to_it_are_no_knock_on() -> No
         (2, "id"), (4, "app_categry"), (5, "en")]
 
 
+def test_a_refused_offer_code_hides_nothing() -> None:
+    source = ("triggers:\n"
+              "  - id: t\n"
+              "    kind: count\n"
+              "    params: {match: {event: usage, where: {app_categry: VIDEO}}, count: 3, "
+              "within: 1h}\n"
+              "    offers:\n"
+              "      - {code: GIFT, templates: {en: ok}}\n"
+              "      - {code: gift_two, templates: {en: \"Sorry $cuont\"}}\n")
+    assert [(p.line, p.field.split(".", 1)[1]) for p in _problems(("a.yaml", source))] == [
+        (4, "params.match.where.app_categry"), (7, "offers[1].code"),
+        (7, "offers[1].templates.en")]
+
+
 def test_a_required_part_refused_is_not_guessed_at() -> None:
     # a geofence without valid venues: its params cannot be repaired, so nothing is reported
     # about what depends on them (the $venue placeholder)
