@@ -17,7 +17,7 @@ from cjo.report.explain import render_decision
 from tests.scenarios.default_triggers import HOUR, T0, imsi, loc, profile
 
 BUNDLED = [DEFAULTS_DIR / "venues.yaml", DEFAULTS_DIR / "triggers.yaml"]
-BAD_EVENT_TIME = b'{"topic":"usage","key":"234150000000001","value":{"event_time":"12345678901"}}'
+INCOMPLETE = b'{"topic":"usage","key":"234150000000001","value":{"event_time":"12345678901"}}'
 
 
 def _log(path: Path, *extra: bytes, **fields: object) -> Path:
@@ -29,7 +29,7 @@ def _log(path: Path, *extra: bytes, **fields: object) -> Path:
 
 
 def test_try_lists_the_bad_lines_it_skipped_and_counts_them_as_replay(tmp_path: Path) -> None:
-    log = _log(tmp_path / "log.jsonl", b"", b"not json", b"   ", BAD_EVENT_TIME)
+    log = _log(tmp_path / "log.jsonl", b"", b"not json", b"   ", INCOMPLETE)
     out = io.StringIO()
     assert run_try(BUNDLED, log, out=out) == 0
     lines = out.getvalue().splitlines()
