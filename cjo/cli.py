@@ -356,11 +356,13 @@ def _demo(args: argparse.Namespace) -> int:
 def _catalogue_validate(args: argparse.Namespace) -> int:
     """Prints ``OK: ...`` and returns 0; a refused catalogue raises (main prints every problem
     on stderr and exits 1)."""
+    from cjo.catalogue.catalogue import require_triggers
     from cjo.catalogue.validate import load_files
+    from cjo.words import count
 
-    catalogue = load_files(args.files)
-    print(f"OK: {len(catalogue.triggers)} triggers ({len(catalogue.enabled())} enabled), "
-          f"{len(catalogue.venues)} venues, digest {catalogue.digest}")
+    catalogue = require_triggers(load_files(args.files))  # refused as apply would refuse it
+    print(f"OK: {count(len(catalogue.triggers), 'trigger')} ({len(catalogue.enabled())} "
+          f"enabled), {count(len(catalogue.venues), 'venue')}, digest {catalogue.digest}")
     return 0
 
 

@@ -36,6 +36,7 @@ from cjo.engine.effects import Effects
 from cjo.engine.ordering import STREAM_RANK, EventTimeMerger, Status
 from cjo.engine.runner import Knowledge, PartitionRunner, PartitionStep
 from cjo.errors import InvalidRecord
+from cjo.report.explain import utc
 from cjo.settings import Settings, Topics
 from cjo.state import Position
 from cjo.timers import Watermark
@@ -310,12 +311,13 @@ class Processor:
                 value = self._decode(schema, record.key, record.value)
                 self._check_partition(tp.partition, record.key)
                 event_time = codec.event_time_of(schema, value)
-                self._check_event_time(tp.partition, event_time, now)
+                self._check_event_time(tp.partition, event_time, now, schema)
             except InvalidRecord as err:
                 self.counts["dead_letters"] += 1
-                # the reason may quote the key or an IMSI: it goes to the DLQ, not to the log
+                # the reason in full goes to the DLQ; the log's is masked where it is personal
                 log.warning("dead_letter", topic=tp.topic, partition=tp.partition,
-                            offset=offset, field=err.field or "(record)")
+                            offset=offset, field=err.field or "(record)",
+                            reason=logs.mask_error(err.field, err.reason))
                 dead.append(DeadLetter(tp.topic, tp.partition, offset, record.key,
                                        record.value or b"", str(err)))
                 dead_keys.append((tp, offset))
@@ -360,7 +362,8 @@ class Processor:
         self.counts["failed"] += 1
         tp = taken.tp
         log.error("record_failed", topic=tp.topic, partition=tp.partition, offset=taken.offset,
-                  subscriber=logs.hash_id(taken.record["imsi"]), error=type(err).__name__)
+                  subscriber=logs.hash_id(taken.record["imsi"]), error=type(err).__name__,
+                  reason=f"processing failed: {type(err).__name__}: {err}")  # masked as text
         return DeadLetter(tp.topic, tp.partition, taken.offset, taken.key, taken.raw,
                           f"processing failed: {type(err).__name__}: {err}")
 
@@ -371,7 +374,8 @@ class Processor:
         for timer, err in done.failed_timers:
             self.counts["timers_failed"] += 1
             log.error("timer_failed", partition=partition, trigger=timer.trigger_id,
-                      subscriber=logs.hash_id(timer.imsi), error=type(err).__name__)
+                      subscriber=logs.hash_id(timer.imsi), error=type(err).__name__,
+                      reason=f"timer failed: {type(err).__name__}: {err}")  # masked as text
             letters.append(DeadLetter("timers", partition, -1, timer.imsi.encode(), timer.key(),
                                       f"timer failed: {type(err).__name__}: {err}"))
         return letters
@@ -388,7 +392,8 @@ class Processor:
                 "produce keyed by IMSI with Kafka's murmur2 partitioner (Java/aiokafka "
                 "default; confluent-kafka: partitioner=murmur2_random)"))
 
-    def _check_event_time(self, partition: int, event_time: int, now: int) -> None:
+    def _check_event_time(self, partition: int, event_time: int, now: int,
+                          schema: str) -> None:
         """An event time more than ``max_future_ms`` ahead is refused before it can move the
         watermark: ahead of the wall clock (live mode); in replay mode ahead of the later of the
         wall clock and the partition's newest event time (a recorded log with quiet days
@@ -402,8 +407,9 @@ class Processor:
         bound = self._time.max_future_ms
         if event_time > reference + bound:
             self.counts["future"] += 1
-            raise InvalidRecord("", f"event time {event_time} is more than CJO_MAX_FUTURE_MS "
-                                    f"({bound}) ahead of {ahead_of} ({reference})")
+            raise InvalidRecord(codec.EVENT_TIME_FIELD[schema], (
+                f"{utc(event_time)} ({event_time}) is more than CJO_MAX_FUTURE_MS ({bound} ms) "
+                f"ahead of {ahead_of} ({utc(reference)})"))
         self._newest[partition] = max(newest, event_time)
 
     def _tick(self, ticked: set[int], batch: Mapping[TP, Sequence[Any]], now: int,

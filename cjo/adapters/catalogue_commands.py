@@ -24,9 +24,13 @@ from cjo.catalogue.describe import describe
 from cjo.catalogue.validate import load_files
 from cjo.engine.offline import read_log, run_offline
 from cjo.errors import ConfigError
+from cjo.logs import shown_error
 from cjo.report.explain import explain
 from cjo.settings import Settings
 from cjo.summary import outcome_reasons
+from cjo.words import count
+
+BAD_LINES_SHOWN = 5  # as many as cjo replay shows (ERRORS_KEPT)
 
 Ask = Callable[[str], bool]
 
@@ -103,17 +107,25 @@ def run_try(files: Sequence[Path], log: Path, partitions: int = 1,
     records, bad = read_log(log)
     result = run_offline(records, catalogue, partitions)
     outcomes = Counter((d["trigger_id"], d["outcome"]) for d in result.decisions)
-    print(f"{result.records} records ({bad} bad lines skipped), {result.timers_fired} timers "
-          f"fired, {len(result.decisions)} decisions under catalogue {catalogue.digest}", file=out)
+    print(f"{count(result.records, 'record')} ({count(len(bad), 'bad line')} skipped), "
+          f"{count(result.timers_fired, 'timer')} fired, "
+          f"{count(len(result.decisions), 'decision')} under catalogue {catalogue.digest}",
+          file=out)
+    for number, error in bad[:BAD_LINES_SHOWN]:
+        print(f"    line {number}: {shown_error(error)}", file=out)
+    if len(bad) > BAD_LINES_SHOWN:
+        print(f"    ... and {len(bad) - BAD_LINES_SHOWN:,} more", file=out)
     for trigger in catalogue.triggers:
         counts = {o: n for (t, o), n in outcomes.items() if t == trigger.id}
-        shown = ", ".join(f"{o} {n}" for o, n in sorted(counts.items())) or "no moment"
+        shown = ", ".join(f"{o} {n}" for o, n in sorted(counts.items())) or (
+            "no moment in this log" if trigger.enabled else "disabled (enabled: false)")
         print(f"  {trigger.id:<28} {shown}", file=out)
     for line in outcome_reasons(result.decisions):
         print(line, file=out)
     if decisions is not None:
-        count = write_jsonl(decisions, result.decisions)
-        print(f"wrote {count} decisions (with their reasons) to {decisions}", file=out)
+        written = write_jsonl(decisions, result.decisions)
+        print(f"wrote {count(written, 'decision')} (with their reasons) to {decisions}",
+              file=out)
     if explain_imsi is not None:
         mine = [d for d in result.decisions if d.get("imsi") == explain_imsi]
         closed = [o for o in result.outcomes if o.get("imsi") == explain_imsi]

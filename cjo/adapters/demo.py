@@ -26,6 +26,7 @@ from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
 from cjo.catalogue.validate import load_files
 from cjo.settings import Settings, load
 from cjo.summary import Summary, offer_line
+from cjo.words import count
 
 
 def sample_log() -> Path:
@@ -124,8 +125,8 @@ def _report(summary: Summary, opts: DemoOptions, stdout: TextIO) -> None:
         print("  " + offer_line(offer), file=stdout)
     if opts.out is not None:
         write_jsonl(opts.out, summary.offers)
-        print(f"wrote {len(summary.offers)} offers to {opts.out}", file=stdout)
+        print(f"wrote {count(len(summary.offers), 'offer')} to {opts.out}", file=stdout)
     if opts.decisions is not None:
         write_jsonl(opts.decisions, summary.decisions)
-        print(f"wrote {len(summary.decisions)} decisions (with their reasons) to "
+        print(f"wrote {count(len(summary.decisions), 'decision')} (with their reasons) to "
               f"{opts.decisions}", file=stdout)

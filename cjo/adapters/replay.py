@@ -20,7 +20,7 @@ from tqdm import tqdm
 from cjo.adapters.kafka_admin import Partition, Replication, create_topics, producer_config
 from cjo.codec import dead_letter, encode_complete, parse_log_line
 from cjo.errors import BrokerError, ConfigError, InvalidRecord
-from cjo.logs import mask
+from cjo.logs import shown_error
 from cjo.settings import Topics, load
 
 FLUSH_TIMEOUT_S = 60.0
@@ -56,7 +56,8 @@ class ReplaySummary:
     def note_bad(self, line_number: int, error: InvalidRecord) -> None:
         self.bad_lines += 1
         if len(self.errors) < ERRORS_KEPT:
-            self.errors.append((line_number, mask(str(error))))  # printed: no personal data
+            # printed: no personal data, but the user's own value where it is not personal
+            self.errors.append((line_number, shown_error(error)))
 
     def render(self, end_offsets: bool = True) -> str:
         streams = ", ".join(f"{name} {count:,}" for name, count in sorted(self.produced.items()))

@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 import orjson
 
-from cjo.catalogue.model import PolicyDef, Trigger, Venue
+from cjo.catalogue.model import AttributeDef, PolicyDef, Trigger, Venue
 from cjo.errors import CatalogueError, CatalogueRejected
 
 PAYLOAD_FORMAT = "cjo.catalogue/1"
@@ -48,6 +48,8 @@ class Catalogue:
     sources: tuple[tuple[str, str], ...]
     digest: str  # version id: 12 hex digits of the sources' sha256 (:func:`digest_of`)
     policy: PolicyDef = field(default_factory=PolicyDef)  # the contact policy (defaults if none)
+    #: profile attributes triggers may use, by name (the ``attributes`` sections)
+    attributes: Mapping[str, AttributeDef] = field(default_factory=dict)
 
     def enabled(self) -> tuple[Trigger, ...]:
         return self._enabled
@@ -133,7 +135,7 @@ def diff(old: Catalogue | None, new: Catalogue) -> list[str]:
 
     ``+ trigger bill_shock (threshold, v1)``, ``- trigger stadium_leaving``,
     ``~ trigger roaming_welcome v1 -> v2: max_delay, offers[0].templates.de``, ``+ venue wembley``,
-    ``~ policy: caps, quiet_hours.start``.
+    ``~ policy: caps, quiet_hours.start``, ``+ attribute loyalty_tier (text)``.
     """
     lines: list[str] = []
     old_triggers = {t.id: t for t in old.triggers} if old else {}
@@ -163,10 +165,17 @@ def diff(old: Catalogue | None, new: Catalogue) -> list[str]:
     changed = _changed_paths(_dump(old.policy if old else PolicyDef()), _dump(new.policy))
     if changed:
         lines.append(f"~ policy: {', '.join(changed)}")
+    old_attributes: Mapping[str, AttributeDef] = old.attributes if old else {}
+    for name, attribute in new.attributes.items():
+        if name not in old_attributes:
+            lines.append(f"+ attribute {name} ({attribute.type})")
+        elif changed := _changed_paths(_dump(old_attributes[name]), _dump(attribute)):
+            lines.append(f"~ attribute {name}: {', '.join(changed)}")
+    lines += [f"- attribute {name}" for name in old_attributes if name not in new.attributes]
     return lines
 
 
-def _dump(model: Trigger | Venue | PolicyDef) -> Any:
+def _dump(model: Trigger | Venue | PolicyDef | AttributeDef) -> Any:
     return model.model_dump(mode="json", by_alias=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cjo.catalogue.catalogue import Catalogue
+from cjo.words import count
 
 
 def describe(catalogue: Catalogue) -> str:
@@ -12,6 +13,6 @@ def describe(catalogue: Catalogue) -> str:
     widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
              for row in rows]
-    lines.append(f"{len(catalogue.venues)} venues: {', '.join(catalogue.venues)}; "
+    lines.append(f"{count(len(catalogue.venues), 'venue')}: {', '.join(catalogue.venues)}; "
                  f"digest {catalogue.digest}")
     return "\n".join(lines)

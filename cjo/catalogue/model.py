@@ -23,7 +23,13 @@ from pydantic import (
     model_validator,
 )
 
-from cjo.catalogue.where import Test, WhereValue, compile_where, where_value
+from cjo.catalogue.where import (
+    Test,
+    WhereValue,
+    compile_attribute_where,
+    compile_where,
+    where_value,
+)
 
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _TIME_OF_DAY = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
@@ -155,7 +161,9 @@ class ThresholdParams(Strict):
     @field_validator("below", "above", mode="before")
     @classmethod
     def _size(cls, value: Any, info: ValidationInfo) -> Any:
-        return parse_size(value) if info.data.get("measure") == USAGE else value
+        # a measure refused (misspelt) is not in ``info.data``: a size is then read as one rather
+        # than refused again as "not a number" (a knock-on of the measure's own error)
+        return parse_size(value) if info.data.get("measure", USAGE) == USAGE else value
 
     @model_validator(mode="after")
     def _one_bound(self) -> ThresholdParams:
@@ -245,13 +253,25 @@ class CountParams(Strict):
 
 
 class Eligibility(Strict):
-    """Every listed condition must hold; an empty list means any. ``plan`` takes globs."""
+    """Every listed condition must hold; an empty list means any. ``plan`` takes globs.
+
+    ``where`` compares the profile's further attributes (``attributes`` of the profile, declared
+    in the catalogue's ``attributes`` section) like a matcher's ``where`` compares record fields:
+    ``{loyalty_tier: [GOLD, SILVER], tenure_months: {gte: 12}}``. A profile without the attribute
+    is not eligible."""
 
     payment_type: list[PaymentType] = Field(default_factory=list)
     age_band: list[AgeBand] = Field(default_factory=list)
     plan: list[str] = Field(default_factory=list)
     segment: list[str] = Field(default_factory=list)
     consent: list[Consent] = Field(default_factory=list)
+    where: dict[str, Annotated[WhereValue, BeforeValidator(where_value)]] = Field(
+        default_factory=dict, description="profile attributes (declared in attributes)")
+
+    @cached_property
+    def attribute_tests(self) -> tuple[tuple[str, Test], ...]:
+        """``where`` compiled once for the profile's attributes (text values)."""
+        return compile_attribute_where(self.where)
 
 
 def _all_channels() -> list[Channel]:
@@ -402,10 +422,25 @@ class PolicyDef(Strict):
     response_window: Duration = Field(default=72 * _HOUR_MS, gt=0)
 
 
-class CatalogueFile(Strict):
-    """One YAML file: ``venues``, ``triggers`` and ``policy`` (any may be absent; ``policy`` in
-    at most one file of a catalogue)."""
+class AttributeDef(Strict):
+    """A profile attribute triggers may use (``eligibility.where``, ``$name`` in templates).
 
+    Profiles carry it as text in their ``attributes`` map; ``type: number`` compares it as a
+    number (ranges allowed), ``values`` lists the only texts a condition may name, ``default``
+    is what a template shows for a profile without it."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: Literal["text", "number"] = "text"
+    values: list[str] | None = Field(None, min_length=1)
+    default: str = ""
+    description: str = ""
+
+
+class CatalogueFile(Strict):
+    """One YAML file: ``attributes``, ``venues``, ``triggers`` and ``policy`` (any may be absent;
+    ``policy`` in at most one file of a catalogue)."""
+
+    attributes: list[AttributeDef] = Field(default_factory=list)
     venues: list[Venue] = Field(default_factory=list)
     triggers: list[Trigger] = Field(default_factory=list)
     policy: PolicyDef | None = None

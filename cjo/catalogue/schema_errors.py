@@ -52,7 +52,10 @@ def explain(error: ErrorDetails) -> tuple[KeyPath, str]:
         return path, f"expected {_PLAIN[kind]}, got {show(value)}"
     if kind == "union_tag_invalid":
         kinds = _plain_list(str(ctx.get("expected_tags", "")))
-        return (*path, "kind"), f"expected one of: {kinds}, got {show(ctx.get('tag'))}"
+        tag = ctx.get("tag")
+        close = difflib.get_close_matches(str(tag), trigger_kinds(), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return (*path, "kind"), f"expected one of: {kinds}, got {show(tag)}{hint}"
     return path, _special_reason(kind, path, parent, value, ctx) or _generic_reason(error)
 
 
@@ -63,7 +66,7 @@ def _special_reason(kind: str, path: KeyPath, parent: Any, value: Any,
         "extra_forbidden": lambda: f"unknown field {name!r}{suggest(name, _known_fields(parent))}",
         "missing": lambda: f"missing required field {name!r}",
         "union_tag_not_found":
-            lambda: f"missing required field 'kind' (one of: {', '.join(_trigger_kinds())})",
+            lambda: f"missing required field 'kind' (one of: {', '.join(trigger_kinds())})",
         "literal_error": lambda: (f"expected one of: {_plain_list(str(ctx.get('expected', '')))}"
                                   f", got {show(value)}"),
         "string_pattern_mismatch": lambda: (
@@ -166,7 +169,7 @@ def _known_fields(model: Any) -> list[str]:
 
 
 @cache
-def _trigger_kinds() -> tuple[str, ...]:
+def trigger_kinds() -> tuple[str, ...]:
     return tuple(_tag_map(_union_members(_unwrap(Trigger))))
 
 

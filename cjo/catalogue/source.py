@@ -8,7 +8,8 @@ Plain scalars are read by the YAML 1.2 core rules, not PyYAML's YAML 1.1 ones: o
 ``true``/``false`` are booleans (``on: enter`` stays the key ``"on"``, the language ``no`` stays
 Norwegian), there are no sexagesimal numbers (``1:30``) and no implicit dates. Mapping keys are
 always strings. A duplicate key is refused at its second line; a syntax error is refused at the
-line PyYAML reports.
+line of the mistake, in plain words
+(:mod:`cjo.catalogue.yaml_errors`).
 
 A catalogue may arrive from a control topic, so parsing is bounded before it can cost much: a
 text of more than ``MAX_CHARS`` characters is refused unread, nesting deeper than ``MAX_DEPTH``
@@ -26,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from cjo.catalogue.yaml_errors import explain_yaml
 from cjo.errors import CatalogueError
 
 Path = tuple[str | int, ...]
@@ -125,9 +127,7 @@ def parse(file: str, text: str) -> Parsed:
     except _OutOfBounds as error:
         raise CatalogueError(file, error.line, "", error.reason) from None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        reason = " ".join(part for part in (error.context, error.problem) if part)
+        line, reason = explain_yaml(error, text)
         raise CatalogueError(file, line, "", f"not valid YAML: {reason}") from None
     except yaml.YAMLError as error:
         raise CatalogueError(file, 1, "", f"not valid YAML: {error}") from None

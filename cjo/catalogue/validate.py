@@ -1,14 +1,18 @@
 """Loading and validating a trigger catalogue: every problem, each at its file, line and field.
 
-A catalogue is one or more YAML files (``venues`` and ``triggers``). Each file is parsed keeping
-line numbers (:mod:`cjo.catalogue.source`) and checked against the schema
-(:class:`cjo.catalogue.model.CatalogueFile`); then the whole is cross-checked: ids unique across
-files, at most one file has a ``policy``, each trigger as its kind checks it (``Kind.validate``:
-geofence venues exist, a deadline's anchor trigger exists, count and sequence matchers name an
-input stream or derived fact and fields its records have, thresholds are in range), offers'
-``conversion`` matchers likewise, template languages look like BCP-47 tags, and every template
-renders with its kind's placeholders (``Kind.samples``). All problems are collected and raised
-together as :class:`CatalogueRejected`; nothing partial is ever returned.
+A catalogue is one or more YAML files (``attributes``, ``venues``, ``triggers``, ``policy``).
+Each file is parsed keeping line numbers (:mod:`cjo.catalogue.source`) and checked against the
+schema (:class:`cjo.catalogue.model.CatalogueFile`); an entry the schema refuses is checked
+further with the refused parts left out (:mod:`cjo.catalogue.repair`), so one run reports every
+independent problem. Then the whole is cross-checked: ids unique across files, at most one file
+has a ``policy``, each trigger as its kind checks it (``Kind.validate``: geofence venues exist, a
+deadline's anchor trigger exists, count and sequence matchers name an input stream or derived
+fact and fields its records have, thresholds are in range), offers' ``conversion`` matchers
+likewise, eligibility conditions name declared profile attributes
+(:mod:`cjo.catalogue.profile_attributes`), template languages look like BCP-47 tags, and every
+template renders with its kind's placeholders (``Kind.samples``) and the declared attributes.
+All problems are collected and raised together as :class:`CatalogueRejected`; nothing partial
+is ever returned.
 """
 
 from __future__ import annotations
@@ -24,10 +28,20 @@ from typing import Any, Literal
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from cjo.catalogue.attributes import sample_values
+from cjo.catalogue.attributes import COMMON, sample_values
 from cjo.catalogue.catalogue import Catalogue, digest_of, payload_sources, require_triggers
-from cjo.catalogue.model import CatalogueFile, Matcher, PolicyDef, Trigger, Venue
-from cjo.catalogue.schema_errors import explain, show, suggest
+from cjo.catalogue.model import (
+    AttributeDef,
+    CatalogueFile,
+    Matcher,
+    PolicyDef,
+    Trigger,
+    TriggerBase,
+    Venue,
+)
+from cjo.catalogue.profile_attributes import attribute_problem
+from cjo.catalogue.repair import child, repaired
+from cjo.catalogue.schema_errors import explain, show, suggest, trigger_kinds
 from cjo.catalogue.source import Parsed, parse
 from cjo.catalogue.source import Path as KeyPath
 from cjo.catalogue.where import Condition
@@ -91,6 +105,7 @@ def load_catalogue(sources: Sequence[tuple[str, str]],
     return Catalogue(
         triggers=tuple(entry.item for entry in checker.triggers),
         venues=types.MappingProxyType({e.item.id: e.item for e in checker.venues}),
+        attributes=types.MappingProxyType({e.item.name: e.item for e in checker.attributes}),
         sources=tuple((name, text) for name, text in sources),
         digest=digest_of(sources),
         policy=checker.policy or PolicyDef(),
@@ -118,8 +133,11 @@ class _Checker:
         self.problems: list[CatalogueError] = []
         self.venues: list[_Entry] = []
         self.triggers: list[_Entry] = []
+        self.attributes: list[_Entry] = []
+        self.declared: dict[str, AttributeDef] = {}  # valid attributes, by name
         self.broken_venues: set[str] = set()  # ids of venues refused by the schema
         self.broken_triggers: set[str] = set()
+        self.broken_attributes: set[str] = set()
         self.policy: PolicyDef | None = None
         self.policy_sites: list[tuple[str, Parsed]] = []  # every file with a policy section
 
@@ -135,20 +153,25 @@ class _Checker:
         try:
             model = CatalogueFile.model_validate(value)
         except ValidationError as error:
-            self._schema_problems(name, parsed, error.errors())
-            self._salvage(name, parsed, value)
+            refused = self._schema_problems(name, parsed, error.errors())
+            self._salvage(name, parsed, value, refused)
             return
         self.venues += [_Entry(v, name, parsed, ("venues", i)) for i, v in enumerate(model.venues)]
+        self.attributes += [_Entry(a, name, parsed, ("attributes", i))
+                            for i, a in enumerate(model.attributes)]
         self.triggers += [_Entry(t, name, parsed, ("triggers", i))
                           for i, t in enumerate(model.triggers)]
         if model.policy is not None:
             self.policy = model.policy
 
-    def _salvage(self, name: str, parsed: Parsed, value: Any) -> None:
-        """Keep the valid entries of a refused file so cross checks still report on them."""
+    def _salvage(self, name: str, parsed: Parsed, value: Any, refused: list[KeyPath]) -> None:
+        """Keep the entries of a refused file that are valid, or valid once the parts already
+        reported are left out (a misspelt optional field, a priority out of range: taken at its
+        default), so cross checks still report their other problems, and nothing twice."""
         if not isinstance(value, dict):
             return
         for key, adapter, good, broken in (
+            ("attributes", TypeAdapter(AttributeDef), self.attributes, self.broken_attributes),
             ("venues", TypeAdapter(Venue), self.venues, self.broken_venues),
             ("triggers", _TRIGGER_ADAPTER, self.triggers, self.broken_triggers),
         ):
@@ -156,15 +179,36 @@ class _Checker:
             if not isinstance(items, list):
                 continue
             for index, raw in enumerate(items):
-                try:
-                    good.append(_Entry(adapter.validate_python(raw), name, parsed, (key, index)))
-                except ValidationError:
-                    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                        broken.add(raw["id"])
+                cuts = [path[2:] for path in refused if path[:2] == (key, index)]
+                ident = raw.get("name" if key == "attributes" else "id") if isinstance(
+                    raw, dict) else None
+                if isinstance(ident, str):
+                    broken.add(ident)  # references to it are not reported as unknown
+                item = repaired(adapter, raw, cuts, f"refused_{len(self.problems)}_{index}")
+                if item is not None:
+                    good.append(_Entry(item, name, parsed, (key, index)))
+                    continue
+                if key == "triggers" and any(cut == ("kind",) for cut in cuts):
+                    self._common_fields(name, parsed, index, raw)
+
+    def _common_fields(self, name: str, parsed: Parsed, index: int, raw: Any) -> None:
+        """A trigger whose kind is unknown: what every trigger has (id, offers, priority...) is
+        still checked, though its params cannot be."""
+        if not isinstance(raw, dict):
+            return
+        common = {k: v for k, v in raw.items() if k not in ("kind", "params")}
+        try:
+            TriggerBase.model_validate(common)
+        except ValidationError as error:
+            tag = trigger_kinds()[0]  # any kind: the common fields are the same in each
+            self._schema_problems(name, parsed, [
+                {**e, "loc": ("triggers", index, tag, *e["loc"])} for e in error.errors()])
 
     # -- schema errors -------------------------------------------------------------------------
 
-    def _schema_problems(self, name: str, parsed: Parsed, errors: list[ErrorDetails]) -> None:
+    def _schema_problems(self, name: str, parsed: Parsed,
+                         errors: list[ErrorDetails]) -> list[KeyPath]:
+        """Report each error once; the paths reported."""
         seen: set[tuple[KeyPath, str]] = set()
         for error in errors:
             path, reason = explain(error)
@@ -172,6 +216,7 @@ class _Checker:
                 continue
             seen.add((path, reason))
             self.add(name, parsed, path, reason)
+        return [path for path, _reason in seen]
 
     def add(self, name: str, parsed: Parsed, path: KeyPath, reason: str) -> None:
         self.problems.append(
@@ -186,8 +231,10 @@ class _Checker:
         venues = self._unique(self.venues, "venue")
         triggers = self._unique(self.triggers, "trigger")
         self._one_policy()
+        self._attributes()
         for entry in self.triggers:
             trigger = entry.item
+            self._eligibility(entry, trigger.eligibility.where)
             KINDS[trigger.kind].validate(trigger.id, trigger.params,
                                          _TriggerChecks(self, entry, venues, triggers))
             for index, offer in enumerate(trigger.offers):
@@ -215,6 +262,35 @@ class _Checker:
                 first[ident] = entry
         return first
 
+    def _attributes(self) -> None:
+        """Each attribute declared once, under a name no offer placeholder has."""
+        where: dict[str, _Entry] = {}
+        for entry in self.attributes:
+            name = entry.item.name
+            if name in where:
+                self.at(entry, ("name",), f"duplicate attribute {name!r} "
+                                          f"(also at {where[name].where()})")
+            elif name in COMMON:
+                self.at(entry, ("name",), f"{name!r} is a placeholder every offer has: name "
+                                          "the attribute otherwise")
+            else:
+                where[name] = entry
+        self.declared = {name: entry.item for name, entry in where.items()}
+
+    def _eligibility(self, entry: _Entry, conditions: Mapping[str, Any]) -> None:
+        """``eligibility.where``: declared attributes, compared as their type allows."""
+        for name, expected in conditions.items():
+            path = ("eligibility", "where", name)
+            attribute = self.declared.get(name)
+            if attribute is None:
+                if name not in self.broken_attributes:
+                    self.at(entry, path, f"unknown profile attribute {name!r}: declare it in "
+                                         f"an attributes section{suggest(name, self.declared)}")
+                continue
+            reason = attribute_problem(attribute, expected)
+            if reason:
+                self.at(entry, path, reason)
+
     def matcher(self, entry: _Entry, path: KeyPath, matcher: Matcher) -> None:
         fields = _fields_of(matcher.event)
         if fields is None:
@@ -239,7 +315,9 @@ class _Checker:
                 self.at(entry, where, reason)
 
     def _templates(self, entry: _Entry, trigger: Any) -> None:
-        values = sample_values(trigger.kind, trigger.params)
+        declared = {name: a.default or (a.values or ["x"])[0]
+                    for name, a in self.declared.items()}
+        values = {**declared, **sample_values(trigger.kind, trigger.params)}
         allowed = ", ".join(f"${name}" for name in sorted(values))
         for index, offer in enumerate(trigger.offers):
             for language, text in offer.templates.items():
@@ -316,18 +394,10 @@ def _field(raw: Any, path: KeyPath) -> str:
             out += f"[{part}]"
         else:
             out += f".{part}" if out else part
-        node = _child(node, part)
+        node = child(node, part)
         if depth == 1 and isinstance(node, dict) and isinstance(node.get("id"), str):
             out += f" ({node['id']})"
     return out
-
-
-def _child(node: Any, part: str | int) -> Any:
-    if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-        return node[part]
-    if isinstance(part, str) and isinstance(node, dict):
-        return node.get(part)
-    return None
 
 
 # -- the fields count and sequence steps may compare --------------------------------------------

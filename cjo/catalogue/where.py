@@ -19,6 +19,7 @@ a record costs one call per field, whatever the form.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -106,6 +107,43 @@ def compile_where(where: Mapping[str, WhereValue]) -> tuple[tuple[str, Test], ..
     """One ``(field, test)`` per ``where`` entry; a record matches when every field it names is
     present and passes its test."""
     return tuple((name, _compile(wanted)) for name, wanted in where.items())
+
+
+def compile_attribute_where(where: Mapping[str, WhereValue]) -> tuple[tuple[str, Test], ...]:
+    """Like :func:`compile_where`, for a profile's attributes, which are text: a condition on
+    numbers (a range, or number values) reads the text as a number (one that is not never
+    matches), one on true/false as ``true``/``false``."""
+    return tuple((name, _reading(wanted, _compile(wanted))) for name, wanted in where.items())
+
+
+def _reading(wanted: WhereValue, test: Test) -> Test:
+    values = (wanted.values() if isinstance(wanted, Condition)
+              else wanted if isinstance(wanted, list) else [wanted])
+    is_range = isinstance(wanted, Condition) and wanted.is_range
+    read: Callable[[Any], Any] = str
+    if values and not is_range and all(isinstance(v, bool) for v in values):
+        read = _boolean
+    elif is_range or (values and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                     for v in values)):
+        read = _number
+
+    def reading(actual: Any) -> bool:
+        value = read(actual)
+        return value is not None and test(value)
+
+    return reading
+
+
+def _boolean(text: Any) -> bool | None:
+    return {"true": True, "false": False}.get(str(text).lower())
+
+
+def _number(text: Any) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def accepts(tests: tuple[tuple[str, Test], ...], fields: Mapping[str, Any]) -> bool:

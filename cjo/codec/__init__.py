@@ -14,12 +14,19 @@ Records are plain Python values: timestamps int epoch milliseconds, dates int da
 
 from .deadletter import MAX_DEAD_LETTER_KEY, MAX_DEAD_LETTER_PAYLOAD, dead_letter
 from .keys import checked_key, key_matches
-from .logline import RECORD_OF_STREAM, LogRecord, event_time_of, parse_log_line
+from .logline import (
+    EVENT_TIME_FIELD,
+    RECORD_OF_STREAM,
+    LogRecord,
+    event_time_of,
+    parse_log_line,
+)
 from .normalise import normalise
 from .schemas import fingerprint, record_names, schema
 from .wire import decode, encode, encode_complete, register_writer_schema
 
 __all__ = [
+    "EVENT_TIME_FIELD",
     "MAX_DEAD_LETTER_KEY",
     "MAX_DEAD_LETTER_PAYLOAD",
     "RECORD_OF_STREAM",

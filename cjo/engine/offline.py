@@ -50,14 +50,21 @@ class OfflineResult:
         return [outcome for effects in self.effects for outcome in effects.outcomes]
 
 
-def read_log(path: Path) -> tuple[list[LogRecord], int]:
-    """The records of a recorded log, and how many of its lines were bad (skipped here)."""
-    records, bad = [], 0
-    for line in path.read_bytes().splitlines():
-        try:
-            records.append(codec.parse_log_line(line))
-        except InvalidRecord:
-            bad += 1
+def read_log(path: Path) -> tuple[list[LogRecord], list[tuple[int, InvalidRecord]]]:
+    """The records of a recorded log, and its bad lines (line number, why), skipped here. Lines
+    are read as ``cjo replay`` reads them (split at newlines, blank ones ignored), so both count
+    the same bad lines."""
+    records: list[LogRecord] = []
+    bad: list[tuple[int, InvalidRecord]] = []
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            line = raw.rstrip(b"\r\n")
+            if not line.strip():
+                continue
+            try:
+                records.append(codec.parse_log_line(line))
+            except InvalidRecord as error:
+                bad.append((number, error))
     return records, bad
 
 

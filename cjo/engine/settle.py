@@ -25,7 +25,7 @@ from cjo.engine.effects import Effects
 from cjo.engine.feedback import open_window
 from cjo.offers import decision_id, destination, offer_id, render
 from cjo.policy import blocking_reasons, contact_verdict, in_holdout, record_contact
-from cjo.policy.eligibility import format_duration, rough_duration
+from cjo.policy.eligibility import late_reason
 from cjo.scoring import Scorer, features
 from cjo.state.model import SubscriberState
 from cjo.timers import Timer
@@ -119,12 +119,11 @@ def _evaluate(trigger: Trigger, moment: Moment, state: SubscriberState, ctx: Con
     now = _now(state, ctx)
     late = now - moment.event_time
     if late > trigger.max_delay:
-        effects.decisions.append(_decision(base, "EXPIRED", [
-            f"late:{rough_duration(late)}>{format_duration(trigger.max_delay)}"]))
+        effects.decisions.append(_decision(base, "EXPIRED", [late_reason(late, trigger)]))
         return None
     channels = [c for c in spec.channels if state.consent.get(c) and destination(state, c)]
     if not channels:
-        effects.decisions.append(_decision(base, "SUPPRESSED", ["no_consent"]))
+        effects.decisions.append(_decision(base, "SUPPRESSED", unreachable(spec, state)))
         return None
     capped: list[str] = []
     for channel in channels:
@@ -145,6 +144,15 @@ def _evaluate(trigger: Trigger, moment: Moment, state: SubscriberState, ctx: Con
         return None
     effects.decisions.append(_decision(base, "SUPPRESSED", capped))
     return None
+
+
+def unreachable(spec: OfferDef, state: SubscriberState) -> list[str]:
+    """Why none of the offer's channels can reach her: ``no_consent:push,sms`` (the channels she
+    has not consented to), ``no_address:email`` (consented, but no app id, MSISDN or e-mail)."""
+    refused = [c for c in spec.channels if not state.consent.get(c)]
+    unknown = [c for c in spec.channels if state.consent.get(c) and not destination(state, c)]
+    return ([f"no_consent:{','.join(refused)}"] if refused else []) + (
+        [f"no_address:{','.join(unknown)}"] if unknown else [])
 
 
 def _defer(trigger: Trigger, moment: Moment, until: int, state: SubscriberState,
@@ -175,7 +183,7 @@ def _send_or_hold_out(c: Candidate, state: SubscriberState, ctx: Context,
         effects.decisions.append(_decision(c.base, "SUPPRESSED", [
             f"budget:{c.spec.code}:{c.spec.budget_per_day}/day"]))
         return
-    offer = {**c.base, **_message(c, state), "channel": c.channel.upper(),
+    offer = {**c.base, **_message(c, state, ctx.catalogue), "channel": c.channel.upper(),
              "destination": destination(state, c.channel)}
     state.last_fired = {**state.last_fired, c.trigger.id: c.moment.event_time}
     record_contact(state, now, c.trigger.id, c.spec.code, c.channel, c.trigger.marketing)
@@ -199,9 +207,12 @@ def _base(trigger: Trigger, moment: Moment, spec: OfferDef, state: SubscriberSta
     }
 
 
-def _message(c: Candidate, state: SubscriberState) -> dict[str, Any]:
+def _message(c: Candidate, state: SubscriberState, catalogue: Catalogue) -> dict[str, Any]:
     valid_until = c.base["valid_until"]
-    values = {**COMMON, **c.moment.attrs, "offer_code": c.spec.code,
+    # her profile attributes first: a kind's placeholder of the same name wins
+    attributes = {name: state.attributes.get(name, a.default)
+                  for name, a in catalogue.attributes.items()}
+    values = {**attributes, **COMMON, **c.moment.attrs, "offer_code": c.spec.code,
               "offer_value": f"{c.spec.value:.2f}", "valid_days": c.spec.validity // DAY_MS,
               "valid_until": datetime.fromtimestamp(valid_until / 1000, UTC).strftime("%Y-%m-%d")}
     message, language = render(c.spec.templates, state.language, values)

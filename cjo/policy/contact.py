@@ -34,7 +34,7 @@ from cjo.catalogue.model import (
     Trigger,
     minutes_of_day,
 )
-from cjo.policy.eligibility import format_duration, rough_duration
+from cjo.policy.eligibility import format_duration, late_reason
 from cjo.state.model import SubscriberState
 
 Outcome = Literal["ALLOW", "SUPPRESSED", "DEFERRED", "EXPIRED"]
@@ -63,8 +63,7 @@ def contact_verdict(policy: PolicyDef, trigger: Trigger, offer: OfferDef, channe
         return Verdict("ALLOW")
     late = until - moment_time
     if late > trigger.max_delay:
-        return Verdict("EXPIRED", (
-            "quiet_hours", f"late:{rough_duration(late)}>{format_duration(trigger.max_delay)}"))
+        return Verdict("EXPIRED", ("quiet_hours", late_reason(late, trigger)))
     return Verdict("DEFERRED", ("quiet_hours",), until)
 
 

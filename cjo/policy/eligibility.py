@@ -25,6 +25,10 @@ def blocking_reasons(trigger: Trigger, moment: Moment, state: SubscriberState) -
         reasons.append("ineligible:plan")
     if rules.segment and state.segment not in rules.segment:
         reasons.append("ineligible:segment")
+    if rules.where:
+        attributes = state.attributes
+        reasons.extend(f"ineligible:{name}" for name, test in rules.attribute_tests
+                       if attributes.get(name) is None or not test(attributes[name]))
     needed: list[str] = list(rules.consent)
     needed += [c for c in KINDS[trigger.kind].consent if c not in needed]  # geofence: location
     reasons.extend(f"no_consent:{c}" for c in needed if not state.consent.get(c))
@@ -39,6 +43,31 @@ def format_duration(ms: int) -> str:
         if ms % size == 0 and abs(ms) >= size:
             return f"{ms // size}{unit}"
     return f"{ms}ms"
+
+
+def late_reason(late: int, trigger: Trigger) -> str:
+    """``late:3h>1h``: how late a moment is acted on, past the trigger's ``max_delay``."""
+    return f"late:{late_by(late, trigger.max_delay)}>{format_duration(trigger.max_delay)}"
+
+
+def late_by(late: int, limit: int) -> str:
+    """``late`` as coarsely as still shows it is over ``limit``: 3h20m over 1h is ``3h``,
+    2h0m30s over 2h is ``2h30s`` (never ``2h`` over ``2h``)."""
+    units = [(unit, size) for unit, size in _UNITS if late >= size]
+    for depth in range(1, len(units) + 1):
+        parts, rest, shown = [], late, 0
+        for unit, size in units[:depth]:
+            whole = rest // size
+            rest -= whole * size
+            shown += whole * size
+            if whole:
+                parts.append(f"{whole}{unit}")
+        if shown > limit:
+            return "".join(parts)
+    return f"{late}ms"
+
+
+_UNITS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1))
 
 
 def rough_duration(ms: int) -> str:

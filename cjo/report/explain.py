@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from cjo.report.why import why
+from cjo.words import count
+
 TOP_FEATURES = 6
 _CLOSABLE = ("SENT", "HOLDOUT")
 
@@ -65,10 +68,13 @@ def render_decision(decision: Mapping[str, Any], outcome: Mapping[str, Any] | No
 
     reasons = decision.get("reasons") or []
     add("reasons", ", ".join(reasons) if reasons else "-")
+    add("why", why(decision))
     if decision.get("reason"):
-        add("why", str(decision["reason"]))
+        add("purpose", str(decision["reason"]))  # the offer's reason (its trigger's, else)
     add("offer", f"{decision.get('offer_code') or '-'}  (offer id {decision.get('offer_id', '-')})")
     add("channel", str(decision.get("channel") or "-"))
+    if decision.get("message"):
+        add("text", f"[{decision.get('language') or '?'}] {decision['message']}")
     version = decision.get("model_version")
     add("score", f"{_number(decision.get('score'))}   propensity "
                  f"{_number(decision.get('propensity'))}   model "
@@ -78,7 +84,8 @@ def render_decision(decision: Mapping[str, Any], outcome: Mapping[str, Any] | No
         add("features", ", ".join(f"{name}={_number(value)}" for name, value in features))
     if decision.get("deferred_until") is not None:
         add("deferred to", utc(decision["deferred_until"]))
-    add("published", utc(decision.get("published_at")))
+    if decision.get("published_at"):  # 0 in ``catalogue try``: nothing was published
+        add("published", utc(decision["published_at"]))
     closed = _outcome_line(decision, outcome)
     if closed is not None:
         add("outcome", closed)
@@ -98,6 +105,6 @@ def explain(
     by_offer = {str(o["offer_id"]): o for o in outcomes}
     shown = ordered[:max(last, 0)]
     more = f", the {len(shown)} newest shown" if len(shown) < len(ordered) else ""
-    head = f"IMSI {imsi}: {len(ordered)} decisions{more} (newest first, times in UTC)"
+    head = f"IMSI {imsi}: {count(len(ordered), 'decision')}{more} (newest first, times in UTC)"
     blocks = [render_decision(d, by_offer.get(str(d.get("offer_id")))) for d in shown]
     return "\n\n".join([head, *blocks])

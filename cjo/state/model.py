@@ -31,6 +31,7 @@ class SubscriberState:
     plan_id: str | None = None
     age_band: str | None = None
     segment: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)  # further ones (tenure_months...)
     language: str = "en"
     timezone: str = "UTC"
     consent: dict[str, bool] = field(default_factory=lambda: dict(NO_CONSENT))

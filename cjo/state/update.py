@@ -108,6 +108,7 @@ def _apply_profile(new: SubscriberState, r: Record) -> None:
     new.timezone = r.get("timezone") or "UTC"
     new.consent = {k: bool(v) for k, v in (r.get("consent") or {}).items()}
     new.trials = [dict(t) for t in r.get("trials") or ()]
+    new.attributes = dict(r.get("attributes") or {})
     if r.get("home_plmn"):
         new.home_plmn = r["home_plmn"]
 

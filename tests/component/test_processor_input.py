@@ -267,3 +267,41 @@ def test_the_runner_puts_its_watermark_back_when_a_record_fails(
     with pytest.raises(RuntimeError):
         runner.on_record(failing.stream, failing.value, Position(failing.stream, 1), 0, knowledge)
     assert runner.watermark.value() == first.event_time
+
+
+def test_every_dead_letter_log_line_says_why_masked_where_personal(
+        tmp_path: Path, log_records: list[LogRecord], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record dated 2100 and one keyed by another subscriber: each ``dead_letter`` line names
+    its field and carries its reason; the key's reason masks both IMSIs, the date's shows it."""
+    import json
+
+    from cjo import logs
+
+    catalogue = default_catalogue()
+    future = future_record(log_records, YEAR_2100_MS)
+    source = next(r for r in log_records if r.stream == "usage")
+    other = "234159999999999"
+    records = [*log_records[:50], future, source]
+    held = by_partition(records, Worker(tmp_path, catalogue, {}, 1).topics, 1)
+    usage = next(tp for tp in held if tp.topic.endswith("usage"))
+    held[usage][-1] = replace(held[usage][-1], key=other.encode())  # keyed by another
+    worker = Worker(tmp_path, catalogue, held, 1)
+    logs.configure("INFO", "json", "test-salt")
+    monkeypatch.setattr("streams.processor.log", logs.get("cjo.processor"))  # on this stderr
+    try:
+        run(worker, held)
+        hashes = logs.hash_id(other), logs.hash_id(source.value["imsi"])
+    finally:
+        worker.feed.close()
+        logs.configure()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
+             if '"dead_letter"' in line]
+    by_field = {line["field"]: line["reason"] for line in lines}
+    assert set(by_field) == {"event_time", "key"}, lines
+    assert by_field["event_time"].startswith(
+        f"2100-01-01 00:00:00 UTC ({YEAR_2100_MS}) is more than CJO_MAX_FUTURE_MS")
+    assert other not in by_field["key"] and source.value["imsi"] not in by_field["key"]
+    assert by_field["key"].endswith(
+        f"<masked:{hashes[0]}> does not match imsi <masked:{hashes[1]}>")
+    assert len(worker.dlq.decoded()) == 2

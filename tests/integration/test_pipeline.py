@@ -114,7 +114,7 @@ def test_recorded_log_becomes_exactly_the_expected_offers(pipeline: Pipeline,
 
     suppressed = [d for d in result.decisions if d["outcome"] == "SUPPRESSED"]
     assert sorted((d["imsi"], d["reasons"]) for d in suppressed) == [
-        (imsi(1), ["dedupe:TRAVEL_PASS_1GB_7D/14d"]), (imsi(3), ["no_consent"])]
+        (imsi(1), ["dedupe:TRAVEL_PASS_1GB_7D/14d"]), (imsi(3), ["no_consent:push,sms,email"])]
     assert sorted(d["outcome"] for d in result.decisions) == ["SENT"] * 2 + ["SUPPRESSED"] * 2
 
     # every bad input is one dead letter carrying its original bytes and a reason naming the field

@@ -135,11 +135,12 @@ def test_parse_keeps_lines_and_reads_yaml_1_2_scalars() -> None:
     assert parsed.line_of(("a", 0, "d", "deeper")) == 5
 
 
-def test_yaml_syntax_error_at_the_line_pyyaml_reports() -> None:
+def test_yaml_syntax_error_at_the_line_of_the_mistake() -> None:
     problem = _one(("bad.yaml", "triggers:\n  - id: a\n    kind: [threshold\n  - id: b\n"))
     assert problem.file == "bad.yaml"
-    assert problem.line == 4
-    assert "not valid YAML" in problem.reason
+    assert problem.line == 3  # where the "[" is opened, not where the parser gave up
+    assert problem.reason == ('not valid YAML: a list opened with "[" is not closed with "]" '
+                              "(or an item needs quotes)")
 
 
 def test_duplicate_key_at_its_second_line() -> None:
@@ -322,7 +323,7 @@ def test_refused_catalogue_lists_every_problem_one_per_line() -> None:
     lines = str(caught.value).splitlines()
     assert len(lines) == 3
     assert lines[0] == "a.yaml:5: triggers[0] (t1).params.below: expected a number, got 'abc'"
-    assert lines[1].startswith("b.yaml:2: not valid YAML")
+    assert lines[1].startswith("b.yaml:1: not valid YAML: a list or mapping opened with")
     assert lines[2].startswith("c.yaml:5: triggers[0] (t2).params.venues[0]: unknown venue")
 
 
@@ -394,7 +395,7 @@ def test_cli_validate_ok_and_refused(tmp_path: Path, capsys: pytest.CaptureFixtu
     good.write_text(GOOD)
     assert main(["catalogue", "validate", str(venues), str(good)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("OK: 2 triggers (2 enabled), 1 venues, digest ")
+    assert out.startswith("OK: 2 triggers (2 enabled), 1 venue, digest ")
     bad = tmp_path / "bad.yaml"
     bad.write_text(_trigger("{measure: balance, below: abc}", template='"$nope"')
                    + "  - id: t1\n")
@@ -515,8 +516,10 @@ def test_budget_and_conversion_are_validated_like_matchers() -> None:
     source = _trigger("{measure: balance, below: 2}").replace(
         "      - code: OFFER_A\n", "      - code: OFFER_A\n" + extra)
     problems = _problems(("t.yaml", source))
-    assert [p.field for p in problems] == ["triggers[0] (t1).offers[0].budget_per_day"]
+    assert problems[0].field == "triggers[0] (t1).offers[0].budget_per_day"
     valid = source.replace("budget_per_day: 0", "budget_per_day: 1")
+    # the refused budget hides nothing: the conversion's problems are the same without it
+    assert [str(p) for p in problems][1:] == [str(p) for p in _problems(("t.yaml", valid))]
     problems = _problems(("t.yaml", valid))
     fields = {p.field.rsplit(".", 1)[1]: p for p in problems}
     assert fields["colour"].reason.startswith("charging records have no field 'colour'")

@@ -57,7 +57,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
             {"product_id": "tv", "expires_at": T0 + 1, "status": "ACTIVE"},
             {"product_id": "music", "expires_at": 0, "status": "CANCELLED"},
         ],
-        "updated_at": T0, "segment": "youth",
+        "updated_at": T0, "segment": "youth", "attributes": {},
     },
     "OfferResponse": {
         "event_id": "r1", "event_time": T0, "offer_id": "o1", "imsi": IMSI, "channel": "SMS",

@@ -110,3 +110,51 @@ def test_the_demo_prints_offers_without_their_destination_in_clear() -> None:
     push = offer_line({"channel": "PUSH", "destination": "app-7", "trigger_id": "t",
                        "offer_code": "O", "message": "hello"})
     assert "app-7" in push
+
+
+# -- by field, never inside an id (issue 20, point 8) ---------------------------------------------
+
+# about 1 in 9 UUIDs start with 8 decimal digits: an IMSI-like run to the old masking
+UUID = "17672616-6b10-5fc4-9d2e-0123456789ab"
+
+
+@pytest.mark.parametrize("text", [UUID, f"offer {UUID} sent", UUID.upper()])
+def test_mask_never_cuts_into_a_uuid(text: str) -> None:
+    assert logs.mask(text) == text
+
+
+def test_log_lines_mask_by_field(stderr: io.StringIO) -> None:
+    log = logs.get("cjo.test")
+    log.info("offer", subscriber=logs.hash_id(IMSI), offer_id=UUID, trigger_id="t_12345678",
+             imsi="12ab", msisdn="0", destination="app-7", note=f"for {MSISDN}")
+    line = json.loads(stderr.getvalue().splitlines()[0])
+    assert line["offer_id"] == UUID and line["trigger_id"] == "t_12345678"  # ids as they are
+    assert line["subscriber"] == logs.hash_id(IMSI)
+    # a personal field is masked whole, whatever it looks like
+    assert line["imsi"] == f"<masked:{logs.hash_id('12ab')}>"
+    assert line["msisdn"] == f"<masked:{logs.hash_id('0')}>"
+    assert line["destination"] == f"<masked:{logs.hash_id('app-7')}>"
+    assert line["note"] == f"for <masked:{logs.hash_id(MSISDN)}>"  # any other text: by its look
+
+
+def test_an_error_shows_the_user_s_own_value_unless_it_is_personal() -> None:
+    assert logs.mask_error("value.event_time", "expected long, got string '12345678901'") == (
+        "expected long, got string '12345678901'")
+    masked = logs.mask_error("value.imsi", "expected 14 or 15 digits, got '12ab'")
+    assert masked == f"expected 14 or 15 digits, got <masked:{logs.hash_id('12ab')}>"
+    assert IMSI not in logs.mask_error("", f"a record for {IMSI}")
+
+
+def test_replay_shows_the_bad_value_of_a_field_that_is_not_personal() -> None:
+    from pathlib import Path
+
+    from cjo.adapters.replay import ReplaySummary
+    from cjo.errors import InvalidRecord
+
+    summary = ReplaySummary(path=Path("log.jsonl"))
+    summary.note_bad(3, InvalidRecord("value.event_time",
+                                      "expected long, got string '17672616000'"))
+    summary.note_bad(4, InvalidRecord("value.msisdn", f"expected text, got '{MSISDN}'"))
+    text = summary.render(end_offsets=False)
+    assert "line 3: value.event_time: expected long, got string '17672616000'" in text
+    assert MSISDN not in text and "line 4: value.msisdn: expected text, got <masked:" in text

@@ -68,7 +68,7 @@ def test_try_writes_every_decision_with_reasons_and_explains_one(tmp_path: Path)
     assert all(r["reasons"] for r in rows)
     assert f"wrote 2 decisions (with their reasons) to {decisions}" in text
     assert "decisions by outcome and reason:" in text
-    assert f"IMSI {imsi(2)}: 1 decisions" in text  # cjo explain's rendering
+    assert f"IMSI {imsi(2)}: 1 decision " in text  # cjo explain's rendering
     assert f"  reasons      {', '.join(rows[1]['reasons'])}" in text
 
 

@@ -303,7 +303,7 @@ def test_deferred_or_expired_by_max_delay() -> None:
     ten_hours = trigger("patient", max_delay="10h")
     assert verdict(state(), DEFAULT, ten_hours, now=night) == deferred(morning)  # exactly
     assert verdict(state(), DEFAULT, ten_hours, now=night, moment_time=night - 1) == Verdict(
-        "EXPIRED", ("quiet_hours", "late:10h>10h"))
+        "EXPIRED", ("quiet_hours", "late:10h1ms>10h"))
 
 
 def test_lateness_counts_from_the_moment_not_from_now() -> None:

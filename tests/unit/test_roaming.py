@@ -57,7 +57,9 @@ def test_push_is_preferred_when_consented() -> None:
 def test_no_consent_is_suppressed_without_offer() -> None:
     _, decisions, offers = run([("subscribers", profile()), ("location", location("20801", 20))])
     assert offers == []
-    assert [(d["outcome"], d["reasons"]) for d in decisions] == [("SUPPRESSED", ["no_consent"])]
+    # the reason names the channels of the offer she has not consented to
+    assert [(d["outcome"], d["reasons"]) for d in decisions] == [
+        ("SUPPRESSED", ["no_consent:push,sms,email"])]
 
 
 def test_message_in_subscriber_language_else_english() -> None:
