@@ -24,11 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from river import linear_model, metrics, optim, utils
+from river import drift, linear_model, metrics, optim, utils
 
 from cjo.scoring import snapshot as snap
 
 SEP = "|"
+DRIFT_DELTA = 0.002  # ADWIN confidence: smaller detects later and raises fewer false alarms
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,9 @@ class TriggerModel:
         self.positives = 0
         self.discount = 1.0  # per trigger (catalogue ``bandit.discount``); 1: stationary
         self.updated: dict[str, int] = {}  # example count at each weight's last update
+        self.detect_drift = False  # per trigger (catalogue ``bandit.reset_on_drift``)
+        self._detectors: dict[str, Any] = {}  # offer code -> ADWIN on its rewards (not saved)
+        self.resets = 0
 
     def _p(self, x: Mapping[str, float]) -> float:
         return float(self.lr.predict_proba_one(x)[True])
@@ -119,6 +123,8 @@ class TriggerModel:
 
     def learn(self, offer_code: str, feats: Mapping[str, float], label: bool) -> float:
         """Scores first (progressive validation), then learns; returns the score before."""
+        if self.detect_drift and self._drifted(offer_code, label):
+            self.forget_preferences()
         x = cross(offer_code, feats)
         p = self._p(x)
         self.auc.update(label, p)
@@ -132,6 +138,29 @@ class TriggerModel:
         self.examples += 1
         self.positives += int(label)
         return p
+
+    def _drifted(self, offer_code: str, label: bool) -> bool:
+        """ADWIN (river.drift, Bifet & Gavalda 2007) on each offer's stream of rewards: True
+        when the offer's acceptance rate changed (its two sub-windows' means differ beyond
+        the Hoeffding bound at delta 0.002)."""
+        detector = self._detectors.get(offer_code)
+        if detector is None:
+            detector = self._detectors[offer_code] = drift.ADWIN(  # type: ignore[no-untyped-call]
+                delta=DRIFT_DELTA)
+        detector.update(float(label))
+        return bool(detector.drift_detected)
+
+    def forget_preferences(self) -> None:
+        """After a detected change: every offer's own weights (``code|feature``) and their
+        precision back to the prior, so Thompson sampling tries every offer again; what makes
+        anyone respond to the trigger at all (the uncrossed weights) is kept."""
+        weights = self.lr._weights
+        for key in [k for k in weights if SEP in k]:
+            del weights[key]
+        self.precision = {k: v for k, v in self.precision.items() if SEP not in k}
+        self.updated = {k: v for k, v in self.updated.items() if SEP not in k}
+        self._detectors = {}
+        self.resets += 1
 
     # --- snapshot state: plain data, read back exactly (tests/unit/test_scorer_snapshot.py pins
     # the river internals used here: the weights' VectorDict, the intercept, the SGD step count
@@ -149,6 +178,8 @@ class TriggerModel:
             "auc": [_matrix_state(cm) for cm in self.auc.cms],
             "discount": self.discount,
             "updated": dict(self.updated),
+            "detect_drift": self.detect_drift,
+            "resets": self.resets,
         }
 
     @classmethod
@@ -172,6 +203,8 @@ class TriggerModel:
             raise snap.SnapshotError(f"scorer snapshot: {where}.discount must be in (0, 1]")
         model.updated = {k: int(v) for k, v in snap.numbers(doc.get("updated", {}),
                                                              f"{where}.updated").items()}
+        model.detect_drift = doc.get("detect_drift", False) is True
+        model.resets = snap.count(doc.get("resets", 0), f"{where}.resets")
         if model.positives > model.examples:
             raise snap.SnapshotError(f"scorer snapshot: {where} has more positives than examples")
         matrices = snap.field(doc, "auc", where)

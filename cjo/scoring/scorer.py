@@ -106,10 +106,13 @@ class Scorer:
     # --- learning -------------------------------------------------------------------------
 
     def learn(self, model_id: str, offer_code: str, feats: Mapping[str, float],
-              label: bool, discount: float | None = None) -> None:
+              label: bool, discount: float | None = None,
+              detect_drift: bool | None = None) -> None:
         """One response: scored first (progressive ROC AUC), then learnt by model and sampler.
         ``discount`` (the trigger's ``bandit.discount``, None: as it is): below 1, evidence
-        fades by that factor per example (``TriggerModel._precision``)."""
+        fades by that factor per example (``TriggerModel._precision``); ``detect_drift`` (the
+        trigger's ``bandit.reset_on_drift``): an offer whose acceptance rate changes makes
+        every offer's preferences start again (``TriggerModel.forget_preferences``)."""
         model = self._models.get(model_id)
         if model is None:
             model = self._models[model_id] = TriggerModel(self.config)
@@ -117,6 +120,8 @@ class Scorer:
             if not 0.0 < discount <= 1.0:
                 raise ValueError("discount must be in (0, 1]")
             model.discount = discount
+        if detect_drift is not None:
+            model.detect_drift = detect_drift
         model.learn(offer_code, feats, bool(label))
         self.version += 1
 
