@@ -93,10 +93,21 @@ def segment_uplift(decisions: Iterable[Mapping[str, Any]], outcomes: Iterable[Ma
 
 
 def qini(decisions: Iterable[Mapping[str, Any]], outcomes: Iterable[Mapping[str, Any]],
-         score: str = "score") -> dict[str, float]:
-    """Per trigger: the Qini coefficient of ranking by the decisions' ``score``."""
+         *scores: str) -> dict[str, dict[str, float]]:
+    """Per trigger, per score field (default ``score``): the Qini coefficient of ranking the
+    decisions by it."""
+    joined = _joined(decisions, outcomes)
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for score in scores or ("score",):
+        for trigger, value in _qini_by_trigger(joined, score).items():
+            out[trigger][score] = value
+    return dict(sorted(out.items()))
+
+
+def _qini_by_trigger(joined: list[tuple[Mapping[str, Any], Mapping[str, Any]]],
+                     score: str) -> dict[str, float]:
     by_trigger: dict[str, list[tuple[float, bool, bool]]] = defaultdict(list)
-    for d, o in _joined(decisions, outcomes):
+    for d, o in joined:
         if d.get(score) is not None:
             by_trigger[d["trigger_id"]].append((float(d[score]), o["group"] == "TREATED",
                                                 bool(o.get("converted"))))
@@ -126,7 +137,7 @@ def qini_coefficient(rows: list[tuple[float, bool, bool]]) -> float:
     return math.fsum(q - (k + 1) / n * final for k, q in enumerate(curve)) / n / nt
 
 
-def render(rows: Iterable[SegmentUplift], qinis: Mapping[str, float]) -> str:
+def render(rows: Iterable[SegmentUplift], qinis: Mapping[str, Mapping[str, float]]) -> str:
     lines = ["Uplift per segment (conversions, treated vs holdout; Newcombe intervals, "
              "Bonferroni-corrected over each trigger's segments)",
              f"{'trigger':<22} {'segment':<10} {'treated':>8} {'holdout':>8} {'uplift':>8}  "
@@ -135,7 +146,7 @@ def render(rows: Iterable[SegmentUplift], qinis: Mapping[str, float]) -> str:
         lines.append(f"{r.trigger_id:<22} {r.segment:<10} {r.treated:>8,} {r.held:>8,} "
                      f"{r.uplift * 100:>+7.1f}pp [{r.low * 100:+.1f}, {r.high * 100:+.1f}]pp"
                      f"  {r.verdict}")
-    for trigger, q in qinis.items():
-        lines.append(f"Qini of the targeting score, {trigger}: {q:+.4f} (0: no better than a "
-                     f"random ranking)")
+    for trigger, by_score in qinis.items():
+        lines.append(f"Qini of the targeting score, {trigger}: {by_score['score']:+.4f} (0: no "
+                     f"better than a random ranking)")
     return "\n".join(lines)

@@ -75,6 +75,7 @@ def uplift_records(seed: int, per_segment: int, holdout: float = 0.10,
                    noise: float = 0.02) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rng = random.Random(seed)
     decisions, outcomes = [], []
+    gauss = rng.gauss
     for segment, effect in EFFECTS.items():
         for i in range(per_segment):
             held = rng.random() < holdout
@@ -83,7 +84,7 @@ def uplift_records(seed: int, per_segment: int, holdout: float = 0.10,
             decisions.append({
                 "offer_id": offer_id, "trigger_id": world.TRIGGER,
                 "outcome": "HOLDOUT" if held else "SENT", "features": {f"seg={segment}": 1.0},
-                "score": effect + rng.gauss(0, noise), "oracle": effect,
+                "score": effect + gauss(0, noise), "oracle": effect,
                 "random": rng.random()})
             outcomes.append({"offer_id": offer_id, "group": "HOLDOUT" if held else "TREATED",
                              "converted": converted})
@@ -93,6 +94,5 @@ def uplift_records(seed: int, per_segment: int, holdout: float = 0.10,
 def uplift_trial(seed: int, per_segment: int) -> tuple[list[SegmentUplift], dict[str, float]]:
     decisions, outcomes = uplift_records(seed, per_segment)
     rows = segment_uplift(decisions, outcomes)
-    qinis = {name: qini(decisions, outcomes, name)[world.TRIGGER]
-             for name in ("oracle", "score", "random")}
+    qinis = qini(decisions, outcomes, "oracle", "score", "random")[world.TRIGGER]
     return rows, qinis
