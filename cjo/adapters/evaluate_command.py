@@ -25,6 +25,8 @@ from cjo.errors import ConfigError
 from cjo.evaluate.candidate import Candidate
 from cjo.evaluate.evaluate import evaluate, render, reward_model
 from cjo.evaluate.logged import read_log
+from cjo.report.calibration import calibrations
+from cjo.report.segments import segment_uplift
 from cjo.scoring import Scorer
 from cjo.settings import Settings
 
@@ -57,6 +59,32 @@ def from_broker(settings: Settings) -> tuple[list[dict[str, Any]], list[dict[str
     scorer = Scorer.from_bytes(snapshot, models_key(settings)) if snapshot else None
     live = read_live(settings).catalogue
     return decisions, outcomes, scorer, live or fallback_catalogue(settings)
+
+
+def quality_lines(decisions: list[dict[str, Any]] | Any, outcomes: list[dict[str, Any]] | Any,
+                  catalogue: Catalogue) -> list[str]:
+    """The demo's decision-quality summary: uplift per segment, calibration per offer, and one
+    ``cjo evaluate`` line (the same catalogue, choosing uniformly among each trigger's offers)."""
+    decisions, outcomes = list(decisions), list(outcomes)
+    lines = ["decision quality (cjo report, cjo evaluate; docs/decision-quality.md):"]
+    for row in segment_uplift(decisions, outcomes):
+        lines.append(f"  uplift {row.trigger_id}/{row.segment}: {row.uplift * 100:+.1f}pp "
+                     f"[{row.low * 100:+.1f}, {row.high * 100:+.1f}] ({row.treated} treated, "
+                     f"{row.held} held out) {row.verdict}")
+    for c in calibrations(decisions, outcomes):
+        lines.append(f"  calibration {c.trigger_id}/{c.offer_code}: ECE {c.ece:.3f}, Brier "
+                     f"{c.brier:.3f} over {c.n} sent offers")
+    try:
+        log = read_log(decisions, outcomes, "the demo's decisions")
+        ev = evaluate(log, Candidate(catalogue, reward_model(log), "uniform"))
+        lines.append(f"  cjo evaluate (this catalogue, uniform among offers): DR take-up "
+                     f"{ev.dr.value:.3f} [{ev.dr.low:.3f}, {ev.dr.high:.3f}] vs "
+                     f"{ev.observed.value:.3f} as logged; ESS {ev.ess:,.0f} of {ev.decisions:,}")
+    except (ConfigError, ValueError) as err:
+        lines.append(f"  cjo evaluate: {err}")
+    if len(lines) == 1:
+        lines.append("  no response window closed yet: nothing to measure")
+    return lines
 
 
 def run_evaluate(candidate: Catalogue, name: str, policy: str, decisions: list[dict[str, Any]],

@@ -33,6 +33,11 @@ class Estimate:
     def covers(self, x: float) -> bool:
         return self.low <= x <= self.high
 
+    def within(self, low: float, high: float) -> Estimate:
+        """Clipped to what the quantity can be (a take-up rate: [0, 1]). DR and IPS terms are
+        not bounded, so with few take-ups the raw estimate can fall below 0."""
+        return Estimate(*(min(max(v, low), high) for v in (self.value, self.low, self.high)))
+
 
 def _mean_interval(terms: Sequence[float]) -> Estimate:
     n = len(terms)

@@ -6,6 +6,7 @@ on actions the log gave no chance, averaged over decisions) and the offers never
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -91,8 +92,9 @@ def evaluate(log: Log, candidate: Candidate, model: Scorer | None = None,
     return Evaluation(
         decisions=n, no_choice=log.no_choice, pending=log.pending,
         observed=ips([1.0] * n, r), observed_value=ips([1.0] * n, logged_value),
-        ips=ips(w, r), snips=snips(w, r), dr=dr(w, r, q_taken, q_pol),
-        dr_value=dr(w, rv, q_taken_v, q_pol_v),
+        ips=ips(w, r).within(0.0, 1.0), snips=snips(w, r).within(0.0, 1.0),
+        dr=dr(w, r, q_taken, q_pol).within(0.0, 1.0),
+        dr_value=dr(w, rv, q_taken_v, q_pol_v).within(0.0, math.inf),
         ess=effective_sample_size(w), max_weight=max(w), unsupported=unsupported / n,
         never_logged=sorted(wanted - supported - {NONE}))
 
