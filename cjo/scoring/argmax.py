@@ -8,7 +8,8 @@ wins is
     P(c) = integral over z of phi(z) * prod_{j != c} Phi((m_c + s_c z - m_j) / s_j)
 
 computed here, not estimated by draws: two offers have the closed form
-``Phi((m_1 - m_2) / sqrt(s_1^2 + s_2^2))``; more are integrated on a uniform grid over
+``Phi((m_1 - m_2) / sqrt(s_1^2 + s_2^2))``, three a bivariate normal orthant (Owen's T);
+more are integrated by Gauss-Hermite quadrature or on a uniform grid over
 [-8, 8] (the trapezoid rule converges geometrically for a Gaussian-weighted smooth integrand;
 the step shrinks with the sharpest ratio ``s_j / s_c`` so a near-deterministic competitor is
 still resolved). The result is the same for a given model on any machine: what the decision logs
@@ -22,12 +23,13 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import ndtr, owens_t
 
 _SQRT2 = math.sqrt(2.0)
 _SPAN = 8.0  # standard deviations integrated over
 _MAX_POINTS = 4_001
 _MILD = 0.3  # smallest spread ratio for Gauss-Hermite
+_TINY = 1e-12  # a difference of exactly 0 (Owen's formula divides by it; continuous there)
 
 
 def _hermite_nodes(n: int) -> tuple[tuple[float, float], ...]:
@@ -58,9 +60,32 @@ def argmax_probabilities(means: Sequence[float], sds: Sequence[float]) -> list[f
         spread = math.hypot(sds[0], sds[1])
         first = _phi_cdf((means[0] - means[1]) / spread)
         return [first, 1.0 - first]
+    if k == 3 and min(sds) > 0:
+        return _three(means, sds)
     if min(sds) > 0 and min(sds) >= _MILD * max(sds):
         return _hermite(means, sds)
     return _integrated(np.asarray(means, dtype=float), np.asarray(sds, dtype=float))
+
+
+def _three(m: Sequence[float], s: Sequence[float]) -> list[float]:
+    """Three offers, exactly: offer c wins when both differences ``D_j = X_c - X_j`` are
+    positive, a bivariate normal orthant with correlation ``s_c^2 / (sd(D_a) sd(D_b))``,
+    computed with Owen's T function (Owen 1956):
+    ``Phi2(h, k; r) = (Phi(h) + Phi(k)) / 2 - T(h, a_h) - T(k, a_k) - beta``."""
+    out = []
+    for c in range(2):  # the third is what is left: the formula is exact
+        a, b = (j for j in range(3) if j != c)
+        sa, sb = math.hypot(s[c], s[a]), math.hypot(s[c], s[b])
+        h = (m[c] - m[a]) / sa or _TINY
+        k = (m[c] - m[b]) / sb or _TINY
+        r = s[c] * s[c] / (sa * sb)
+        root = math.sqrt(1.0 - r * r)
+        p = (0.5 * (_phi_cdf(h) + _phi_cdf(k)) - float(owens_t(h, (k - r * h) / (h * root)))
+             - float(owens_t(k, (h - r * k) / (k * root))) - (0.5 if h * k < 0 else 0.0))
+        out.append(min(max(p, 0.0), 1.0))
+    third = max(1.0 - out[0] - out[1], 0.0)
+    total = out[0] + out[1] + third
+    return [out[0] / total, out[1] / total, third / total]
 
 
 def _hermite(m: Sequence[float], s: Sequence[float]) -> list[float]:
