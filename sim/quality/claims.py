@@ -103,9 +103,9 @@ def calibration_claims(full: bool) -> Iterator[Claim]:
 
 
 def uplift_claims(full: bool) -> Iterator[Claim]:
-    seeds, per_segment = (20, 60_000) if full else (2, 30_000)
+    seeds, per_segment = (20, 60_000) if full else (2, 20_000)
     trials = [uplift_trial(seed, per_segment) for seed in range(1, seeds + 1)]
-    need_cover, need_flag = (18, 16) if full else (seeds, 1)
+    need_cover, need_flag = (18, 16) if full else (seeds, seeds)
     for segment, effect in EFFECTS.items():
         covered = sum(next(r for r in rows if r.segment == segment).low <= effect
                       <= next(r for r in rows if r.segment == segment).high for rows, _ in trials)
