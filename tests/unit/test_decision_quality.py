@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -121,3 +122,44 @@ def test_the_estimators_on_a_known_log() -> None:
     assert dr(w, r, [0.5] * 4, [0.5] * 4).value == pytest.approx((1.5 + 0.5 + 0.0 + 1.0) / 4)
     assert effective_sample_size(w) == pytest.approx(16 / 6)
     assert ips(w, r).covers(0.75) and not ips(w, r).covers(5.0)
+
+
+def test_blocked_held_out_and_sent_decisions_log_their_actions() -> None:
+    cat = world.catalogue(holdout_pct=50.0)
+    scorer = world.trained(300, 2)
+    people = world.population(40, 2)
+    decisions = [world.decide(cat, scorer, s, 1) for s in people]
+    held = [d for d in decisions if d["outcome"] == "HOLDOUT"]
+    sent = [d for d in decisions if d["outcome"] == "SENT"]
+    assert held and sent
+    for d in held + sent:
+        chances = {a["action"]: a["probability"] for a in d["actions"]}
+        assert set(chances) == {*world.OFFERS, "_holdout"}
+        assert sum(chances.values()) == pytest.approx(1.0)
+        assert chances["_holdout"] == pytest.approx(0.5)
+        assert d["policy_version"] == f"thompson/{cat.digest}/1"
+    assert all(d["action"] == "_holdout" for d in held)
+    assert all(d["action"] == d["offer_code"] for d in sent)
+    # no consent to the offer's only channel: suppressed after the choice, which it keeps
+    from cjo.engine.effects import Effects
+    from cjo.engine.settle import Context, settle
+
+    s = people[0]
+    moment = world.moment_of(s, 1)
+
+    def decided(state: Any, now: int) -> dict[str, Any]:
+        effects = Effects()
+        settle([(cat.triggers[0], moment)], state, Context(cat, now, now, scorer), effects)
+        (decision,) = effects.decisions
+        return dict(decision)
+
+    state = world.state_of(s)
+    state.consent = {**state.consent, "sms": False}
+    unsent = decided(state, moment.event_time)
+    assert (unsent["outcome"], unsent["action"]) == ("SUPPRESSED", unsent["offer_code"])
+    assert len(unsent["actions"]) == 4
+    # acted on too late: blocked before any choice, sending nothing was the only action
+    late = decided(world.state_of(s), moment.event_time + 2 * world.HOUR)
+    assert late["outcome"] == "EXPIRED"
+    assert (late["action"], late["actions"]) == ("_none", [{"action": "_none",
+                                                            "probability": 1.0}])
