@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench quality clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
+
+# The seeded decision-quality proofs (docs/decision-quality.md): each claim, its figure, its
+# bound. Long (minutes); `make test` runs a reduced version of each. ARGS: parts to run
+# (behaviour evaluate drift calibration uplift; default all).
+quality: $(STAMP)
+	$(BIN)/python -m sim.quality $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check cjo streams sim bench tests

@@ -40,6 +40,7 @@ from bench.broker_scan import broker_scan, scan_text
 from bench.ceiling import read_and_decode
 from bench.chaos_cli import chaos_main
 from bench.children import StageFailed, StageTimeout
+from bench.decision_quality import bench_decide_path, bench_evaluate
 from bench.domain import bench_domain, bench_timers
 from bench.events import EventSet, generate
 from bench.guarantees import guarantee_rows
@@ -291,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _say("domain and timers, in process")
     sample = events.all()[: len(events.profiles) + DOMAIN_SAMPLE]
-    for row in [*bench_domain(sample), *bench_timers()]:
+    for row in [*bench_domain(sample), *bench_timers(), *bench_decide_path(),
+                *bench_evaluate()]:
         results.add(row)
     results.setup["seconds"] = round(time.monotonic() - started)
     results.setup["targets"] = judge(results)

@@ -132,10 +132,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="file to write ('-': standard output); its directory must exist")
 
-    rp = command("report", "holdout uplift per trigger and offer (from the decisions, "
-                 "outcomes and responses topics)")
-    rp.add_argument("--broker", help=BROKER_HELP)
-    rp.set_defaults(run=_report)
+    _report_parser(command("report", "holdout uplift per trigger and offer (from the decisions, "
+                           "outcomes and responses topics)"))
+
+    _evaluate_parser(command("evaluate", "judge a candidate catalogue or policy on logged "
+                             "decisions (off-policy: IPS, SNIPS and doubly robust take-up, "
+                             "95%% intervals)"))
 
     e = command("explain", "one subscriber's decisions, newest first, with reasons, scores "
                 "and outcomes")
@@ -161,6 +163,26 @@ def _parser() -> argparse.ArgumentParser:
     _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
     _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
     return p
+
+
+def _report_parser(rp: argparse.ArgumentParser) -> None:
+    rp.add_argument("--broker", help=BROKER_HELP)
+    rp.set_defaults(run=_report)
+
+
+def _evaluate_parser(ev: argparse.ArgumentParser) -> None:
+    ev.add_argument("decisions", type=Path, nargs="?", default=None, metavar="DECISIONS",
+                    help="decisions as JSON lines (what --decisions writes; default: the "
+                    "decisions topic)")
+    ev.add_argument("--catalogue", type=Path, nargs="+", required=True, metavar="FILE",
+                    help="the candidate catalogue's YAML files")
+    ev.add_argument("--policy", choices=["thompson", "greedy", "uniform"], default="thompson",
+                    help="how the candidate chooses among a trigger's offers")
+    ev.add_argument("--outcomes", type=Path, default=None, metavar="FILE",
+                    help="outcomes as JSON lines, with a DECISIONS file (default: the "
+                    "outcomes topic)")
+    ev.add_argument("--broker", help=BROKER_HELP)
+    ev.set_defaults(run=_evaluate)
 
 
 def _schemas_parser(group: argparse.ArgumentParser) -> None:
@@ -337,7 +359,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         run_simulate = _simulator("simulate").run_simulate
         writable(args.out, "--out")
         return int(run_simulate(args.subscribers, args.days, args.seed, args.out))
-    if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas"):
+    if args.command in ("catalogue", "report", "evaluate", "explain", "respond", "dnc", "schemas"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
@@ -408,6 +430,25 @@ def _report(args: argparse.Namespace) -> int:
     from cjo.adapters.audit_commands import run_report
 
     return run_report(_broker_settings(broker=args.broker))
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from cjo.adapters.evaluate_command import from_broker, read_jsonl, run_evaluate
+    from cjo.catalogue.validate import load_files
+
+    candidate = load_files(args.catalogue)
+    name = ",".join(p.name for p in args.catalogue)
+    if args.decisions is None:
+        settings = _broker_settings(broker=args.broker)
+        decisions, outcomes, scorer, current = from_broker(settings)
+        return run_evaluate(candidate, name, args.policy, decisions, outcomes,
+                            settings.topics["decisions"], scorer, current)
+    decisions = read_jsonl(readable(args.decisions, "DECISIONS"), "decisions")
+    if args.outcomes is None:
+        raise ConfigError(f"{args.decisions}: a decisions file needs --outcomes FILE (the "
+                          "rewards: Outcome records as JSON lines)")
+    outcomes = read_jsonl(readable(args.outcomes, "--outcomes"), "outcomes")
+    return run_evaluate(candidate, name, args.policy, decisions, outcomes, str(args.decisions))
 
 
 def _explain(args: argparse.Namespace) -> int:

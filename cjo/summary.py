@@ -25,6 +25,7 @@ class Summary:
     dead_letters: int
     offers: Sequence[Mapping[str, Any]]
     decisions: Sequence[Mapping[str, Any]]
+    closed: Sequence[Mapping[str, Any]] = ()  # Outcome records (closed response windows)
     offers_by: Counter[tuple[str, str]] = field(init=False)
     outcomes: Counter[str] = field(init=False)
     latencies: list[int] = field(init=False)

@@ -162,7 +162,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
 
     consumer.handler = processor
     models = app.topic(topics["models"], **raw)
-    learner = Learner(models, start.models, key)
+    learner = Learner(models, start.models, key, partial(_bandit_of, processor))
     _learn(app, app.topic(topics["learning"], **raw), learner)
     ticks = app.topic(topics["ticks"], **raw)
 
@@ -260,6 +260,12 @@ def _exactly_once(app: faust.App, consumer: faust_pins.BatchConsumer, table: Any
 
     consumer.on_assign = on_assign
     return eos
+
+
+def _bandit_of(processor: Processor, model_id: str) -> Any:
+    """The bandit options of a trigger in the catalogue in force (None: no such trigger)."""
+    trigger = processor.knowledge.catalogue.get(model_id)
+    return None if trigger is None else trigger.bandit
 
 
 def _learn(app: faust.App, source: Any, learner: Learner) -> None:

@@ -9,9 +9,11 @@ examples delivered again after it: none is lost (a few may be learned twice).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cjo import codec, logs
+from cjo.catalogue.model import Bandit
 from cjo.control_records import MODELS_KEY
 from cjo.scoring import Scorer
 
@@ -22,7 +24,8 @@ SNAPSHOT_AFTER_S = 1.0
 
 
 class Learner:
-    def __init__(self, models_topic: Any, initial: bytes | None, key: bytes) -> None:
+    def __init__(self, models_topic: Any, initial: bytes | None, key: bytes,
+                 bandit_of: Callable[[str], Bandit | None] = lambda model_id: None) -> None:
         self._models = models_topic
         self._initial = initial  # a snapshot the worker read and checked at start-up
         self._key = key  # CJO_MODELS_KEY: signs what is published
@@ -30,6 +33,7 @@ class Learner:
         self._unpublished: list[Any] = []  # events learned from, not yet in a snapshot
         self._last_publish = time.monotonic()
         self.stream: Any = None
+        self._bandit_of = bandit_of  # a trigger's bandit options, from the live catalogue
 
     def _scorer(self) -> Scorer:
         if self.scorer is None:
@@ -44,8 +48,11 @@ class Learner:
         except Exception as err:
             log.warning("bad_example", error=str(err))
         else:
+            bandit = self._bandit_of(example["model_id"])
             self._scorer().learn(example["model_id"], example["offer_code"],
-                                 example["features"], bool(example["label"]))
+                                 example["features"], bool(example["label"]),
+                                 discount=bandit.discount if bandit else None,
+                                 detect_drift=bandit.reset_on_drift if bandit else None)
         self._unpublished.append(event)
         if len(self._unpublished) >= SNAPSHOT_EVERY:
             await self.publish()

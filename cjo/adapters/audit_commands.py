@@ -20,7 +20,11 @@ from cjo import codec
 from cjo.adapters.kafka_admin import partitions_of, read_all
 from cjo.adapters.kafka_security import confluent_config
 from cjo.errors import ConfigError, InvalidRecord
+from cjo.report.calibration import calibrations
+from cjo.report.calibration import render as render_calibration
 from cjo.report.explain import explain
+from cjo.report.segments import qini, segment_uplift
+from cjo.report.segments import render as render_segments
 from cjo.report.uplift import aggregate, render
 from cjo.settings import Settings
 
@@ -86,6 +90,11 @@ def run_report(settings: Settings, out: TextIO = sys.stdout) -> int:
               f"{topics['responses']}", file=out)
         print("", file=out)
         print(render(rows), file=out)
+        print("", file=out)
+        print(render_segments(segment_uplift(decisions, outcomes), qini(decisions, outcomes)),
+              file=out)
+        print("", file=out)
+        print(render_calibration(calibrations(decisions, outcomes)), file=out)
     reader.note(out)
     return 0
 

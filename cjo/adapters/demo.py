@@ -18,12 +18,13 @@ from typing import Any, TextIO
 
 from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.evaluate_command import quality_lines
 from cjo.adapters.jsonl import write_jsonl
 from cjo.adapters.kafka_admin import Replication, create_topics, read_all
 from cjo.adapters.kafka_broker import KafkaBroker
 from cjo.adapters.replay import replay
 from cjo.adapters.worker_process import WorkerProcess, wait_consumed, worker_env
-from cjo.catalogue.validate import load_files
+from cjo.catalogue.validate import default_catalogue, load_files
 from cjo.settings import Settings, load
 from cjo.summary import Summary, offer_line
 from cjo.words import count
@@ -103,22 +104,27 @@ def _inputs_only(end_offsets: dict[tuple[str, int], int],
 def collect(settings: Settings) -> Summary:
     topics = settings.topics
     records = read_all(settings.broker, [*topics.offers().values(), topics["decisions"],
-                                         topics["dlq"], *topics.inputs().values()],
+                                         topics["outcomes"], topics["dlq"],
+                                         *topics.inputs().values()],
                        isolation=settings.isolation_level)
     by_topic: dict[str, list[Any]] = {}
     for record in records:
         by_topic.setdefault(record.topic, []).append(record)
     decoded = {t: [codec.decode(r.value)[1] for r in by_topic.get(t, [])]
-               for t in [*topics.offers().values(), topics["decisions"]]}
+               for t in [*topics.offers().values(), topics["decisions"], topics["outcomes"]]}
     offers = [o for t in topics.offers().values() for o in decoded[t]]
     offers.sort(key=lambda o: (o["trigger_time"], o["offer_id"]))
     events = {s: len(by_topic.get(t, [])) for s, t in topics.inputs().items()}
     return Summary(events=events, dead_letters=len(by_topic.get(topics["dlq"], [])),
-                   offers=offers, decisions=decoded[topics["decisions"]])
+                   offers=offers, decisions=decoded[topics["decisions"]],
+                   closed=decoded[topics["outcomes"]])
 
 
 def _report(summary: Summary, opts: DemoOptions, stdout: TextIO) -> None:
     print(summary.render(), file=stdout)
+    catalogue = load_files(opts.catalogue) if opts.catalogue else default_catalogue()
+    print("\n" + "\n".join(quality_lines(summary.decisions, summary.closed, catalogue)),
+          file=stdout)
     shown = summary.offers[: opts.show]
     print(f"\nfirst {len(shown)} of {len(summary.offers)} offers:", file=stdout)
     for offer in shown:

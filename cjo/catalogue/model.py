@@ -274,6 +274,16 @@ class Eligibility(Strict):
         return compile_attribute_where(self.where)
 
 
+class Bandit(Strict):
+    """How the trigger's bandit learns (docs/decision-quality.md, "Learning that follows
+    drift"): ``discount`` below 1 makes evidence fade by that factor per learnt response
+    (discounted Thompson sampling); ``reset_on_drift`` watches each offer's acceptance rate
+    with ADWIN (river.drift) and, on a change, makes every offer's preferences start again."""
+
+    discount: float = Field(default=1.0, gt=0, le=1)
+    reset_on_drift: bool = False
+
+
 def _all_channels() -> list[Channel]:
     return ["push", "sms", "email"]
 
@@ -312,6 +322,7 @@ class TriggerBase(Strict):
                             "triggers only (an apology's compensation is not marketing)")
     eligibility: Eligibility = Field(default_factory=Eligibility)
     offers: list[OfferDef] = Field(min_length=1)
+    bandit: Bandit = Field(default_factory=Bandit)
 
 
 class TransitionTrigger(TriggerBase):

@@ -32,6 +32,8 @@ from cjo.timers import Timer
 from cjo.triggers.moment import Moment
 
 DEFER_PREFIX = "deferred:"  # timer instances of moments deferred by quiet hours
+NONE = "_none"  # the logged action of a decision that had no choice (blocked before one)
+HOLDOUT = "_holdout"  # the logged action of a held-out decision
 
 
 class Budget(Protocol):
@@ -103,23 +105,29 @@ def _evaluate(trigger: Trigger, moment: Moment, state: SubscriberState, ctx: Con
     propensity: float | None = None
     version: int | None = None
     code = codes[0]
+    chances = {c: float(c == code) for c in codes}  # no model: the first offer, always
+    policy = "first"
     if ctx.scorer is not None:
         choice = ctx.scorer.choose(trigger.id, codes, feats, seed=f"{state.imsi}|"
                                    f"{moment.instance_key}")
         code, propensity, version = (choice.offer_code, choice.propensities[choice.offer_code],
                                      ctx.scorer.version)
+        chances, policy = choice.probabilities, "thompson"
     spec = next(o for o in trigger.offers if o.code == code)
     value = (1.0 if propensity is None else propensity) * spec.value * trigger.priority / 50
     base = _base(trigger, moment, spec, state, ctx)
-    base.update(score=value, propensity=propensity, model_version=version, features=feats)
+    base.update(score=value, propensity=propensity, model_version=version, features=feats,
+                action=code, actions=_actions(trigger, chances, ctx.catalogue.policy.holdout_pct),
+                policy_version=f"{policy}/{ctx.catalogue.digest}/{trigger.version}")
     reasons = blocking_reasons(trigger, moment, state)
     if reasons:
-        effects.decisions.append(_decision(base, "SUPPRESSED", reasons))
+        effects.decisions.append(_decision(_no_choice(base), "SUPPRESSED", reasons))
         return None
     now = _now(state, ctx)
     late = now - moment.event_time
     if late > trigger.max_delay:
-        effects.decisions.append(_decision(base, "EXPIRED", [late_reason(late, trigger)]))
+        effects.decisions.append(_decision(_no_choice(base), "EXPIRED",
+                                           [late_reason(late, trigger)]))
         return None
     channels = [c for c in spec.channels if state.consent.get(c) and destination(state, c)]
     if not channels:
@@ -137,7 +145,8 @@ def _evaluate(trigger: Trigger, moment: Moment, state: SubscriberState, ctx: Con
             continue
         if verdict.outcome == "DEFERRED" and verdict.until is not None:
             _defer(trigger, moment, verdict.until, state, effects)
-            effects.decisions.append({**_decision(base, "DEFERRED", list(verdict.reasons)),
+            effects.decisions.append({**_decision(_no_choice(base), "DEFERRED",
+                                                  list(verdict.reasons)),
                                      "deferred_until": verdict.until})
         else:
             effects.decisions.append(_decision(base, verdict.outcome, list(verdict.reasons)))
@@ -153,6 +162,27 @@ def unreachable(spec: OfferDef, state: SubscriberState) -> list[str]:
     unknown = [c for c in spec.channels if state.consent.get(c) and not destination(state, c)]
     return ([f"no_consent:{','.join(refused)}"] if refused else []) + (
         [f"no_address:{','.join(unknown)}"] if unknown else [])
+
+
+def _actions(trigger: Trigger, chances: dict[str, float],
+             holdout_pct: float) -> list[dict[str, Any]]:
+    """The eligible actions and their probabilities under the deciding policy: each offer's
+    chance of being chosen, scaled by the share not held out, and the holdout (a hash of the
+    IMSI: over subscribers, a draw with probability ``holdout_pct`` independent of the context)
+    for a marketing trigger. Suppressions after the choice (a channel without consent, a cap,
+    the dedupe, the budget, arbitration) are what became of the chosen action, not other
+    actions: the decision keeps that action, with reward 0."""
+    held = holdout_pct / 100 if trigger.marketing else 0.0
+    actions = [{"action": c, "probability": (1.0 - held) * p} for c, p in chances.items()]
+    if held > 0:
+        actions.append({"action": HOLDOUT, "probability": held})
+    return actions
+
+
+def _no_choice(base: dict[str, Any]) -> dict[str, Any]:
+    """A decision blocked before any offer could be chosen (eligibility, consent, cooldown,
+    lateness, quiet hours): sending nothing was the only action."""
+    return {**base, "action": NONE, "actions": [{"action": NONE, "probability": 1.0}]}
 
 
 def _defer(trigger: Trigger, moment: Moment, until: int, state: SubscriberState,
@@ -171,7 +201,8 @@ def _send_or_hold_out(c: Candidate, state: SubscriberState, ctx: Context,
     policy = ctx.catalogue.policy
     feats, version = c.base["features"], c.base["model_version"]
     if c.trigger.marketing and in_holdout(state.imsi, policy):  # service messages: never
-        decision = _decision(c.base, "HOLDOUT", [f"holdout:{policy.holdout_pct:g}%"])
+        decision = _decision({**c.base, "action": HOLDOUT}, "HOLDOUT",
+                             [f"holdout:{policy.holdout_pct:g}%"])
         effects.decisions.append(decision)
         state.last_fired = {**state.last_fired, c.trigger.id: c.moment.event_time}
         effects.schedule(open_window(state, decision, "HOLDOUT", feats, version,

@@ -24,11 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from river import linear_model, metrics, optim, utils
+from river import drift, linear_model, metrics, optim, utils
 
 from cjo.scoring import snapshot as snap
 
 SEP = "|"
+DRIFT_DELTA = 0.002  # ADWIN confidence: smaller detects later and raises fewer false alarms
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ def cross(offer_code: str, feats: Mapping[str, float]) -> dict[str, float]:
     return x
 
 
-def _sigmoid(z: float) -> float:
+def sigmoid(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
@@ -81,6 +82,11 @@ class TriggerModel:
         self.auc: Any = metrics.ROCAUC()  # type: ignore[no-untyped-call]
         self.examples = 0
         self.positives = 0
+        self.discount = 1.0  # per trigger (catalogue ``bandit.discount``); 1: stationary
+        self.updated: dict[str, int] = {}  # example count at each weight's last update
+        self.detect_drift = False  # per trigger (catalogue ``bandit.reset_on_drift``)
+        self._detectors: dict[str, Any] = {}  # offer code -> ADWIN on its rewards (not saved)
+        self.resets = 0
 
     def _p(self, x: Mapping[str, float]) -> float:
         return float(self.lr.predict_proba_one(x)[True])
@@ -89,27 +95,72 @@ class TriggerModel:
         """The model's estimate that ``offer_code`` is accepted in the context ``feats``."""
         return self._p(cross(offer_code, feats))
 
+    def logit_spread(self, offer_code: str, feats: Mapping[str, float]) -> tuple[float, float]:
+        """The Thompson draw's distribution for ``offer_code``: its logit is
+        ``N(mean, spread**2)`` (``cjo.scoring.argmax`` turns these into P(argmax))."""
+        x = cross(offer_code, feats)
+        return _logit(self._p(x)), self.config.exploration * math.sqrt(self._variance(x))
+
     def sample(self, offer_code: str, feats: Mapping[str, float], rng: random.Random) -> float:
         """A Thompson draw of the acceptance probability (one Gaussian draw from ``rng``)."""
         x = cross(offer_code, feats)
+        z = rng.gauss(0.0, 1.0) * self.config.exploration * math.sqrt(self._variance(x))
+        return sigmoid(_logit(self._p(x)) + z)
+
+    def _variance(self, x: Mapping[str, float]) -> float:
+        return sum(v * v / self._precision(k) for k, v in x.items())
+
+    def _precision(self, key: str) -> float:
+        """A weight's precision now: with a discount below 1, what it gained since the prior
+        fades by ``discount`` per example learnt since it was last updated (discounted
+        Thompson sampling: evidence ages, so an offer not tried for a while is explored again)."""
         prior = self.config.prior_precision
-        variance = sum(v * v / self.precision.get(k, prior) for k, v in x.items())
-        z = rng.gauss(0.0, 1.0) * self.config.exploration * math.sqrt(variance)
-        return _sigmoid(_logit(self._p(x)) + z)
+        q = self.precision.get(key, prior)
+        if self.discount >= 1.0 or key not in self.precision:
+            return q
+        age = self.examples - self.updated.get(key, self.examples)
+        return prior + (q - prior) * self.discount ** age
 
     def learn(self, offer_code: str, feats: Mapping[str, float], label: bool) -> float:
         """Scores first (progressive validation), then learns; returns the score before."""
+        if self.detect_drift and self._drifted(offer_code, label):
+            self.forget_preferences()
         x = cross(offer_code, feats)
         p = self._p(x)
         self.auc.update(label, p)
         self.lr.learn_one(x, label)
-        prior = self.config.prior_precision
         curvature = p * (1.0 - p)
+        discounted = self.discount < 1.0
         for key, value in x.items():
-            self.precision[key] = self.precision.get(key, prior) + curvature * value * value
+            self.precision[key] = self._precision(key) + curvature * value * value
+            if discounted:
+                self.updated[key] = self.examples + 1
         self.examples += 1
         self.positives += int(label)
         return p
+
+    def _drifted(self, offer_code: str, label: bool) -> bool:
+        """ADWIN (river.drift, Bifet & Gavalda 2007) on each offer's stream of rewards: True
+        when the offer's acceptance rate changed (its two sub-windows' means differ beyond
+        the Hoeffding bound at delta 0.002)."""
+        detector = self._detectors.get(offer_code)
+        if detector is None:
+            detector = self._detectors[offer_code] = drift.ADWIN(  # type: ignore[no-untyped-call]
+                delta=DRIFT_DELTA)
+        detector.update(float(label))
+        return bool(detector.drift_detected)
+
+    def forget_preferences(self) -> None:
+        """After a detected change: every offer's own weights (``code|feature``) and their
+        precision back to the prior, so Thompson sampling tries every offer again; what makes
+        anyone respond to the trigger at all (the uncrossed weights) is kept."""
+        weights = self.lr._weights
+        for key in [k for k in weights if SEP in k]:
+            del weights[key]
+        self.precision = {k: v for k, v in self.precision.items() if SEP not in k}
+        self.updated = {k: v for k, v in self.updated.items() if SEP not in k}
+        self._detectors = {}
+        self.resets += 1
 
     # --- snapshot state: plain data, read back exactly (tests/unit/test_scorer_snapshot.py pins
     # the river internals used here: the weights' VectorDict, the intercept, the SGD step count
@@ -125,6 +176,10 @@ class TriggerModel:
             "examples": self.examples,
             "positives": self.positives,
             "auc": [_matrix_state(cm) for cm in self.auc.cms],
+            "discount": self.discount,
+            "updated": dict(self.updated),
+            "detect_drift": self.detect_drift,
+            "resets": self.resets,
         }
 
     @classmethod
@@ -142,6 +197,14 @@ class TriggerModel:
                                        f"{where}.precision")
         model.examples = snap.count(snap.field(doc, "examples", where), f"{where}.examples")
         model.positives = snap.count(snap.field(doc, "positives", where), f"{where}.positives")
+        # absent from snapshots written before drift-aware learning: stationary
+        model.discount = snap.number(doc.get("discount", 1.0), f"{where}.discount")
+        if not 0.0 < model.discount <= 1.0:
+            raise snap.SnapshotError(f"scorer snapshot: {where}.discount must be in (0, 1]")
+        model.updated = {k: int(v) for k, v in snap.numbers(doc.get("updated", {}),
+                                                             f"{where}.updated").items()}
+        model.detect_drift = doc.get("detect_drift", False) is True
+        model.resets = snap.count(doc.get("resets", 0), f"{where}.resets")
         if model.positives > model.examples:
             raise snap.SnapshotError(f"scorer snapshot: {where} has more positives than examples")
         matrices = snap.field(doc, "auc", where)

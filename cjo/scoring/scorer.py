@@ -21,12 +21,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 from cjo.scoring import snapshot
-from cjo.scoring.model import ModelConfig, TriggerModel
+from cjo.scoring.argmax import argmax_probabilities
+from cjo.scoring.model import ModelConfig, TriggerModel, sigmoid
 
 
 @dataclass(frozen=True, slots=True)
 class Choice:
     """The offer to send, the model's propensity per offer, and whether this was exploration.
+
+    ``probabilities``: the probability with which this choice picks each offer (the policy's,
+    not the model's: uniform before any learning, P(argmax) of the Thompson draws after,
+    ``cjo.scoring.argmax``); what the decision logs for off-policy evaluation.
 
     ``explored`` is true when the offer is not the one the propensity model ranks first (the
     first of the offers given, on a tie), and always for a model that has learnt nothing yet
@@ -36,6 +41,7 @@ class Choice:
     offer_code: str
     propensities: dict[str, float] = field(default_factory=dict)
     explored: bool = False
+    probabilities: dict[str, float] = field(default_factory=dict)
 
 
 def seeded_rng(seed: str) -> random.Random:
@@ -66,16 +72,31 @@ class Scorer:
         if model is None:
             propensities = dict.fromkeys(codes, self.prior)
             if len(codes) == 1:
-                return Choice(codes[0], propensities, explored=False)
-            return Choice(seeded_rng(seed).choice(codes), propensities, explored=True)
+                return Choice(codes[0], propensities, explored=False, probabilities={codes[0]: 1.0})
+            uniform = dict.fromkeys(codes, 1.0 / len(codes))
+            return Choice(seeded_rng(seed).choice(codes), propensities, explored=True,
+                          probabilities=uniform)
         propensities = {code: model.propensity(code, feats) for code in codes}
         greedy = max(codes, key=propensities.__getitem__)
         if len(codes) == 1:
-            return Choice(codes[0], propensities, explored=False)
+            return Choice(codes[0], propensities, explored=False, probabilities={codes[0]: 1.0})
         rng = seeded_rng(seed)
-        draws = {code: model.sample(code, feats, rng) for code in codes}
+        spreads = [model.logit_spread(code, feats) for code in codes]
+        draws = {code: sigmoid(mean + rng.gauss(0.0, 1.0) * spread)
+                 for code, (mean, spread) in zip(codes, spreads, strict=True)}
         chosen = max(codes, key=draws.__getitem__)
-        return Choice(chosen, propensities, explored=chosen != greedy)
+        return Choice(chosen, propensities, explored=chosen != greedy,
+                      probabilities=_chances(codes, spreads))
+
+    def probabilities(self, model_id: str, offer_codes: Sequence[str],
+                      feats: Mapping[str, float]) -> dict[str, float]:
+        """The probability with which :meth:`choose` picks each of ``offer_codes`` in the
+        context ``feats``, whatever the seed (off-policy evaluation recomputes it)."""
+        codes = list(dict.fromkeys(offer_codes))
+        model = self._models.get(model_id)
+        if model is None or len(codes) == 1:
+            return dict.fromkeys(codes, 1.0 / len(codes))
+        return _chances(codes, [model.logit_spread(code, feats) for code in codes])
 
     def propensity(self, model_id: str, offer_code: str, feats: Mapping[str, float]) -> float:
         """The model's estimate for one offer (the prior for a model id never seen)."""
@@ -85,11 +106,22 @@ class Scorer:
     # --- learning -------------------------------------------------------------------------
 
     def learn(self, model_id: str, offer_code: str, feats: Mapping[str, float],
-              label: bool) -> None:
-        """One response: scored first (progressive ROC AUC), then learnt by model and sampler."""
+              label: bool, discount: float | None = None,
+              detect_drift: bool | None = None) -> None:
+        """One response: scored first (progressive ROC AUC), then learnt by model and sampler.
+        ``discount`` (the trigger's ``bandit.discount``, None: as it is): below 1, evidence
+        fades by that factor per example (``TriggerModel._precision``); ``detect_drift`` (the
+        trigger's ``bandit.reset_on_drift``): an offer whose acceptance rate changes makes
+        every offer's preferences start again (``TriggerModel.forget_preferences``)."""
         model = self._models.get(model_id)
         if model is None:
             model = self._models[model_id] = TriggerModel(self.config)
+        if discount is not None:
+            if not 0.0 < discount <= 1.0:
+                raise ValueError("discount must be in (0, 1]")
+            model.discount = discount
+        if detect_drift is not None:
+            model.detect_drift = detect_drift
         model.learn(offer_code, feats, bool(label))
         self.version += 1
 
@@ -137,6 +169,11 @@ class Scorer:
         scorer._models = {str(mid): TriggerModel.from_state(config, state, f"models[{mid!r}]")
                           for mid, state in models.items()}
         return scorer
+
+
+def _chances(codes: list[str], spreads: list[tuple[float, float]]) -> dict[str, float]:
+    return dict(zip(codes, argmax_probabilities([m for m, _ in spreads], [s for _, s in spreads]),
+                    strict=True))
 
 
 _CONFIG_FIELDS = tuple(f.name for f in fields(ModelConfig))

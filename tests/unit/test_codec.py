@@ -77,6 +77,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "valid_until": None, "reason": None, "language": "en", "outcome": "SUPPRESSED",
         "reasons": ["no_consent", "frequency_cap:2/24h"], "propensity": 0.25, "model_version": 3,
         "features": {"abroad": 1.0}, "deferred_until": None,
+        "action": None, "actions": [], "policy_version": None,  # since 0.2 (previous: defaults)
     },
     "DeadLetter": {
         "source_topic": "cjo.events.charging", "source_partition": -1, "source_offset": 7,
@@ -133,6 +134,16 @@ def test_samples_cover_every_schema() -> None:
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_every_record_round_trips(name: str) -> None:
     assert decode(encode(name, SAMPLES[name])) == (name, SAMPLES[name])
+
+
+def test_a_decision_keeps_its_behaviour_policy() -> None:
+    """What off-policy evaluation reads: the action taken, every eligible action with its
+    probability under the deciding policy, and that policy's version."""
+    record = {**SAMPLES["Decision"], "action": "X", "policy_version": "thompson/0123456789ab/1",
+              "actions": [{"action": "X", "probability": 0.675},
+                          {"action": "Y", "probability": 0.225},
+                          {"action": "_holdout", "probability": 0.1}]}
+    assert decode(encode("Decision", record)) == ("Decision", record)
 
 
 @settings(max_examples=200)

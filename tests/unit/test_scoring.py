@@ -137,7 +137,8 @@ def test_an_unseen_model_gives_the_prior_and_explores() -> None:
 
 
 def test_a_single_offer_is_returned_with_its_propensity() -> None:
-    assert Scorer().choose(T, ["ONLY"], YOUTH, "s") == Choice("ONLY", {"ONLY": 0.5}, False)
+    assert Scorer().choose(T, ["ONLY"], YOUTH, "s") == Choice("ONLY", {"ONLY": 0.5}, False,
+                                                              {"ONLY": 1.0})
     scorer = trained()
     choice = scorer.choose(T, [OFFERS[1]], YOUTH, "s")
     assert choice.offer_code == OFFERS[1]
