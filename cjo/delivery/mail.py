@@ -63,7 +63,6 @@ def compose(message: OfferMessage, sender: Sender, token: str) -> EmailMessage:
     mail["Subject"] = subject(message.text)
     mail["Date"] = formatdate(message.published_at / 1000, usegmt=True)
     mail["Message-ID"] = message_id(message.offer_id, sender.domain)
-    mail["Content-Language"] = message.language
     mail["List-Unsubscribe"] = f"<{url}>, <mailto:{sender.mailto(token)}>"
     mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mail.set_content(f"{message.text}\n\n{label}: {url}\n")
@@ -73,4 +72,5 @@ def compose(message: OfferMessage, sender: Sender, token: str) -> EmailMessage:
         f"<p>{html.escape(message.text)}</p>\n"
         f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>\n'
         "</body></html>\n", subtype="html")
+    mail["Content-Language"] = message.language  # after the parts: they take Content-* headers
     return mail

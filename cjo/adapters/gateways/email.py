@@ -24,6 +24,7 @@ so the relay hands it again).
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import time
 from typing import Literal
@@ -75,6 +76,8 @@ class EmailSettings(BaseSettings):
         "tokens in bounce addresses and unsubscribe links (production sets its own)")
     bounce_port: int = Field(default=0, ge=0, le=65535, description="port where the gateway "
                              "takes the relay's bounces (DSNs) over SMTP; 0: none")
+    helo_name: str = Field(default="", description="name this gateway gives in EHLO "
+                           "(default: the host's fully qualified name)")
     bounce_host: str = Field(default="127.0.0.1", description="address the bounce listener "
                              "binds")
 
@@ -94,6 +97,7 @@ class EmailChannel:
         self.sender = Sender(settings.from_address, settings.from_name, settings.bounce_domain,
                              settings.unsubscribe_url, settings.unsubscribe_mailto)
         self._key = settings.token_secret.get_secret_value().encode()
+        self._helo = settings.helo_name or socket.getfqdn()  # once: it can take a while
         self._idle: asyncio.LifoQueue[aiosmtplib.SMTP] = asyncio.LifoQueue()
         self._inbound: Inbound | None = None
         self._bounces: Controller | None = None
@@ -105,7 +109,7 @@ class EmailChannel:
         return aiosmtplib.SMTP(
             hostname=s.host, port=s.port, timeout=s.timeout_s, use_tls=s.tls == "tls",
             start_tls={"auto": None, "starttls": True, "tls": False, "none": False}[s.tls],
-            tls_context=context, username=s.username or None,
+            tls_context=context, local_hostname=self._helo, username=s.username or None,
             password=s.password.get_secret_value() or None)
 
     async def open(self, inbound: Inbound) -> None:
