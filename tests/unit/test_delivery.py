@@ -181,7 +181,7 @@ def test_an_offer_mail_in_the_subscribers_language_with_one_click_unsubscribe() 
     assert mail["Message-ID"] == "<o-1@op.example>"
     assert mail["Subject"] == "Voyage serein."
     assert mail["Content-Language"] == "pt"
-    assert mail["List-Unsubscribe"] == (
+    assert mail["List-Unsubscribe"].strip() == (
         "<https://op.example/u/tok>, <mailto:unsubscribe+tok@op.example>")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert sender.bounce_address("tok") == "bounce+tok@op.example"
