@@ -107,7 +107,9 @@ class Gateway:
                       replication=replication)
 
     def _consumer(self) -> Consumer:
-        return Consumer(confluent_config(self.settings.broker, {
+        static = ({"group.instance.id": self.settings.group_instance_id}
+                  if self.settings.group_instance_id else {})
+        return Consumer(confluent_config(self.settings.broker, {**static,
             "group.id": self.group, "enable.auto.commit": False,
             "auto.offset.reset": "earliest", "fetch.wait.max.ms": 50,
             "session.timeout.ms": int(self.settings.session_timeout_s * 1000),
