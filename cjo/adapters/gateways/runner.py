@@ -88,7 +88,9 @@ class Gateway:
         self._trackers: dict[int, OffsetTracker] = {}
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(max(1, channel.concurrency))
+        # offers between read and recorded; of them, the channel's concurrency in a send
+        self._slots = asyncio.Semaphore(max(self.gateway.max_in_flight, channel.concurrency))
+        self._send_slots = asyncio.Semaphore(max(1, channel.concurrency))
         self._fatal: BaseException | None = None
         self._producer: AsyncProducer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -290,13 +292,16 @@ class Gateway:
             if message.expired(now_ms()):
                 return failed(EXPIRED), attempts
             attempts += 1
-            await self._record(partition, Entry(message.offer_id, Claim.CLAIMED, now_ms(),
-                                                self.owner, attempts))
-            try:
-                result = await self.channel.send(message)
-            except Exception as err:  # the channel's bug: the endpoint may have it
-                log.exception("send raised", channel=self.channel.name)
-                return unknown(f"error: {type(err).__name__}: {err}"), attempts
+            # the claim is written holding a send slot: an offer claimed is being sent, so a
+            # crash leaves at most the channel's concurrency in doubt
+            async with self._send_slots:
+                await self._record(partition, Entry(message.offer_id, Claim.CLAIMED,
+                                                    now_ms(), self.owner, attempts))
+                try:
+                    result = await self.channel.send(message)
+                except Exception as err:  # the channel's bug: the endpoint may have it
+                    log.exception("send raised", channel=self.channel.name)
+                    return unknown(f"error: {type(err).__name__}: {err}"), attempts
             if isinstance(result, Outcome):
                 return result, attempts
             wait = self.policy.next_wait_s(attempts, result.after_s, now_ms(),
