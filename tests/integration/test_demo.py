@@ -77,6 +77,6 @@ def test_cjo_demo_kafka_prints_offers(small_log: Path) -> None:
                        re.MULTILINE)
     assert {channel for channel, _, _ in lines} >= {"push", "email"}, done.stdout
     for _, statuses, took in lines:
-        counts = dict(re.findall(r"(\d+) (\w+)", statuses))
-        assert int(counts.get("DELIVERED", 0)) + int(counts.get("SENT", 0)) == int(took)
+        counts = {status: int(n) for n, status in re.findall(r"(\d+) (\w+)", statuses)}
+        assert counts.get("DELIVERED", 0) + counts.get("SENT", 0) == int(took), done.stdout
     assert sum(int(took) for _, _, took in lines) > 0, done.stdout
