@@ -145,7 +145,7 @@ class EmailChannel:
             client.close()
             return Retry(f"network: {type(err).__name__}: {err}"[:200])
         try:
-            answer = await client.data(mail.as_bytes())
+            answer = await client.data(mail)
         except aiosmtplib.SMTPResponseException as err:
             return await _refused(client, err)
         except (aiosmtplib.SMTPException, OSError) as err:
