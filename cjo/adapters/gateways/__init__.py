@@ -30,7 +30,7 @@ How a channel plugs in (a fourth one, RCS or WhatsApp, is one more file):
 2. Add the channel to ``CHANNELS`` in ``cjo/stream_registry.py`` (its offer topic and ledger
    topic follow) and its symbol to the ``Channel`` enum of ``schemas/`` (a compatible change).
 
-3. Add it to the contract suite's parameters (``tests/unit/test_gateway_contract.py``) with a
+3. Add it to the contract suite's parameters (``tests/component/test_gateway_contract.py``) with a
    loopback endpoint; the suite checks what every channel must do.
 """
 
