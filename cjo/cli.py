@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from cjo import __version__
 from cjo.errors import CatalogueRejected, CjoError, ConfigError
+from cjo.stream_registry import CHANNELS
 
 if TYPE_CHECKING:
     from cjo.settings import Settings
@@ -76,7 +77,7 @@ def _broker_arguments(b: argparse.ArgumentParser) -> None:
                    "temporary directory, removed at stop)")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 (one statement or two per command)
     p = argparse.ArgumentParser(prog="cjo", description=DESCRIPTION,
                                 formatter_class=_TopHelpFormatter)
     p.add_argument("--version", action="version", version=f"cjo {__version__}")
@@ -121,6 +122,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="replay pace: N times event time, or 'max' (default: max)")
     d.add_argument("--verbose", action="store_true",
                    help="also print the replay's end offset per topic partition")
+    d.add_argument("--no-gateways", action="store_true",
+                   help="without the loopback push service and SMTP relay and their gateways")
     d.add_argument("--kafka", action="store_true",
                    help="run on a single-node Apache Kafka instead of the embedded broker "
                    "(Java 17+; Maven the first time)")
@@ -154,6 +157,10 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("--once", action="store_true", help="answer what is there, then exit")
     rs.set_defaults(run=_respond)
 
+    _gateway_parser(command("gateway", "hand one channel's offers to its endpoint (SMSC, mail "
+                            "relay, push service) until SIGTERM/Ctrl-C; outcomes go to "
+                            "cjo.offers.responses (docs/gateways.md)"))
+
     dn = command("dnc", "the global do-not-contact list (compacted topic)")
     dn.add_argument("action", choices=["add", "remove"], help="block or unblock")
     dn.add_argument("imsis", nargs="+", help="IMSIs (5 to 15 digits)")
@@ -183,6 +190,12 @@ def _evaluate_parser(ev: argparse.ArgumentParser) -> None:
                     "outcomes topic)")
     ev.add_argument("--broker", help=BROKER_HELP)
     ev.set_defaults(run=_evaluate)
+
+
+def _gateway_parser(g: argparse.ArgumentParser) -> None:
+    g.add_argument("channel", choices=CHANNELS, help="the channel")
+    g.add_argument("--broker", help=BROKER_HELP)
+    g.set_defaults(run=_gateway)
 
 
 def _schemas_parser(group: argparse.ArgumentParser) -> None:
@@ -359,7 +372,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         run_simulate = _simulator("simulate").run_simulate
         writable(args.out, "--out")
         return int(run_simulate(args.subscribers, args.days, args.seed, args.out))
-    if args.command in ("catalogue", "report", "evaluate", "explain", "respond", "dnc", "schemas"):
+    if args.command in ("catalogue", "report", "evaluate", "explain", "respond", "dnc", "schemas",
+                        "gateway"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
@@ -372,7 +386,8 @@ def _demo(args: argparse.Namespace) -> int:
         events=readable(args.events, "--events") if args.events else sample_log(),
         out=writable(args.out, "--out"), decisions=writable(args.decisions, "--decisions"),
         catalogue=tuple(args.catalogue or ()), partitions=args.partitions,
-        timeout_s=args.timeout, speed=args.speed, verbose=args.verbose, kafka=args.kafka))
+        timeout_s=args.timeout, speed=args.speed, verbose=args.verbose, kafka=args.kafka,
+        gateways=not args.no_gateways))
 
 
 def _catalogue_validate(args: argparse.Namespace) -> int:
@@ -462,6 +477,14 @@ def _respond(args: argparse.Namespace) -> int:
     run_responder = _simulator("respond", "sim.kafka_responder").run_responder
     return int(run_responder(_broker_settings(broker=args.broker), args.seed, args.every,
                              args.once))
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    from cjo.adapters.gateways import channel_factory
+    from cjo.adapters.gateways.runner import run_gateway
+
+    make = channel_factory(args.channel)
+    return run_gateway(make, _broker_settings(broker=args.broker))
 
 
 def _dnc(args: argparse.Namespace) -> int:
