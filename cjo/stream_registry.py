@@ -57,6 +57,8 @@ OUTPUTS: dict[str, str] = {
     "learning": "learning",  # LearningExample: what the scorer learns from
     "models": "models",  # signed scorer snapshots
     "dnc": "dnc",  # do-not-contact list, keyed by IMSI (compacted)
+    # a channel gateway's claim ledger, keyed by offer id (compacted; cjo.delivery.ledger)
+    **{f"ledger_{channel}": f"gateway.{channel}.ledger" for channel in CHANNELS},
 }
 
 STREAMS: tuple[str, ...] = tuple(s.name for s in INPUTS)

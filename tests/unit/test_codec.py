@@ -61,7 +61,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "OfferResponse": {
         "event_id": "r1", "event_time": T0, "offer_id": "o1", "imsi": IMSI, "channel": "SMS",
-        "status": "CLICKED", "provider_message_id": "pm-1",
+        "status": "CLICKED", "provider_message_id": "pm-1", "reason": None,
     },
     "Offer": {
         "offer_id": "o1", "imsi": IMSI, "channel": "PUSH", "destination": "app-1",
