@@ -114,6 +114,12 @@ def test_the_new_fields_default_for_records_of_older_producers() -> None:
     assert opt_out["status"] == "OPTED_OUT" and opt_out["reason"] is None
 
 
+def test_an_explicit_opt_in_time_survives_the_wire() -> None:
+    record = codec.normalise("SubscriberProfile", profile(at=10, opted_in_at={"push": 7}))
+    assert codec.decode(codec.encode("SubscriberProfile", record))[1]["opted_in_at"] == {
+        "sms": None, "email": None, "push": 7, "location": None}
+
+
 def test_explain_shows_the_opt_out_and_when() -> None:
     text = explain(IMSI, [], [], responses=[response("DELIVERED", 1_767_261_600_000),
                                            response("OPTED_OUT", 1_767_261_700_000)])

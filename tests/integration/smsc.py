@@ -1,0 +1,127 @@
+"""A scripted SMSC for the SMS gateway's tests: smpp34's ``Server`` (an independent SMPP 3.4
+implementation, Rust) in its own process (the research note saw the interpreter crash at exit
+with server and client in one process).
+
+``python -m tests.integration.smsc PORT`` prints ``listening`` and then one JSON line per event
+on stdout: each ``submit_sm`` received (destination, data_coding, esm_class, short_message hex,
+the answer given) and each receipt or MO sent with the ESME's ``deliver_sm_resp`` status.
+
+What it does, by the destination's last digit:
+- 9: the first submit_sm to it is answered ESME_RTHROTTLED (0x58), the next accepted;
+- 8: refused with ESME_RINVDSTADR (0x0b), permanently;
+- 7: accepted, its receipt says ``stat:UNDELIV err:001`` (TLV message_state 5);
+- 6: accepted, then the subscriber answers ``Stop`` (an MO deliver_sm);
+- 5: its receipt is sent *before* the submit_sm_resp;
+- 4: its receipt has no TLVs: the text alone, with the id in decimal;
+- any other: accepted, receipt ``stat:DELIVRD`` with TLVs receipted_message_id and
+  message_state, and the text.
+Message ids are hex in submit_sm_resp and receipted_message_id (``%08X``), decimal in the
+receipt's text. A receipt answered ESME_RX_T_APPN is sent again 0.3 s later (at most 5 times).
+``--no-receipts`` accepts everything and sends nothing back (the benchmark).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+import smpp34
+
+RECEIPT = 0x04
+
+
+def emit(**event: Any) -> None:
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+class Smsc:
+    def __init__(self, receipts: bool) -> None:
+        self.receipts = receipts
+        self.sessions: dict[str, Any] = {}
+        self.next_id = 0xA0
+        self.throttled: set[str] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def deliver(self, esme: Any, kind: str, **pdu: Any) -> None:
+        for attempt in range(6):
+            resp = await esme.deliver_sm(**pdu)
+            emit(event=kind, attempt=attempt, resp_status=resp.command_status,
+                 text=pdu["short_message"].decode("latin-1"))
+            if resp.command_status != 0x64:
+                return
+            await asyncio.sleep(0.3)
+
+    async def receipt(self, esme: Any, dest: str, number: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        last = dest[-1]
+        stat, state, err = ("UNDELIV", 5, "001") if last == "7" else ("DELIVRD", 2, "000")
+        text = (f"id:{number} sub:001 dlvrd:{int(state == 2):03d} submit date:2612080100 "
+                f"done date:2612080101 stat:{stat} err:{err} text:")
+        tlvs = [] if last == "4" else [
+            smpp34.Tlv(smpp34.TLV_RECEIPTED_MESSAGE_ID, f"{number:08X}".encode() + b"\x00"),
+            smpp34.Tlv(smpp34.TLV_MESSAGE_STATE, bytes((state,)))]
+        await self.deliver(esme, "receipt", destination_addr="CJO", source_addr=dest,
+                           short_message=text.encode(), esm_class=RECEIPT, tlvs=tlvs)
+
+    async def submitted(self, event: Any) -> None:
+        dest = event.destination_addr
+        esme = self.sessions.get(event.session_id)
+        record = {"event": "submit_sm", "destination": dest, "data_coding": event.data_coding,
+                  "esm_class": event.esm_class, "short_message": event.short_message.hex(),
+                  "registered_delivery": event.registered_delivery,
+                  "session": event.session_id}
+        if dest.endswith("9") and dest not in self.throttled:
+            self.throttled.add(dest)
+            event.reject(smpp34.ESME_RTHROTTLED)
+            emit(**record, answer="throttled")
+            return
+        if dest.endswith("8"):
+            event.reject(smpp34.ESME_RINVDSTADR)
+            emit(**record, answer="rejected")
+            return
+        self.next_id += 1
+        number = self.next_id
+        if self.receipts and esme is not None and dest.endswith("5"):
+            self.spawn(self.receipt(esme, dest, number, 0.0))  # before the submit_sm_resp
+            await asyncio.sleep(0.2)
+        event.accept(f"{number:08X}")
+        emit(**record, answer="accepted", message_id=f"{number:08X}")
+        if not self.receipts or esme is None:
+            return
+        if dest.endswith("6"):
+            self.spawn(self.deliver(esme, "mo", destination_addr="CJO", source_addr=dest,
+                                    short_message=b"Stop", data_coding=0))
+        elif not dest.endswith("5"):
+            self.spawn(self.receipt(esme, dest, number, 0.05))
+
+    async def run(self, port: int) -> None:
+        server = smpp34.Server("127.0.0.1", port, system_id="smsc")
+        await server.start()
+        emit(event="listening", port=port)
+        while True:
+            item = await server.next()
+            if isinstance(item, smpp34.Esme):
+                self.sessions[item.session_id] = item
+                emit(event="bound", system_id=item.system_id, session=item.session_id)
+            elif isinstance(item, smpp34.SubmitSmEvent):
+                self.spawn(self.submitted(item))
+            elif isinstance(item, smpp34.Unbound):
+                self.sessions.pop(item.session_id, None)
+                emit(event="unbound", session=item.session_id)
+
+
+def main() -> None:
+    port = int(sys.argv[1])
+    asyncio.run(Smsc(receipts="--no-receipts" not in sys.argv).run(port))
+
+
+if __name__ == "__main__":
+    main()
