@@ -1,0 +1,69 @@
+"""The scripted SMSC (``tests/integration/smsc.py``) as a child process, its events collected."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class SmscProcess:
+    def __init__(self, *args: str) -> None:
+        self.port = free_port()
+        self.events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.smsc", str(self.port), *args],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.wait_for(lambda e: e["event"] == "listening", 1, timeout_s=30)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                event = {"event": "output", "line": line.rstrip()}
+            with self._lock:
+                self.events.append(event)
+
+    def where(self, kind: str, **match: Any) -> list[dict[str, Any]]:
+        with self._lock:
+            return [e for e in self.events if e["event"] == kind
+                    and all(e.get(k) == v for k, v in match.items())]
+
+    def wait_for(self, test: Any, count: int, timeout_s: float = 60) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                found = [e for e in self.events if test(e)]
+            if len(found) >= count:
+                return found
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{count} SMSC events expected, events so far: {self.events}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
