@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from cjo import __version__
 from cjo.errors import CatalogueRejected, CjoError, ConfigError
+from cjo.stream_registry import CHANNELS
 
 if TYPE_CHECKING:
     from cjo.settings import Settings
@@ -76,7 +77,7 @@ def _broker_arguments(b: argparse.ArgumentParser) -> None:
                    "temporary directory, removed at stop)")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 (one statement or two per command)
     p = argparse.ArgumentParser(prog="cjo", description=DESCRIPTION,
                                 formatter_class=_TopHelpFormatter)
     p.add_argument("--version", action="version", version=f"cjo {__version__}")
@@ -152,6 +153,10 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("--once", action="store_true", help="answer what is there, then exit")
     rs.set_defaults(run=_respond)
 
+    _gateway_parser(command("gateway", "hand one channel's offers to its endpoint (SMSC, mail "
+                            "relay, push service) until SIGTERM/Ctrl-C; outcomes go to "
+                            "cjo.offers.responses (docs/gateways.md)"))
+
     dn = command("dnc", "the global do-not-contact list (compacted topic)")
     dn.add_argument("action", choices=["add", "remove"], help="block or unblock")
     dn.add_argument("imsis", nargs="+", help="IMSIs (5 to 15 digits)")
@@ -161,6 +166,12 @@ def _parser() -> argparse.ArgumentParser:
     _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
     _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
     return p
+
+
+def _gateway_parser(g: argparse.ArgumentParser) -> None:
+    g.add_argument("channel", choices=CHANNELS, help="the channel")
+    g.add_argument("--broker", help=BROKER_HELP)
+    g.set_defaults(run=_gateway)
 
 
 def _schemas_parser(group: argparse.ArgumentParser) -> None:
@@ -337,7 +348,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         run_simulate = _simulator("simulate").run_simulate
         writable(args.out, "--out")
         return int(run_simulate(args.subscribers, args.days, args.seed, args.out))
-    if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas"):
+    if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas",
+                        "gateway"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
@@ -419,6 +431,14 @@ def _respond(args: argparse.Namespace) -> int:
     run_responder = _simulator("respond", "sim.kafka_responder").run_responder
     return int(run_responder(_broker_settings(broker=args.broker), args.seed, args.every,
                              args.once))
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    from cjo.adapters.gateways import channel_factory
+    from cjo.adapters.gateways.runner import run_gateway
+
+    make = channel_factory(args.channel)
+    return run_gateway(make, _broker_settings(broker=args.broker))
 
 
 def _dnc(args: argparse.Namespace) -> int:

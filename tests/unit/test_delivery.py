@@ -94,3 +94,100 @@ def test_responses_encode_as_offer_responses_with_stable_ids() -> None:
     good = Response.of(message, delivered("m-1"), 3_000).record()
     assert good["event_id"] != record["event_id"]
     assert good["provider_message_id"] == "m-1"
+
+
+def test_tokens_name_offer_and_subscriber_fit_an_address_and_refuse_forgeries() -> None:
+    from cjo.delivery.tokens import seal, unseal
+
+    offer = "6f1c3a52-5d1e-4c1f-9a3e-0c6a7e3b2d10"
+    for imsi in ("208150000000001", "00101", "001010123456789"):
+        token = seal(offer, imsi, b"k")
+        assert unseal(token, b"k") == (offer, imsi)
+        assert imsi not in token
+        assert len(f"bounce+{token}") <= 64
+    token = seal(offer, "208150000000001", b"k")
+    assert unseal(token, b"other key") is None
+    assert unseal(token[:-1] + ("a" if token[-1] != "a" else "b"), b"k") is None
+    assert unseal("nonsense", b"k") is None
+
+
+def test_webhook_signatures_verify_with_the_standardwebhooks_package() -> None:
+    import base64
+
+    from standardwebhooks.webhooks import Webhook
+
+    from cjo.delivery.webhooks import headers, secret_key
+
+    secret = "whsec_" + base64.b64encode(b"s" * 32).decode()
+    body = b'{"a": 1}'
+    import time
+
+    now = int(time.time())
+    Webhook(secret).verify(body, headers(secret_key(secret), "offer-1", now, body))
+    with pytest.raises(ValueError, match="whsec_"):
+        secret_key("plain")
+    with pytest.raises(ValueError, match="24 to 64"):
+        secret_key("whsec_" + base64.b64encode(b"short").decode())
+
+
+DSN = b"""From: MAILER-DAEMON@relay.example
+To: bounce+TOKEN@op.example
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+I'm sorry to have to inform you that your message could not be delivered.
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.example
+Original-Envelope-Id: ENVTOKEN
+
+Final-Recipient: rfc822; gone@example.org
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <gone@example.org>:
+    Recipient address rejected: User unknown
+
+Final-Recipient: rfc822; slow@example.org
+Action: delayed
+Status: 4.4.1
+--B--
+"""
+
+
+def test_a_dsn_gives_its_permanent_failures_only() -> None:
+    from cjo.delivery.bounces import permanent_failures
+
+    [failure] = permanent_failures(DSN)
+    assert (failure.recipient, failure.status, failure.envelope_id) == (
+        "gone@example.org", "5.1.1", "ENVTOKEN")
+    assert "User unknown" in failure.diagnostic
+    assert permanent_failures(DSN.replace(b"Status: 5.1.1", b"Status: 4.2.2")) == []
+    assert permanent_failures(b"Subject: hello\n\njust a reply\n") == []
+
+
+def test_an_offer_mail_in_the_subscribers_language_with_one_click_unsubscribe() -> None:
+    from email import message_from_bytes, policy
+
+    from cjo.delivery.mail import Sender, compose
+
+    message = OfferMessage.from_offer({**OFFER, "message": "Voyage serein. 5 Go <offerts>."})
+    sender = Sender("offers@op.example", "Op", unsubscribe_url="https://op.example/u/{token}")
+    mail = message_from_bytes(compose(message, sender, "tok").as_bytes(), policy=policy.default)
+    assert mail["Message-ID"] == "<o-1@op.example>"
+    assert mail["Subject"] == "Voyage serein."
+    assert mail["Content-Language"] == "pt"
+    assert mail["List-Unsubscribe"].strip() == (
+        "<https://op.example/u/tok>, <mailto:unsubscribe+tok@op.example>")
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert sender.bounce_address("tok") == "bounce+tok@op.example"
+    text, html = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert text is not None and html is not None
+    assert "Voyage serein. 5 Go <offerts>." in text.get_content()
+    assert "Cancelar subscrição" in text.get_content()
+    assert "5 Go &lt;offerts&gt;." in html.get_content()
+    assert 'lang="pt"' in html.get_content()

@@ -37,21 +37,22 @@ How a channel plugs in (a fourth one, RCS or WhatsApp, is one more file):
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 from cjo.adapters.gateways.channel import Channel, Inbound
-from cjo.errors import CjoError
+from cjo.errors import ConfigError
 
-__all__ = ["Channel", "Inbound", "load_channel"]
+__all__ = ["Channel", "Inbound", "channel_factory"]
 
 
-def load_channel(name: str) -> Channel:
-    """The channel ``name`` made by ``cjo.adapters.gateways.<name>.make_channel()``."""
+def channel_factory(name: str) -> Callable[[], Channel]:
+    """``make_channel`` of ``cjo.adapters.gateways.<name>``."""
     try:
         module = importlib.import_module(f"cjo.adapters.gateways.{name}")
     except ModuleNotFoundError as err:
         if err.name != f"cjo.adapters.gateways.{name}":
             raise
-        raise CjoError(f"no gateway for channel {name!r}: cjo/adapters/gateways/{name}.py "
-                       "is missing") from err
-    channel: Channel = module.make_channel()
-    return channel
+        raise ConfigError(f"no gateway for channel {name!r}: cjo/adapters/gateways/{name}.py "
+                          "is missing") from err
+    make: Callable[[], Channel] = module.make_channel
+    return make

@@ -1,0 +1,227 @@
+"""`cjo gateway push|email` processes on the session's Apache Kafka, against real servers on
+loopback (sim/endpoints.py): what the endpoints receive, the responses on cjo.offers.responses,
+the dead letters, and exactly once per offer id across a SIGKILL."""
+
+from __future__ import annotations
+
+import base64
+import smtplib
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Producer
+
+from cjo.adapters.broker import Broker
+from cjo.adapters.kafka_admin import create_topics, producer_config, read_all
+from cjo.adapters.worker_process import WorkerProcess, security_env
+from cjo.codec import decode, encode
+from cjo.delivery.tokens import seal
+from cjo.settings import Settings
+from sim.endpoints import PushEndpoint, SmtpEndpoint
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+
+SECRET = "whsec_" + base64.b64encode(b"integration-secret-0123456789").decode()
+TOKEN_SECRET = "gateway-test-token-secret"
+PARTITIONS = 2
+IMSI = "20815000000{:04d}"
+LANGUAGES = ("fr", "de", "en")
+
+
+def offer(channel: str, destination: str, n: int, valid_ms: int = 3_600_000) -> dict[str, Any]:
+    now = int(time.time() * 1000)
+    return {"offer_id": str(uuid.uuid4()), "imsi": IMSI.format(n), "channel": channel.upper(),
+            "destination": destination, "trigger_id": "roaming", "offer_code": "ROAM5",
+            "message": f"Offer {n}: 5 GB abroad.", "trigger_event_id": f"e{n}",
+            "trigger_time": now, "ingested_at": now, "published_at": now,
+            "valid_until": now + valid_ms, "reason": "roaming",
+            "language": LANGUAGES[n % len(LANGUAGES)]}
+
+
+class Run:
+    """One gateway's topics (a fresh prefix), its processes and what it wrote."""
+
+    def __init__(self, broker: Broker, prefix: str, channel: str, workdir: Path,
+                 env: Mapping[str, str]) -> None:
+        self.settings = Settings(broker=broker.bootstrap, topic_prefix=prefix,
+                                 partitions=PARTITIONS, app_id=prefix)
+        self.channel = channel
+        self.workdir = workdir
+        self.env = {"CJO_BROKER": broker.bootstrap, "CJO_TOPIC_PREFIX": prefix,
+                    "CJO_PARTITIONS": str(PARTITIONS), "CJO_APP_ID": prefix,
+                    "CJO_LOG_LEVEL": "INFO", "CJO_SESSION_TIMEOUT_S": "6",
+                    "CJO_GROUP_INSTANCE_ID": f"{prefix}-gw",
+                    "CJO_GATEWAY_BACKOFF_BASE_S": "0.05", **security_env(self.settings), **env}
+        self.processes: list[WorkerProcess] = []
+        topics = self.settings.topics
+        create_topics(broker.bootstrap, [topics[channel], topics["responses"], topics["dlq"]],
+                      PARTITIONS)
+
+    def start(self) -> WorkerProcess:
+        process = WorkerProcess(self.env, self.workdir / f"gateway-{len(self.processes)}.log",
+                                ("-m", "cjo", "gateway", self.channel)).start()
+        self.processes.append(process)
+        return process
+
+    def produce(self, offers: Iterable[Mapping[str, Any]], raw: Iterable[bytes] = ()) -> None:
+        producer = Producer(producer_config(self.settings.broker))
+        topic = self.settings.topics[self.channel]
+        for record in offers:
+            producer.produce(topic, encode("Offer", record), str(record["imsi"]).encode())
+        for value in raw:
+            producer.produce(topic, value, b"garbage")
+        assert producer.flush(30) == 0
+
+    def responses(self) -> list[dict[str, Any]]:
+        records = read_all(self.settings.broker, [self.settings.topics["responses"]])
+        return [decode(r.value, "OfferResponse")[1] for r in records if r.value]
+
+    def wait_responses(self, wanted: int, timeout_s: float = 90.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = self.responses()
+            if len(found) >= wanted:
+                return found
+            alive = any(p.alive for p in self.processes)
+            if not alive or time.monotonic() > deadline:
+                logs = "\n".join(p.log_tail() for p in self.processes)
+                raise AssertionError(f"{len(found)} of {wanted} responses; gateway log:\n{logs}")
+            time.sleep(0.3)
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        records = read_all(self.settings.broker, [self.settings.topics["dlq"]])
+        return [decode(r.value, "DeadLetter")[1] for r in records if r.value]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop(10)
+
+
+@pytest.fixture
+def push_endpoint() -> Iterator[PushEndpoint]:
+    with PushEndpoint(SECRET, script={"u-flaky": [503, 200], "u-bad": [400]}) as endpoint:
+        yield endpoint
+
+
+def by_offer(responses: list[dict[str, Any]]) -> dict[str, list[tuple[str, str | None]]]:
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for r in responses:
+        found.setdefault(r["offer_id"], []).append((r["status"], r["reason"]))
+    return found
+
+
+def test_push_gateway_delivers_retries_fails_expires_and_dead_letters(
+        broker: Broker, unique_prefix: str, tmp_path: Path, push_endpoint: PushEndpoint) -> None:
+    run = Run(broker, unique_prefix, "push", tmp_path,
+              {"CJO_PUSH_URL": push_endpoint.url, "CJO_PUSH_SECRET": SECRET})
+    ok = [offer("push", f"u-{n}", n) for n in range(6)]
+    flaky, bad = offer("push", "u-flaky", 7), offer("push", "u-bad", 8)
+    expired = offer("push", "u-late", 9, valid_ms=-1)
+    run.produce([*ok, flaky, bad, expired, ok[0]], raw=[b"not an offer"])
+    run.start()
+    try:
+        responses = by_offer(run.wait_responses(9))
+    finally:
+        run.stop()
+    assert all(responses[o["offer_id"]] == [("DELIVERED", None)] for o in [*ok, flaky])
+    assert responses[bad["offer_id"]] == [("FAILED", "http:400")]
+    assert responses[expired["offer_id"]] == [("FAILED", "expired")]
+    assert push_endpoint.bad_signatures == 0
+    assert push_endpoint.accepted == Counter({o["offer_id"]: 1 for o in [*ok, flaky]})
+    assert [r.status for r in push_endpoint.requests if r.webhook_id == flaky["offer_id"]] == [
+        503, 200]
+    sent = next(r for r in push_endpoint.requests if r.webhook_id == ok[1]["offer_id"])
+    assert sent.body["data"]["text"] == ok[1]["message"]
+    assert sent.body["data"]["language"] == ok[1]["language"]
+    [letter] = run.dead_letters()
+    assert letter["payload"] == b"not an offer" and "not an Offer" in letter["error"]
+
+
+def test_email_gateway_sends_fails_on_550_and_turns_a_bounce_into_failed(
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
+    from cjo.adapters.broker import free_port
+
+    bounce_port = free_port()
+    script = {"gone@example.org": ["550 5.1.1 no such user"],
+              "busy@example.org": ["451 4.3.0 try later"]}
+    with SmtpEndpoint(script=script) as relay:
+        run = Run(broker, unique_prefix, "email", tmp_path, {
+            "CJO_EMAIL_PORT": str(relay.port), "CJO_EMAIL_TLS": "none",
+            "CJO_EMAIL_FROM_ADDRESS": "offers@op.example",
+            "CJO_EMAIL_UNSUBSCRIBE_URL": "https://op.example/u/{token}",
+            "CJO_EMAIL_TOKEN_SECRET": TOKEN_SECRET, "CJO_EMAIL_BOUNCE_PORT": str(bounce_port)})
+        ok = [offer("email", f"ana{n}@example.org", n) for n in range(4)]
+        gone, busy = offer("email", "gone@example.org", 5), offer("email", "busy@example.org", 6)
+        run.produce([*ok, gone, busy])
+        run.start()
+        try:
+            responses = by_offer(run.wait_responses(6))
+            assert [s for s, _ in responses[ok[0]["offer_id"]]] == ["SENT"]
+            token = seal(ok[2]["offer_id"], ok[2]["imsi"], TOKEN_SECRET.encode())
+            _bounce(bounce_port, f"bounce+{token}@op.example", ok[2]["destination"])
+            responses = by_offer(run.wait_responses(7))
+        finally:
+            run.stop()
+    assert all(responses[o["offer_id"]][0][0] == "SENT" for o in [*ok, busy])
+    [(status, reason)] = responses[gone["offer_id"]]
+    assert status == "FAILED" and reason is not None and reason.startswith("smtp:550 5.1.1")
+    assert responses[ok[2]["offer_id"]][1][0] == "FAILED"
+    assert "bounce:5.1.1" in str(responses[ok[2]["offer_id"]][1][1])
+    assert Counter(relay.by_message_id) == Counter(
+        {f"<{o['offer_id']}@op.example>": 1 for o in [*ok, busy]})
+    mail = next(m for m in relay.mails if ok[1]["destination"] in m.rcpt_tos).message
+    assert mail["Content-Language"] == ok[1]["language"]
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    plain, html = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert plain is not None and ok[1]["message"] in plain.get_content()
+    assert html is not None and f'lang="{ok[1]["language"]}"' in html.get_content()
+    envelope_from = next(m for m in relay.mails if ok[1]["destination"] in m.rcpt_tos).mail_from
+    assert envelope_from.startswith("bounce+") and ok[1]["imsi"] not in envelope_from
+
+
+def _bounce(port: int, to: str, failed_recipient: str) -> None:
+    dsn = (f"From: MAILER-DAEMON@relay.example\r\nTo: {to}\r\nSubject: failure\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; "
+           'boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nundeliverable\r\n'
+           "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay\r\n"
+           f"\r\nFinal-Recipient: rfc822; {failed_recipient}\r\nAction: failed\r\n"
+           "Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n--b--\r\n")
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.sendmail("", [to], dsn.encode())
+
+
+def test_sigkill_mid_stream_each_offer_reaches_the_endpoint_at_most_once(
+        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
+    total = 120
+    with PushEndpoint(SECRET, delay_s=0.05) as endpoint:
+        run = Run(broker, unique_prefix, "push", tmp_path,
+                  {"CJO_PUSH_URL": endpoint.url, "CJO_PUSH_SECRET": SECRET,
+                   "CJO_PUSH_CONNECTIONS": "4"})
+        offers = [offer("push", f"u-{n}", n) for n in range(total)]
+        run.produce(offers)
+        first = run.start()
+        deadline = time.monotonic() + 60
+        while sum(endpoint.accepted.values()) < 20:
+            assert first.alive and time.monotonic() < deadline, first.log_tail()
+            time.sleep(0.02)
+        first.kill()
+        at_kill = sum(endpoint.accepted.values())
+        assert at_kill < total, "the gateway finished before the kill: nothing tested"
+        run.start()
+        try:
+            responses = by_offer(run.wait_responses(total))
+        finally:
+            run.stop()
+    ids = {o["offer_id"] for o in offers}
+    assert set(responses) == ids
+    assert max(endpoint.accepted.values()) == 1, "an offer reached the endpoint twice"
+    in_doubt = {i for i, seen in responses.items()
+                if ("UNKNOWN", "ambiguous_after_restart") in seen}
+    assert len(in_doubt) <= 4  # at most the sends in flight at the kill
+    assert set(endpoint.accepted) | in_doubt == ids, "an offer neither delivered nor reported"
+    assert sum(endpoint.accepted.values()) > at_kill, "the restarted gateway sent nothing"
