@@ -364,7 +364,7 @@ class SmsChannel:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._bound.wait(), self.settings.bind_wait_s)
         if not self._bound.is_set():
-            return Retry("smpp:not_bound")
+            return Retry("network: no SMPP session bound")
         self.correlation.number(message.destination, message.imsi, message.offer_id)
         record = _Sent(message.offer_id, message.imsi, len(parts))
         ids: list[str] = []
@@ -387,7 +387,7 @@ class SmsChannel:
             try:
                 status, body = await self._submit(pdu)
             except _NotSent:
-                return Retry("smpp:not_bound")
+                return Retry("network: no SMPP session bound")
             except _Lost as err:
                 return in_doubt(f"smpp:session_lost_awaiting_submit_sm_resp ({err})")
             if status == smpp.ESME_ROK:
