@@ -12,12 +12,13 @@ import pytest
 from cjo.adapters.audit_commands import run_explain
 from cjo.adapters.broker import Broker
 from tests.integration.pipeline import Pipeline, write_log
-from tests.scenarios.default_triggers import HOUR, MIN, T0, imsi, line, loc, profile
+from tests.scenarios.default_triggers import DAY, HOUR, T0, imsi, line, loc, profile
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
 N = 1  # a subscriber the default catalogue's roaming welcome is sent to (not held out)
 OPT_OUT_AT = T0 + 2 * HOUR
+LATER = T0 + 15 * DAY  # past the travel pass's 14-day dedupe: without the opt-out it is sent
 
 
 def sms_only(at: int) -> dict:  # type: ignore[type-arg]
@@ -35,8 +36,9 @@ def test_an_offer_is_suppressed_after_an_opt_out_despite_a_later_profile_with_co
         line("responses", N, {"event_id": "stop-1", "event_time": OPT_OUT_AT,
                               "offer_id": "offer-of-the-first-trip", "channel": "SMS",
                               "status": "OPTED_OUT", "reason": "sms_keyword:STOP"}),
-        sms_only(OPT_OUT_AT + 30 * MIN),  # the CRM's copy, still saying yes to SMS
-        loc(N, T0 + 3 * HOUR), loc(N, T0 + 4 * HOUR, "21401"),  # home, then Spain
+        loc(N, T0 + 3 * HOUR),  # home
+        sms_only(LATER - HOUR),  # the CRM's copy, still saying yes to SMS
+        loc(N, LATER, "21401"),  # Spain
     ])
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=2)
     summary = pipeline.run(log, timeout_s=180)
