@@ -1,26 +1,19 @@
-"""The SMS channel against a real SMSC on loopback (smpp34's Server in a child process,
-``tests/integration/smsc.py``), its responses written to ``cjo.offers.responses`` on the session's
-Apache Kafka and read back."""
+"""`cjo gateway sms` on the session's Apache Kafka against a real SMSC on loopback (smpp34's
+Server in a child process, ``tests/integration/smsc.py``): what the SMSC receives, and the
+responses on ``cjo.offers.responses``."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer
 
-from cjo import codec
 from cjo.adapters.broker import Broker
-from cjo.adapters.gateways.sms import SmsChannel, SmsSettings
-from cjo.adapters.kafka_admin import create_topics, producer_config, read_all
-from cjo.delivery import OfferMessage, Response, Status
 from cjo.delivery.sms_text import decode_part
-from cjo.settings import load
 from cjo.state import Position, SubscriberState, apply_record
 from tests.integration.smsc_process import SmscProcess
+from tests.integration.test_gateways import Run, offer
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
@@ -36,78 +29,38 @@ def smsc() -> Iterator[SmscProcess]:
         process.stop()
 
 
-class KafkaInbound:
-    """Inbound responses produced to the responses topic, returning once acknowledged."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.producer = Producer(producer_config(bootstrap))
-        self.topic = topic
-
-    async def __call__(self, response: Response) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        loop = asyncio.get_running_loop()
-
-        def acked(err: Any, _msg: Any) -> None:
-            loop.call_soon_threadsafe(
-                done.set_exception if err else done.set_result, err and RuntimeError(str(err)))
-
-        self.producer.produce(self.topic, key=response.imsi.encode(),
-                              value=codec.encode("OfferResponse", response.record()),
-                              on_delivery=acked)
-        while not done.done():
-            self.producer.poll(0)
-            await asyncio.sleep(0.005)
-        await done
-
-
-def offer(n: int, destination: str, text: str = "Welcome to France! 1 GB for 7 days: €5.") -> (
-        OfferMessage):
-    return OfferMessage(
-        offer_id=f"offer-{n}", imsi=f"23415{n:010d}", channel="sms", destination=destination,
-        text=text, language="en", offer_code="TRAVEL", trigger_id="roaming_welcome",
-        valid_until=int(time.time() * 1000) + 3_600_000, published_at=0)
-
-
 def test_sms_reaches_the_smsc_and_what_comes_back_is_on_the_responses_topic(
-        broker: Broker, unique_prefix: str, smsc: SmscProcess) -> None:
-    settings = load(broker=broker.bootstrap, topic_prefix=unique_prefix)
-    topic = settings.topics["responses"]
-    create_topics(broker.bootstrap, [topic], 1)
-    offers = {
-        "delivered": offer(1, "+447700900001"),  # TLV receipt, hex ids
-        "throttled_once": offer(2, "+447700900009"),
-        "refused": offer(3, "+447700900008"),
-        "undeliverable": offer(4, "+447700900007"),
-        "answers_stop": offer(5, "+447700900006"),
-        "receipt_first": offer(6, "+447700900005"),
-        "long_ucs2": offer(7, "+447700900004", LONG_POLISH),  # text-only receipts, decimal ids
-    }
-    channel = SmsChannel(SmsSettings(
-        port=smsc.port, submit_id_base="hex", receipt_id_base="dec", window=4, rate_per_s=0,
-        reconnect_s=0.2, throttle_backoff_s=0.05, receipt_wait_s=3.0))
-
-    async def run() -> dict[str, Any]:
-        await channel.open(KafkaInbound(broker.bootstrap, topic))
-        try:
-            results = await asyncio.gather(*(channel.send(o) for o in offers.values()))
-            await asyncio.to_thread(smsc.wait_for, lambda e: e["event"] in ("receipt", "mo"), 8,
-                                    60)
-            return dict(zip(offers, results, strict=True))
-        finally:
-            await channel.close()
-
-    outcomes = asyncio.run(run())
-    assert {k: v.status for k, v in outcomes.items()} == {
-        "delivered": Status.SENT, "throttled_once": Status.SENT, "refused": Status.FAILED,
-        "undeliverable": Status.SENT, "answers_stop": Status.SENT, "receipt_first": Status.SENT,
-        "long_ucs2": Status.SENT}
-    assert outcomes["refused"].reason == "smpp:0x0000000b"
+        broker: Broker, unique_prefix: str, smsc: SmscProcess, tmp_path: Path) -> None:
+    run = Run(broker, unique_prefix, "sms", tmp_path, {
+        "CJO_SMS_PORT": str(smsc.port), "CJO_SMS_SUBMIT_ID_BASE": "hex",
+        "CJO_SMS_RECEIPT_ID_BASE": "dec", "CJO_SMS_WINDOW": "4", "CJO_SMS_RATE_PER_S": "0",
+        "CJO_SMS_THROTTLE_BACKOFF_S": "0.05", "CJO_SMS_RECEIPT_WAIT_S": "3"})
+    texts = {7: LONG_POLISH}
+    offers = {name: {**offer("sms", f"+4477009000{last}", n),
+                     "message": texts.get(n, "Welcome to France! 1 GB for 7 days: €5.")}
+              for n, (name, last) in enumerate([
+                  ("delivered", "01"),  # TLV receipt, hex ids
+                  ("throttled_once", "09"),
+                  ("refused", "08"),
+                  ("undeliverable", "07"),
+                  ("answers_stop", "06"),
+                  ("receipt_first", "05"),
+                  ("long_ucs2", "04")], start=1)}  # text-only receipts, decimal ids
+    ids = {name: o["offer_id"] for name, o in offers.items()}
+    run.produce(offers.values())
+    run.start()
+    try:
+        found = run.wait_responses(13)
+        smsc.wait_for(lambda e: e["event"] in ("receipt", "mo"), 8, timeout_s=30)
+    finally:
+        run.stop()
 
     # what the SMSC received: GSM-7 in one part; UCS-2 in concatenated parts with one UDH ref;
     # the throttled submit resubmitted once; a receipt asked for
     [gsm] = smsc.where("submit_sm", destination="447700900001")
     assert (gsm["data_coding"], gsm["esm_class"], gsm["registered_delivery"]) == (0, 0, 1)
-    assert decode_part(bytes.fromhex(gsm["short_message"]), 0, 0)[0] == offers["delivered"].text
+    assert decode_part(bytes.fromhex(gsm["short_message"]), 0, 0)[0] == offers["delivered"][
+        "message"]
     parts = smsc.where("submit_sm", destination="447700900004")
     assert len(parts) == 3 and {(p["data_coding"], p["esm_class"]) for p in parts} == {(8, 0x40)}
     decoded = [decode_part(bytes.fromhex(p["short_message"]), 8, 0x40) for p in parts]
@@ -121,19 +74,23 @@ def test_sms_reaches_the_smsc_and_what_comes_back_is_on_the_responses_topic(
     # submit_sm_resp waited for it instead of being refused)
     assert {(e["attempt"], e["resp_status"]) for e in smsc.where("receipt")} == {(0, 0)}
 
-    responses = [codec.decode(r.value, expected="OfferResponse")[1]
-                 for r in read_all(broker.bootstrap, [topic])]
-    got = {(r["offer_id"], r["status"], r["reason"]) for r in responses}
+    got = {(r["offer_id"], r["status"], r["reason"]) for r in found}
     assert got == {
-        ("offer-1", "DELIVERED", None), ("offer-2", "DELIVERED", None),
-        ("offer-4", "FAILED", "stat:UNDELIV err:001"),
-        ("offer-5", "OPTED_OUT", "sms_keyword:STOP"), ("offer-6", "DELIVERED", None),
-        ("offer-7", "DELIVERED", None)}
-    assert all(r["channel"] == "SMS" for r in responses)
+        (ids["delivered"], "SENT", None), (ids["delivered"], "DELIVERED", None),
+        (ids["throttled_once"], "SENT", None), (ids["throttled_once"], "DELIVERED", None),
+        (ids["refused"], "FAILED", "smpp:0x0000000b"),
+        (ids["undeliverable"], "SENT", None),
+        (ids["undeliverable"], "FAILED", "stat:UNDELIV err:001"),
+        (ids["answers_stop"], "SENT", None),
+        (ids["answers_stop"], "OPTED_OUT", "sms_keyword:STOP"),
+        (ids["receipt_first"], "SENT", None), (ids["receipt_first"], "DELIVERED", None),
+        (ids["long_ucs2"], "SENT", None), (ids["long_ucs2"], "DELIVERED", None)}
+    assert len(found) == 13 and all(r["channel"] == "SMS" for r in found)
+    responses = found
 
     # the STOP withdraws the subscriber's SMS consent
     stop = next(r for r in responses if r["status"] == "OPTED_OUT")
     state = SubscriberState(imsi=stop["imsi"], consent={"sms": True, "email": True,
                                                         "push": False, "location": False})
-    after = apply_record(state, "responses", stop, Position(topic, 0))
+    after = apply_record(state, "responses", stop, Position("responses", 0))
     assert after is not None and after.consent["sms"] is False and after.consent["email"]
