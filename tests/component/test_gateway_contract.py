@@ -90,7 +90,7 @@ def email_harness(down: bool = False) -> Iterator[Harness]:
 def sms_harness(down: bool = False) -> Iterator[Harness]:
     from cjo.adapters.gateways.sms import SmsChannel, SmsSettings, digits
     from cjo.delivery.sms_text import decode_part
-    from tests.integration.smsc_process import SmscProcess
+    from sim.smsc import SmscProcess
 
     smsc = SmscProcess("--no-receipts")  # last digit 9: throttled once, 8: refused for good
     try:

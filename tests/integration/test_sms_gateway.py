@@ -1,5 +1,5 @@
 """`cjo gateway sms` on the session's Apache Kafka against a real SMSC on loopback (smpp34's
-Server in a child process, ``tests/integration/smsc.py``): what the SMSC receives, and the
+Server in a child process, ``sim/smsc_server.py``): what the SMSC receives, and the
 responses on ``cjo.offers.responses``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from cjo.adapters.broker import Broker
 from cjo.delivery.sms_text import decode_part
 from cjo.state import Position, SubscriberState, apply_record
-from tests.integration.smsc_process import SmscProcess
+from sim.smsc import SmscProcess
 from tests.integration.test_gateways import Run, offer
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]

@@ -1,4 +1,5 @@
-"""The scripted SMSC (``tests/integration/smsc.py``) as a child process, its events collected."""
+"""The scripted SMSC (``sim/smsc_server.py``, smpp34's Server) as a child process, its events
+collected: for the SMS gateway's tests and bench."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -29,7 +30,7 @@ class SmscProcess:
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.smsc", str(self.port), *args],
+            [sys.executable, "-m", "sim.smsc_server", str(self.port), *args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self._reader = threading.Thread(target=self._read, daemon=True)

@@ -2,7 +2,7 @@
 implementation, Rust) in its own process (the research note saw the interpreter crash at exit
 with server and client in one process).
 
-``python -m tests.integration.smsc PORT`` prints ``listening`` and then one JSON line per event
+``python -m sim.smsc_server PORT`` prints ``listening`` and then one JSON line per event
 on stdout: each ``submit_sm`` received (destination, data_coding, esm_class, short_message hex,
 the answer given) and each receipt or MO sent with the ESME's ``deliver_sm_resp`` status.
 
@@ -30,6 +30,8 @@ from typing import Any
 import smpp34
 
 RECEIPT = 0x04
+TLV_RECEIPTED_MESSAGE_ID, TLV_MESSAGE_STATE = 0x001E, 0x0427
+ESME_RTHROTTLED, ESME_RINVDSTADR = 0x58, 0x0B
 
 
 def emit(**event: Any) -> None:
@@ -66,8 +68,8 @@ class Smsc:
         text = (f"id:{number} sub:001 dlvrd:{int(state == 2):03d} submit date:2612080100 "
                 f"done date:2612080101 stat:{stat} err:{err} text:")
         tlvs = [] if last == "4" else [
-            smpp34.Tlv(smpp34.TLV_RECEIPTED_MESSAGE_ID, f"{number:08X}".encode() + b"\x00"),
-            smpp34.Tlv(smpp34.TLV_MESSAGE_STATE, bytes((state,)))]
+            smpp34.Tlv(TLV_RECEIPTED_MESSAGE_ID, f"{number:08X}".encode() + b"\x00"),
+            smpp34.Tlv(TLV_MESSAGE_STATE, bytes((state,)))]
         await self.deliver(esme, "receipt", destination_addr="CJO", source_addr=dest,
                            short_message=text.encode(), esm_class=RECEIPT, tlvs=tlvs)
 
@@ -80,11 +82,11 @@ class Smsc:
                   "session": event.session_id}
         if dest.endswith("9") and dest not in self.throttled:
             self.throttled.add(dest)
-            event.reject(smpp34.ESME_RTHROTTLED)
+            event.reject(ESME_RTHROTTLED)
             emit(**record, answer="throttled")
             return
         if dest.endswith("8"):
-            event.reject(smpp34.ESME_RINVDSTADR)
+            event.reject(ESME_RINVDSTADR)
             emit(**record, answer="rejected")
             return
         self.next_id += 1
