@@ -17,7 +17,8 @@ What it does, by the destination's last digit:
   message_state, and the text.
 Message ids are hex in submit_sm_resp and receipted_message_id (``%08X``), decimal in the
 receipt's text. A receipt answered ESME_RX_T_APPN is sent again 0.3 s later (at most 5 times).
-``--no-receipts`` accepts everything and sends nothing back (the benchmark).
+``--no-receipts`` sends nothing back; ``--plain`` also accepts every submit (the benchmark),
+``--delay-ms N`` after N ms (a network's and an SMSC's time; submits overlap).
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ def emit(**event: Any) -> None:
 
 
 class Smsc:
-    def __init__(self, receipts: bool) -> None:
+    def __init__(self, receipts: bool, plain: bool = False, delay_s: float = 0.0) -> None:
         self.receipts = receipts
+        self.plain = plain
+        self.delay_s = delay_s
         self.sessions: dict[str, Any] = {}
         self.next_id = 0xA0
         self.throttled: set[str] = set()
@@ -80,6 +83,12 @@ class Smsc:
                   "esm_class": event.esm_class, "short_message": event.short_message.hex(),
                   "registered_delivery": event.registered_delivery,
                   "session": event.session_id}
+        if self.plain:
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
+            self.next_id += 1
+            event.accept(f"{self.next_id:08X}")
+            return
         if dest.endswith("9") and dest not in self.throttled:
             self.throttled.add(dest)
             event.reject(ESME_RTHROTTLED)
@@ -122,7 +131,11 @@ class Smsc:
 
 def main() -> None:
     port = int(sys.argv[1])
-    asyncio.run(Smsc(receipts="--no-receipts" not in sys.argv).run(port))
+    plain = "--plain" in sys.argv
+    delay = float(sys.argv[sys.argv.index("--delay-ms") + 1]) / 1000 if (
+        "--delay-ms" in sys.argv) else 0.0
+    receipts = "--no-receipts" not in sys.argv and not plain
+    asyncio.run(Smsc(receipts, plain=plain, delay_s=delay).run(port))
 
 
 if __name__ == "__main__":
