@@ -10,6 +10,8 @@ location, 35 % charging, 15 % usage), the default catalogue and contact policy. 
 4. cjo, one worker process per core, in one consumer group;
 5. latency: cjo paced at half of row 3's rate, production of the triggering record to the
    offer's publication, p50/p95/p99;
+5b. gateways: one ``cjo gateway push`` and one ``cjo gateway email`` process against loopback
+   endpoints, offers/s (:mod:`bench.gateways`);
 6. recovery: a worker with an empty data directory restoring the changelog of row 3, with
    faust's own restore and with cjo's reader (``restore``);
 7. RocksDB bytes on disk and process RSS, per 100,000 subscribers;
@@ -35,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import brokers, stages
+from bench import brokers, gateways, stages
 from bench.broker_scan import broker_scan, scan_text
 from bench.ceiling import read_and_decode
 from bench.chaos_cli import chaos_main
@@ -48,7 +50,7 @@ from bench.produce import produce_all
 from bench.report import BASELINE, CEILING, Results, Row, heading, table
 from bench.restore import restore_rows
 from bench.sms import bench_sms
-from bench.targets import judge, targets_text
+from bench.targets import GATEWAY_TARGETS, judge, targets_text
 from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import create_topics
 from cjo.errors import CjoError
@@ -145,11 +147,24 @@ def broker_rows(results: Results, args: argparse.Namespace, events: EventSet,
         recovery_row(results, run, one, budget)
     many_row(results, run, ends, budget, args.processes)
     latency_rows(results, run, events, args, budget)
+    gateway_rows(results, run, args.quick, budget)
     if args.guarantees:
         if broker.workarounds:
             _say("--guarantees: exactly once needs Apache Kafka's transactions; not run here")
         else:
             guarantee_rows(results, run, ends, events, args.latency_seconds, budget)
+
+
+def gateway_rows(results: Results, run: stages.Broker, quick: bool, budget: float) -> None:
+    """One gateway process per channel against loopback endpoints (:mod:`bench.gateways`)."""
+    for channel, count in gateways.COUNTS.items():
+        label = gateways.LABELS[channel]
+        _say(label)
+        try:
+            results.add(gateways.measure(channel, run.bootstrap, run.partitions,
+                                         count // 4 if quick else count, run.tmp, budget))
+        except STAGE_ERRORS as err:
+            results.add(_failed(f"gateway_{channel}", label, err, "offers/s"))
 
 
 def baseline_row(results: Results, run: stages.Broker, ends: dict[tuple[str, int], int],
@@ -301,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a missing smpp34 or SMSC must not lose the other rows
         results.add(_failed("sms_window", "SMS channel, 1 process, window 10", err, "submits/s"))
     results.setup["seconds"] = round(time.monotonic() - started)
-    results.setup["targets"] = judge(results)
+    results.setup["targets"] = judge(results) + judge(results, GATEWAY_TARGETS)
     print(heading(results))
     print(table(results))
     print("\n" + targets_text(results.setup["targets"], args.subscribers))

@@ -122,6 +122,8 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 (one statement or two
                    help="replay pace: N times event time, or 'max' (default: max)")
     d.add_argument("--verbose", action="store_true",
                    help="also print the replay's end offset per topic partition")
+    d.add_argument("--no-gateways", action="store_true",
+                   help="without the loopback push service and SMTP relay and their gateways")
     d.add_argument("--kafka", action="store_true",
                    help="run on a single-node Apache Kafka instead of the embedded broker "
                    "(Java 17+; Maven the first time)")
@@ -362,7 +364,8 @@ def _demo(args: argparse.Namespace) -> int:
         events=readable(args.events, "--events") if args.events else sample_log(),
         out=writable(args.out, "--out"), decisions=writable(args.decisions, "--decisions"),
         catalogue=tuple(args.catalogue or ()), partitions=args.partitions,
-        timeout_s=args.timeout, speed=args.speed, verbose=args.verbose, kafka=args.kafka))
+        timeout_s=args.timeout, speed=args.speed, verbose=args.verbose, kafka=args.kafka,
+        gateways=not args.no_gateways))
 
 
 def _catalogue_validate(args: argparse.Namespace) -> int:

@@ -64,6 +64,12 @@ class SmscProcess:
             time.sleep(0.05)
         raise AssertionError(f"{count} SMSC events expected, events so far: {self.events}")
 
+    def __enter__(self) -> SmscProcess:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)

@@ -1,5 +1,6 @@
 """`cjo demo`: embedded broker (`--kafka`: Apache Kafka) + worker + a recorded log replayed, then
-the offers printed.
+the offers printed; with ``gateways``, loopback endpoints and a ``cjo gateway`` per channel too,
+and what they delivered (``cjo.adapters.demo_gateways``).
 
 When the demo fails (the worker stops, the wait times out, Ctrl-C) the worker's log is kept and
 its path printed; on success it is removed.
@@ -18,6 +19,7 @@ from typing import Any, TextIO
 
 from cjo import codec
 from cjo.adapters.broker import EmbeddedBroker
+from cjo.adapters.demo_gateways import DemoGateways
 from cjo.adapters.jsonl import write_jsonl
 from cjo.adapters.kafka_admin import Replication, create_topics, read_all
 from cjo.adapters.kafka_broker import KafkaBroker
@@ -44,6 +46,7 @@ class DemoOptions:
     decisions: Path | None = None  # every decision with its reasons, as JSON lines
     verbose: bool = False  # also the replay's end offsets per partition
     kafka: bool = False  # a single-node Apache Kafka instead of the embedded broker
+    gateways: bool = False  # loopback endpoints and a gateway per channel (docs/gateways.md)
 
 
 def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
@@ -54,7 +57,7 @@ def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
     worker_log = Path(name)
     done = False
     try:
-        summary = _run(opts, worker_log, stdout)
+        summary, delivered = _run(opts, worker_log, stdout)
         done = True
     finally:
         if done:
@@ -62,6 +65,8 @@ def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
         else:
             print(f"cjo: demo failed; the worker's log is kept: {worker_log}", file=sys.stderr)
     _report(summary, opts, stdout)
+    if delivered:
+        print("\n" + delivered, file=stdout)
     return 0
 
 
@@ -69,7 +74,7 @@ def _broker(opts: DemoOptions) -> EmbeddedBroker | KafkaBroker:
     return KafkaBroker() if opts.kafka else EmbeddedBroker()
 
 
-def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> Summary:
+def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> tuple[Summary, str]:
     with tempfile.TemporaryDirectory(prefix="cjo-demo-") as tmp, _broker(opts) as broker:
         settings = load(broker=broker.bootstrap, partitions=opts.partitions, app_id="cjo-demo",
                         embedded_broker_workarounds=broker.workarounds,
@@ -80,7 +85,10 @@ def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> Summary:
         create_topics(settings.broker, settings.topics.all(), settings.partitions,
                       replication=Replication.of(settings))
         worker = WorkerProcess(worker_env(settings), worker_log).start()
+        gateways = DemoGateways(settings, Path(tmp))
         try:
+            if opts.gateways:
+                gateways.start()
             name = "broker" if broker.workarounds else f"{broker.kind} broker"
             print(f"{name} on {broker.bootstrap}; replaying {opts.events}", file=stdout)
             replayed = replay(opts.events, settings.broker, settings.topics, speed=opts.speed,
@@ -88,8 +96,13 @@ def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> Summary:
             print(replayed.render(end_offsets=opts.verbose), file=stdout)
             wait_consumed(settings.broker, settings.app_id, _inputs_only(replayed.end_offsets,
                           settings), worker, opts.timeout_s)
-            return collect(settings)
+            delivered = ""
+            if gateways.available:
+                gateways.wait(opts.timeout_s)
+                delivered = gateways.summary()
+            return collect(settings), delivered
         finally:
+            gateways.stop()
             worker.stop()
 
 

@@ -71,3 +71,12 @@ def test_cjo_demo_kafka_prints_offers(small_log: Path) -> None:
                      re.MULTILINE), done.stdout
     offers = re.search(r"first \d+ of (\d+) offers:", done.stdout)
     assert offers is not None and int(offers.group(1)) > 0, done.stdout
+    # the gateways: each channel's offers answered on cjo.offers.responses, and the loopback
+    # endpoint took as many as the responses say were delivered or sent
+    lines = re.findall(r"^  (push|email|sms)\s+(.*); the loopback .* took (\d+)$", done.stdout,
+                       re.MULTILINE)
+    assert {channel for channel, _, _ in lines} >= {"push", "email"}, done.stdout
+    for _, statuses, took in lines:
+        counts = dict(re.findall(r"(\d+) (\w+)", statuses))
+        assert int(counts.get("DELIVERED", 0)) + int(counts.get("SENT", 0)) == int(took)
+    assert sum(int(took) for _, _, took in lines) > 0, done.stdout

@@ -222,6 +222,8 @@ def test_sigkill_mid_stream_each_offer_reaches_the_endpoint_at_most_once(
     assert max(endpoint.accepted.values()) == 1, "an offer reached the endpoint twice"
     in_doubt = {i for i, seen in responses.items()
                 if ("UNKNOWN", "ambiguous_after_restart") in seen}
-    assert len(in_doubt) <= 4  # at most the sends in flight at the kill
+    # in doubt: claimed by the killed process and not recorded (a send in flight, or done and
+    # its outcome not yet acknowledged by the broker): each reported, none sent again
+    assert in_doubt and len(in_doubt) < at_kill
     assert set(endpoint.accepted) | in_doubt == ids, "an offer neither delivered nor reported"
     assert sum(endpoint.accepted.values()) > at_kill, "the restarted gateway sent nothing"

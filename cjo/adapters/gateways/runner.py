@@ -7,7 +7,8 @@ the partitions. For each offer read:
 1. its entry in the claim ledger (``cjo.gateway.<channel>.ledger``, read to the end of the
    offer partition's number when the partition is assigned) decides (``cjo.delivery.ledger``):
    DONE: skip; CLAIMED by a process that died: report UNKNOWN, never resend;
-2. past ``valid_until``: FAILED ``expired``, never sent;
+2. past ``valid_until``: FAILED ``expired``, never sent (``CJO_TIME_MODE=live``; in replay mode
+   validity is in the log's event time, which the gateway does not follow: not checked);
 3. otherwise CLAIMED is written (and acknowledged by the broker) before each attempt;
    a ``Retry`` writes RELEASED and waits out the backoff; an ``Outcome`` (or an exception of the
    channel: UNKNOWN, since the attempt may have reached the endpoint) is published on
@@ -61,6 +62,7 @@ from cjo.settings import Settings
 log = logs.get("cjo.gateway")
 PROGRESS_EVERY_S = 10.0
 DRAIN_TIMEOUT_S = 60.0
+_FOREVER_MS = 2**62
 
 
 def now_ms() -> int:
@@ -77,6 +79,9 @@ class Gateway:
         self.gateway = gateway or GatewaySettings()
         self.owner = self.gateway.owner()
         self.policy = self.gateway.retry_policy()
+        # replay mode: valid_until is in the replayed log's event time, which a gateway does not
+        # follow; the offers are sent whatever their validity (docs/gateways.md)
+        self.validity = settings.time_mode == "live"
         name = channel.name
         self.offers_topic = settings.topics[name]
         self.ledger_topic = settings.topics[f"ledger_{name}"]
@@ -88,7 +93,9 @@ class Gateway:
         self._trackers: dict[int, OffsetTracker] = {}
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(max(1, channel.concurrency))
+        # offers between read and recorded; of them, the channel's concurrency in a send
+        self._slots = asyncio.Semaphore(max(self.gateway.max_in_flight, channel.concurrency))
+        self._send_slots = asyncio.Semaphore(max(1, channel.concurrency))
         self._fatal: BaseException | None = None
         self._producer: AsyncProducer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -287,20 +294,24 @@ class Gateway:
     async def _attempts(self, partition: int, message: OfferMessage,
                         attempts: int) -> tuple[Outcome, int]:
         while True:
-            if message.expired(now_ms()):
+            if self.validity and message.expired(now_ms()):
                 return failed(EXPIRED), attempts
             attempts += 1
-            await self._record(partition, Entry(message.offer_id, Claim.CLAIMED, now_ms(),
-                                                self.owner, attempts))
-            try:
-                result = await self.channel.send(message)
-            except Exception as err:  # the channel's bug: the endpoint may have it
-                log.exception("send raised", channel=self.channel.name)
-                return unknown(f"error: {type(err).__name__}: {err}"), attempts
+            # the claim is written holding a send slot: an offer claimed is being sent, so a
+            # crash leaves at most the channel's concurrency in doubt
+            async with self._send_slots:
+                await self._record(partition, Entry(message.offer_id, Claim.CLAIMED,
+                                                    now_ms(), self.owner, attempts))
+                try:
+                    result = await self.channel.send(message)
+                except Exception as err:  # the channel's bug: the endpoint may have it
+                    log.exception("send raised", channel=self.channel.name)
+                    return unknown(f"error: {type(err).__name__}: {err}"), attempts
             if isinstance(result, Outcome):
                 return result, attempts
-            wait = self.policy.next_wait_s(attempts, result.after_s, now_ms(),
-                                           message.valid_until, random.random())
+            valid_until = message.valid_until if self.validity else _FOREVER_MS
+            wait = self.policy.next_wait_s(attempts, result.after_s, now_ms(), valid_until,
+                                           random.random())
             if wait is None:
                 return failed(f"{EXHAUSTED}: {result.reason}"), attempts
             self.counts["retried"] += 1

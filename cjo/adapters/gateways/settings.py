@@ -32,6 +32,10 @@ class GatewaySettings(BaseSettings):
         default=168.0, gt=0, description="how long the claim ledger keeps an entry "
         "(compact,delete); longer than any offer's validity: an offer read again after that "
         "is past its validity and only reported FAILED expired")
+    max_in_flight: int = Field(
+        default=1000, ge=1, description="offers read and not yet recorded at once (the "
+        "channel's concurrency of them in a send; the others await the broker's "
+        "acknowledgements of their claims and outcomes)")
     commit_interval_ms: int = Field(
         default=200, ge=10, description="how often finished offers' offsets are committed")
 
