@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,14 @@ class SmscProcess:
                 break
             time.sleep(0.05)
         raise AssertionError(f"{count} SMSC events expected, events so far: {self.events}")
+
+    @property
+    def accepted(self) -> Counter[str]:
+        """Submits accepted, by destination."""
+        return Counter(e["destination"] for e in self.where("submit_sm", answer="accepted"))
+
+    def start(self) -> SmscProcess:
+        return self
 
     def __enter__(self) -> SmscProcess:
         return self

@@ -17,8 +17,10 @@ What it does, by the destination's last digit:
   message_state, and the text.
 Message ids are hex in submit_sm_resp and receipted_message_id (``%08X``), decimal in the
 receipt's text. A receipt answered ESME_RX_T_APPN is sent again 0.3 s later (at most 5 times).
-``--no-receipts`` sends nothing back; ``--plain`` also accepts every submit (the benchmark),
-``--delay-ms N`` after N ms (a network's and an SMSC's time; submits overlap).
+``--demo``: no throttling or refusals, a DELIVRD receipt for every submit, and one MO STOP (from
+the first number ending in 6). ``--no-receipts`` sends nothing back; ``--plain`` also accepts
+every submit (the benchmark), ``--delay-ms N`` after N ms (a network's and an SMSC's time;
+submits overlap).
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ def emit(**event: Any) -> None:
 
 
 class Smsc:
-    def __init__(self, receipts: bool, plain: bool = False, delay_s: float = 0.0) -> None:
+    def __init__(self, receipts: bool, plain: bool = False, delay_s: float = 0.0,
+                 demo: bool = False) -> None:
         self.receipts = receipts
+        self.demo = demo
+        self.stopped = False
         self.plain = plain
         self.delay_s = delay_s
         self.sessions: dict[str, Any] = {}
@@ -64,9 +69,10 @@ class Smsc:
                 return
             await asyncio.sleep(0.3)
 
-    async def receipt(self, esme: Any, dest: str, number: int, delay: float) -> None:
+    async def receipt(self, esme: Any, dest: str, number: int, delay: float,
+                      last: str = "") -> None:
         await asyncio.sleep(delay)
-        last = dest[-1]
+        last = last or dest[-1]
         stat, state, err = ("UNDELIV", 5, "001") if last == "7" else ("DELIVRD", 2, "000")
         text = (f"id:{number} sub:001 dlvrd:{int(state == 2):03d} submit date:2612080100 "
                 f"done date:2612080101 stat:{stat} err:{err} text:")
@@ -88,6 +94,17 @@ class Smsc:
                 await asyncio.sleep(self.delay_s)
             self.next_id += 1
             event.accept(f"{self.next_id:08X}")
+            return
+        if self.demo:
+            self.next_id += 1
+            event.accept(f"{self.next_id:08X}")
+            emit(**record, answer="accepted", message_id=f"{self.next_id:08X}")
+            if esme is not None and dest.endswith("6") and not self.stopped:
+                self.stopped = True
+                self.spawn(self.deliver(esme, "mo", destination_addr="CJO", source_addr=dest,
+                                        short_message=b"STOP", data_coding=0))
+            elif esme is not None:
+                self.spawn(self.receipt(esme, dest, self.next_id, 0.05, last="0"))
             return
         if dest.endswith("9") and dest not in self.throttled:
             self.throttled.add(dest)
@@ -135,7 +152,7 @@ def main() -> None:
     delay = float(sys.argv[sys.argv.index("--delay-ms") + 1]) / 1000 if (
         "--delay-ms" in sys.argv) else 0.0
     receipts = "--no-receipts" not in sys.argv and not plain
-    asyncio.run(Smsc(receipts, plain=plain, delay_s=delay).run(port))
+    asyncio.run(Smsc(receipts, plain=plain, delay_s=delay, demo="--demo" in sys.argv).run(port))
 
 
 if __name__ == "__main__":
