@@ -73,7 +73,7 @@ def measure(channel: str, bootstrap: str, partitions: int, count: int, tmp: Path
            "CJO_PARTITIONS": str(partitions), "CJO_LOG_LEVEL": "WARNING"}
     endpoint: PushEndpoint | SmtpEndpoint | SmscProcess
     if channel == "sms":
-        endpoint = SmscProcess("--plain", "--delay-ms", SMSC_DELAY_MS)
+        endpoint = SmscProcess("--plain", "--quiet", "--delay-ms", SMSC_DELAY_MS)
         env |= {"CJO_SMS_PORT": str(endpoint.port), "CJO_SMS_RATE_PER_S": "0"}
     elif channel == "push":
         endpoint = PushEndpoint(SECRET)

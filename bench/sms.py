@@ -46,7 +46,7 @@ async def _submits_per_s(port: int, window: int, offers: int) -> tuple[float, in
 
 
 def bench_sms(offers: int = OFFERS) -> list[Row]:
-    smsc = SmscProcess("--plain", "--delay-ms", str(SMSC_DELAY_MS))
+    smsc = SmscProcess("--plain", "--quiet", "--delay-ms", str(SMSC_DELAY_MS))
     try:
         rows = []
         for key, window, label in (("sms_window", 10, "SMS channel, 1 process, window 10"),

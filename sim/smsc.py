@@ -26,8 +26,8 @@ def free_port() -> int:
 
 
 class SmscProcess:
-    def __init__(self, *args: str) -> None:
-        self.port = free_port()
+    def __init__(self, *args: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(

@@ -19,8 +19,8 @@ Message ids are hex in submit_sm_resp and receipted_message_id (``%08X``), decim
 receipt's text. A receipt answered ESME_RX_T_APPN is sent again 0.3 s later (at most 5 times).
 ``--demo``: no throttling or refusals, a DELIVRD receipt for every submit, and one MO STOP (from
 the first number ending in 6). ``--no-receipts`` sends nothing back; ``--plain`` also accepts
-every submit (the benchmark), ``--delay-ms N`` after N ms (a network's and an SMSC's time;
-submits overlap).
+every submit, ``--delay-ms N`` after N ms (a network's and an SMSC's time; submits overlap);
+``--quiet`` prints no events (the benchmark).
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def emit(**event: Any) -> None:
 
 class Smsc:
     def __init__(self, receipts: bool, plain: bool = False, delay_s: float = 0.0,
-                 demo: bool = False) -> None:
+                 demo: bool = False, quiet: bool = False) -> None:
         self.receipts = receipts
+        self.quiet = quiet
         self.demo = demo
         self.stopped = False
         self.plain = plain
@@ -82,6 +83,27 @@ class Smsc:
         await self.deliver(esme, "receipt", destination_addr="CJO", source_addr=dest,
                            short_message=text.encode(), esm_class=RECEIPT, tlvs=tlvs)
 
+    async def plain_accept(self, event: Any, dest: str, record: dict[str, Any]) -> None:
+        if self.delay_s:
+            if not self.quiet:
+                emit(event="submit_received", destination=dest)
+            await asyncio.sleep(self.delay_s)
+        self.next_id += 1
+        event.accept(f"{self.next_id:08X}")
+        if not self.quiet:
+            emit(**record, answer="accepted", message_id=f"{self.next_id:08X}")
+
+    def demo_accept(self, event: Any, esme: Any, dest: str, record: dict[str, Any]) -> None:
+        self.next_id += 1
+        event.accept(f"{self.next_id:08X}")
+        emit(**record, answer="accepted", message_id=f"{self.next_id:08X}")
+        if esme is not None and dest.endswith("6") and not self.stopped:
+            self.stopped = True
+            self.spawn(self.deliver(esme, "mo", destination_addr="CJO", source_addr=dest,
+                                    short_message=b"STOP", data_coding=0))
+        elif esme is not None:
+            self.spawn(self.receipt(esme, dest, self.next_id, 0.05, last="0"))
+
     async def submitted(self, event: Any) -> None:
         dest = event.destination_addr
         esme = self.sessions.get(event.session_id)
@@ -90,21 +112,10 @@ class Smsc:
                   "registered_delivery": event.registered_delivery,
                   "session": event.session_id}
         if self.plain:
-            if self.delay_s:
-                await asyncio.sleep(self.delay_s)
-            self.next_id += 1
-            event.accept(f"{self.next_id:08X}")
+            await self.plain_accept(event, dest, record)
             return
         if self.demo:
-            self.next_id += 1
-            event.accept(f"{self.next_id:08X}")
-            emit(**record, answer="accepted", message_id=f"{self.next_id:08X}")
-            if esme is not None and dest.endswith("6") and not self.stopped:
-                self.stopped = True
-                self.spawn(self.deliver(esme, "mo", destination_addr="CJO", source_addr=dest,
-                                        short_message=b"STOP", data_coding=0))
-            elif esme is not None:
-                self.spawn(self.receipt(esme, dest, self.next_id, 0.05, last="0"))
+            self.demo_accept(event, esme, dest, record)
             return
         if dest.endswith("9") and dest not in self.throttled:
             self.throttled.add(dest)
@@ -152,7 +163,8 @@ def main() -> None:
     delay = float(sys.argv[sys.argv.index("--delay-ms") + 1]) / 1000 if (
         "--delay-ms" in sys.argv) else 0.0
     receipts = "--no-receipts" not in sys.argv and not plain
-    asyncio.run(Smsc(receipts, plain=plain, delay_s=delay, demo="--demo" in sys.argv).run(port))
+    asyncio.run(Smsc(receipts, plain=plain, delay_s=delay, demo="--demo" in sys.argv,
+                     quiet="--quiet" in sys.argv).run(port))
 
 
 if __name__ == "__main__":

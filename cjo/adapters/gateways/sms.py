@@ -266,6 +266,7 @@ class SmsChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
         self.binds = 0  # sessions bound so far (a reconnect is one more)
+        self.enquire_links = 0  # enquire_link answered by the SMSC
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -340,6 +341,7 @@ class SmsChannel:
                 seq = session.next_sequence()
                 await session.request(smpp.pdu(smpp.ENQUIRE_LINK, seq), seq,
                                       s.response_timeout_s)
+                self.enquire_links += 1
 
     async def _read(self, session: _Session) -> None:
         while True:
