@@ -68,7 +68,7 @@ def measure(channel: str, bootstrap: str, partitions: int, count: int, tmp: Path
             except BufferError:
                 producer.poll(0.1)
     producer.flush(60)
-    ends = end_offsets(bootstrap, [topic])
+    ends = {tp: end for tp, end in end_offsets(bootstrap, [topic]).items() if end > 0}
     env = {"CJO_BROKER": bootstrap, "CJO_TOPIC_PREFIX": prefix, "CJO_APP_ID": prefix,
            "CJO_PARTITIONS": str(partitions), "CJO_LOG_LEVEL": "WARNING"}
     endpoint: PushEndpoint | SmtpEndpoint | SmscProcess

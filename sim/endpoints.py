@@ -49,6 +49,7 @@ class PushEndpoint:
     secret: str
     script: Mapping[str, Sequence[int]] = field(default_factory=dict)
     delay_s: float = 0.0
+    retry_after: str = "0"  # the Retry-After of a 429 or 503
     port: int = 0
     requests: list[PushRequest] = field(default_factory=list)
     accepted: Counter[str] = field(default_factory=Counter)
@@ -84,7 +85,7 @@ class PushEndpoint:
             self.requests.append(PushRequest(webhook_id, status, payload, dict(request.headers)))
             if 200 <= status < 300:
                 self.accepted[webhook_id] += 1
-        extra = {"Retry-After": "0"} if status in (429, 503) else {}
+        extra = {"Retry-After": self.retry_after} if status in (429, 503) else {}
         return web.Response(status=status, headers=extra, text="ok" if status < 300 else "no")
 
     def start(self) -> Self:

@@ -170,3 +170,16 @@ def test_an_endpoint_that_is_down_is_retried_not_raised(name: str) -> None:
     with HARNESSES[name](down=True) as harness:
         [outcome] = _send_all(harness, [_message(name, harness.destinations["ok"])])
         assert isinstance(outcome, Retry) and outcome.reason.startswith("network"), outcome
+
+
+def test_push_honours_retry_after_and_does_not_retry_a_410() -> None:
+    from cjo.adapters.gateways.push import PushChannel, PushSettings
+    from sim.endpoints import PushEndpoint
+
+    script = {"u-busy": [429], "u-gone": [410]}
+    with PushEndpoint(SECRET, script=script, retry_after="7") as endpoint:
+        harness = Harness(PushChannel(PushSettings(url=endpoint.url, secret=SECRET)), {},
+                          lambda _: [])
+        busy, gone = _send_all(harness, [_message("push", "u-busy"), _message("push", "u-gone")])
+    assert busy == Retry("http:429", 7.0)
+    assert isinstance(gone, Outcome) and (gone.status, gone.reason) == (Status.FAILED, "http:410")

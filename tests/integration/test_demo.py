@@ -82,5 +82,5 @@ def test_cjo_demo_kafka_prints_offers(small_log: Path) -> None:
             assert 0 < counts.get("SENT", 0) <= int(took), done.stdout
             assert counts.get("DELIVERED", 0) + counts.get("OPTED_OUT", 0) > 0, done.stdout
             continue
-        assert counts.get("DELIVERED", 0) + counts.get("SENT", 0) == int(took)
+        assert counts.get("DELIVERED", 0) + counts.get("SENT", 0) == int(took), done.stdout
     assert sum(int(took) for _, _, took in lines) > 0, done.stdout

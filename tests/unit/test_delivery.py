@@ -191,3 +191,19 @@ def test_an_offer_mail_in_the_subscribers_language_with_one_click_unsubscribe() 
     assert "Cancelar subscrição" in text.get_content()
     assert "5 Go &lt;offerts&gt;." in html.get_content()
     assert 'lang="pt"' in html.get_content()
+
+
+def test_offsets_commit_behind_the_oldest_offer_not_finished() -> None:
+    from cjo.delivery.offsets import OffsetTracker
+
+    tracker = OffsetTracker()
+    assert tracker.committable() is None
+    for offset in (3, 4, 7):  # gaps: compacted away, or transaction markers
+        tracker.start(offset)
+    tracker.finish(7)
+    tracker.finish(4)
+    assert tracker.committable() == 3 and tracker.busy()
+    tracker.finish(3)
+    assert tracker.committable() == 8 and not tracker.busy()
+    tracker.start(4)  # read again after a seek back: already done
+    assert tracker.committable() == 8
