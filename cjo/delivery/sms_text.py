@@ -2,9 +2,9 @@
 every character is in the GSM 03.38 alphabet (with its extension table), UCS-2 otherwise; a text
 longer than one message is split into concatenated parts, each behind a User Data Header.
 
-GSM-7 is sent unpacked, one septet per octet, with ``data_coding`` 0 (the SMSC default alphabet,
-GSM 03.38 on the SMSCs this targets; SMPP leaves it to the SMSC, so it is a setting). UCS-2 is
-UTF-16 big-endian with ``data_coding`` 8.
+GSM-7 is sent unpacked, one septet per octet, with ``data_coding`` 0 (the SMSC default alphabet:
+SMPP leaves it to the SMSC; this assumes GSM 03.38, the common case, and an SMSC whose default
+is another alphabet is not supported yet). UCS-2 is UTF-16 big-endian with ``data_coding`` 8.
 
 - One message: 160 septets (an extension character such as ``€`` or ``{`` takes two) or 70
   UCS-2 code units.
