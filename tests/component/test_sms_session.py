@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from cjo.adapters.gateways.sms import SmsChannel, SmsSettings
-from cjo.delivery import OfferMessage, Response, Retry, Status
+from cjo.adapters.gateways.sms import SmsChannel, SmsSettings, _partial
+from cjo.delivery import OfferMessage, Response, Retry, Status, failed, unknown
 from sim.smsc import SmscProcess
 
 
@@ -77,3 +77,18 @@ def test_a_submit_whose_response_is_lost_with_the_session_is_unknown_not_resent(
     outcome = asyncio.run(run())
     assert getattr(outcome, "status", None) is Status.UNKNOWN, outcome
     assert "session_lost" in getattr(outcome, "reason", "")
+
+
+def test_a_part_refused_after_others_were_accepted_is_never_a_retry() -> None:
+    # nothing accepted yet: the part's answer is the offer's
+    assert isinstance(_partial(Retry("smpp:0x00000058"), [], 3), Retry)
+    assert _partial(failed("smpp:0x0000000b"), [], 3) == failed("smpp:0x0000000b")
+    # a part already with the SMSC: a retry would send it twice, so it is UNKNOWN
+    doubt = _partial(Retry("smpp:0x00000058"), ["A1"], 3)
+    assert getattr(doubt, "status", None) is Status.UNKNOWN
+    assert getattr(doubt, "reason", "") == "smpp:0x00000058 after part 1/3 (A1)"
+    lost = _partial(unknown("smpp:session_lost"), ["A1", "A2"], 3)
+    assert getattr(lost, "status", None) is Status.UNKNOWN
+    refused = _partial(failed("smpp:0x0000000b"), ["A1"], 2)
+    assert (refused, getattr(refused, "provider_message_id", None)) == (
+        failed("smpp:0x0000000b after part 1/2 (A1)", "A1"), "A1")

@@ -312,6 +312,9 @@ class SmsChannel:
                 if not self._closing:
                     log.warning("SMPP session to %s:%s lost (%s); binding again in %s s",
                                 s.host, s.port, err, s.reconnect_s)
+            except Exception:  # a bug here must not leave the gateway unbound for good
+                log.exception("SMPP session to %s:%s ended by an error; binding again in %s s",
+                              s.host, s.port, s.reconnect_s)
             finally:
                 self._bound.clear()
                 session.close()
