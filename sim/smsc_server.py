@@ -20,7 +20,8 @@ receipt's text. A receipt answered ESME_RX_T_APPN is sent again 0.3 s later (at 
 ``--demo``: no throttling or refusals, a DELIVRD receipt for every submit, and one MO STOP (from
 the first number ending in 6). ``--no-receipts`` sends nothing back; ``--plain`` also accepts
 every submit, ``--delay-ms N`` after N ms (a network's and an SMSC's time; submits overlap);
-``--quiet`` prints no events (the benchmark).
+``--quiet`` prints no events (the benchmark). ``--cross``: receipts and MO go to another bound
+session than the one that submitted (as an SMSC may, to another gateway instance).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def emit(**event: Any) -> None:
 
 class Smsc:
     def __init__(self, receipts: bool, plain: bool = False, delay_s: float = 0.0,
-                 demo: bool = False, quiet: bool = False) -> None:
+                 demo: bool = False, quiet: bool = False, cross: bool = False) -> None:
         self.receipts = receipts
+        self.cross = cross
         self.quiet = quiet
         self.demo = demo
         self.stopped = False
@@ -65,7 +67,7 @@ class Smsc:
         for attempt in range(6):
             resp = await esme.deliver_sm(**pdu)
             emit(event=kind, attempt=attempt, resp_status=resp.command_status,
-                 text=pdu["short_message"].decode("latin-1"))
+                 text=pdu["short_message"].decode("latin-1"), session=esme.session_id)
             if resp.command_status != 0x64:
                 return
             await asyncio.sleep(0.3)
@@ -107,6 +109,9 @@ class Smsc:
     async def submitted(self, event: Any) -> None:
         dest = event.destination_addr
         esme = self.sessions.get(event.session_id)
+        if self.cross:
+            esme = next((e for sid, e in self.sessions.items() if sid != event.session_id),
+                        esme)
         record = {"event": "submit_sm", "destination": dest, "data_coding": event.data_coding,
                   "esm_class": event.esm_class, "short_message": event.short_message.hex(),
                   "registered_delivery": event.registered_delivery,
@@ -164,7 +169,7 @@ def main() -> None:
         "--delay-ms" in sys.argv) else 0.0
     receipts = "--no-receipts" not in sys.argv and not plain
     asyncio.run(Smsc(receipts, plain=plain, delay_s=delay, demo="--demo" in sys.argv,
-                     quiet="--quiet" in sys.argv).run(port))
+                     quiet="--quiet" in sys.argv, cross="--cross" in sys.argv).run(port))
 
 
 if __name__ == "__main__":

@@ -4,13 +4,19 @@ responses on ``cjo.offers.responses``."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cjo.adapters.broker import Broker
+from cjo.adapters.gateways.sms import SmsChannel, SmsSettings
+from cjo.adapters.gateways.sms_shared import SharedCorrelation
+from cjo.delivery import OfferMessage, Response, Status
 from cjo.delivery.sms_text import decode_part
+from cjo.settings import Settings
 from cjo.state import Position, SubscriberState, apply_record
 from sim.smsc import SmscProcess
 from tests.integration.test_gateways import Run, offer
@@ -94,3 +100,48 @@ def test_sms_reaches_the_smsc_and_what_comes_back_is_on_the_responses_topic(
                                                         "push": False, "location": False})
     after = apply_record(state, "responses", stop, Position("responses", 0))
     assert after is not None and after.consent["sms"] is False and after.consent["email"]
+
+
+def test_a_receipt_and_a_stop_reaching_another_instance_find_their_offer(
+        broker: Broker, unique_prefix: str) -> None:
+    """Two gateway instances bound to one SMSC that sends each receipt and MO to the instance
+    that did not submit: the shared correlation topic tells the other one the offer."""
+    settings = Settings(broker=broker.bootstrap, topic_prefix=unique_prefix, partitions=2)
+    got: dict[str, list[Response]] = {"a": [], "b": []}
+
+    def inbound(name: str) -> object:
+        class Collect:
+            async def __call__(self, response: Response) -> None:
+                got[name].append(response)
+        return Collect()
+
+    with SmscProcess("--cross") as smsc:
+        sms = SmsSettings(port=smsc.port, reconnect_s=0.2, receipt_wait_s=5.0)
+        a = SmsChannel(sms, SharedCorrelation(settings, 1.0))
+        b = SmsChannel(sms, SharedCorrelation(settings, 1.0))
+        valid = int(time.time() * 1000) + 3_600_000
+        offers = [OfferMessage(f"x-{n}", f"23415{n:010d}", "sms", f"+4477009100{n}{last}",
+                               "Hello", "en", "C", "t", valid, 0)
+                  for n, last in ((1, "1"), (2, "1"), (3, "6"))]
+
+        async def run() -> list[object]:
+            await a.open(inbound("a"))  # type: ignore[arg-type]
+            await b.open(inbound("b"))  # type: ignore[arg-type]
+            try:
+                while not (a.binds and b.binds):
+                    await asyncio.sleep(0.05)
+                results = [await a.send(o) for o in offers]
+                deadline = time.monotonic() + 30
+                while len(got["b"]) < 3 and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
+                return results
+            finally:
+                await a.close()
+                await b.close()
+
+        results = asyncio.run(run())
+    assert [getattr(r, "status", None) for r in results] == [Status.SENT] * 3
+    assert got["a"] == []
+    assert sorted((r.offer_id, r.status, r.imsi) for r in got["b"]) == [
+        ("x-1", "DELIVERED", "234150000000001"), ("x-2", "DELIVERED", "234150000000002"),
+        ("x-3", "OPTED_OUT", "234150000000003")]

@@ -21,9 +21,10 @@ What the SMSC sends back (``deliver_sm``), answered only after the response is o
   OPTED_OUT response, a start keyword (START, UNSTOP, ``CJO_SMS_START_KEYWORDS``) an OPTED_IN, for
   the subscriber last sent an offer from this instance at that number.
 
-The message-id and number maps live in this process (``_Correlation``): a receipt or MO reaching
-an instance that did not send the offer is answered ``ESME_RX_T_APPN`` (receipts) or
-acknowledged and logged (MO), see docs/gateways.md.
+The message-id and number maps (``_Correlation``) are shared by the instances through a compacted
+topic (``cjo.adapters.gateways.sms_shared``), so a receipt or STOP reaching another instance, or
+this one after a restart, finds its offer; one still unknown is answered ``ESME_RX_T_APPN``
+(receipts) or acknowledged and logged (MO).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cjo.adapters.gateways.channel import Inbound
+from cjo.adapters.gateways.sms_shared import SharedCorrelation
 from cjo.delivery import Attempt, OfferMessage, Response, Retry, failed, response_id, sent
 from cjo.delivery import smpp_pdu as smpp
 from cjo.delivery import unknown as in_doubt
@@ -54,11 +56,11 @@ from cjo.delivery.sms_inbound import (
     parse_receipt,
 )
 from cjo.delivery.sms_text import Part, decode_part, split
+from cjo.settings import load
 
 log = logging.getLogger("cjo.gateway.sms")
 IdBase = Literal["text", "hex", "dec"]
 _TLV_MESSAGE_PAYLOAD = 0x0424
-_REMEMBERED = 200_000  # message ids and numbers kept per process (oldest forgotten first)
 
 
 class SmsSettings(BaseSettings):
@@ -105,6 +107,11 @@ class SmsSettings(BaseSettings):
                                "END, QUIT, OPTOUT, REVOKE")
     start_keywords: str = Field(default="", description="local opt-in keywords, "
                                 "comma-separated, on top of START, UNSTOP")
+    shared_hours: float = Field(default=72.0, gt=0, description="retention of the "
+                                "correlation topic the instances share (message id -> offer, "
+                                "number -> subscriber): how late a receipt or a STOP may come")
+    remembered: int = Field(default=200_000, ge=1000, description="message ids and numbers "
+                            "each instance keeps in memory (the newest)")
 
     def keywords(self, extra: str, defaults: tuple[str, ...]) -> tuple[str, ...]:
         return defaults + tuple(k.strip() for k in extra.split(",") if k.strip())
@@ -132,33 +139,47 @@ class _Sent:
 class _Correlation:
     """SMSC message id -> offer, and number -> the subscriber last sent an offer there."""
 
-    def __init__(self) -> None:
+    def __init__(self, remembered: int = 200_000) -> None:
+        self.remembered = remembered
         self.by_id: OrderedDict[str, _Sent] = OrderedDict()
         self.by_number: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._waiting: dict[str, asyncio.Event] = {}
 
     def add(self, key: str, sent_: _Sent) -> None:
         self.by_id[key] = sent_
-        while len(self.by_id) > _REMEMBERED:
+        while len(self.by_id) > self.remembered:
             self.by_id.popitem(last=False)
         event = self._waiting.pop(key, None)
         if event is not None:
             event.set()
 
     def number(self, number: str, imsi: str, offer_id: str) -> None:
-        self.by_number[digits(number)] = (imsi, offer_id)
-        self.by_number.move_to_end(digits(number))
-        while len(self.by_number) > _REMEMBERED:
+        key = digits(number)
+        self.by_number[key] = (imsi, offer_id)
+        self.by_number.move_to_end(key)
+        while len(self.by_number) > self.remembered:
             self.by_number.popitem(last=False)
+        event = self._waiting.pop(f"n:{key}", None)
+        if event is not None:
+            event.set()
 
-    async def find(self, key: str, wait_s: float) -> _Sent | None:
-        """The offer of ``key``, waiting up to ``wait_s`` for its submit_sm_resp."""
-        if key in self.by_id or wait_s <= 0:
-            return self.by_id.get(key)
+    async def find_number(self, number: str, wait_s: float) -> tuple[str, str] | None:
+        """The subscriber last sent an offer at ``number``, waiting up to ``wait_s`` for it."""
+        key = digits(number)
+        if key not in self.by_number and wait_s > 0:
+            await self._wait(f"n:{key}", wait_s)
+        return self.by_number.get(key)
+
+    async def _wait(self, key: str, wait_s: float) -> None:
         event = self._waiting.setdefault(key, asyncio.Event())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), wait_s)
         self._waiting.pop(key, None)
+
+    async def find(self, key: str, wait_s: float) -> _Sent | None:
+        """The offer of ``key``, waiting up to ``wait_s`` for its submit_sm_resp."""
+        if key not in self.by_id and wait_s > 0:
+            await self._wait(key, wait_s)
         return self.by_id.get(key)
 
 
@@ -245,8 +266,10 @@ class _Rate:
 class SmsChannel:
     name = "sms"
 
-    def __init__(self, settings: SmsSettings | None = None) -> None:
+    def __init__(self, settings: SmsSettings | None = None,
+                 shared: SharedCorrelation | None = None) -> None:
         self.settings = s = settings or SmsSettings()
+        self.shared = shared  # None: this process's maps alone (tests, one instance)
         # offers the runner may have in flight: more than the SMPP window, so that the claims
         # being written to the ledger never leave the window idle (the window caps the submits)
         self.concurrency = 4 * s.window
@@ -254,7 +277,7 @@ class SmsChannel:
                                           s.dest_npi)
         self.stop_words = s.keywords(s.stop_keywords, STOP_KEYWORDS)
         self.start_words = s.keywords(s.start_keywords, START_KEYWORDS)
-        self.correlation = _Correlation()
+        self.correlation = _Correlation(s.remembered)
         self._window = asyncio.Semaphore(s.window)
         self._rate = _Rate(s.rate_per_s)
         self._paused_until = 0.0
@@ -272,6 +295,9 @@ class SmsChannel:
 
     async def open(self, inbound: Inbound) -> None:
         self._inbound = inbound
+        if self.shared is not None:
+            await asyncio.to_thread(self.shared.start, asyncio.get_running_loop(),
+                                    self._shared_entry)
         self._runner = asyncio.create_task(self._keep_bound(), name="smpp-session")
 
     async def close(self) -> None:
@@ -289,6 +315,34 @@ class SmsChannel:
         for task in list(self._tasks):
             task.cancel()
         self._bound.clear()
+        if self.shared is not None:
+            await asyncio.to_thread(self.shared.close)
+
+    def _shared_entry(self, key: str, entry: dict[str, Any]) -> None:
+        """An entry of the shared topic (another instance's, or this one's own) into the maps."""
+        kind, _, name = key.partition(":")
+        try:
+            if kind == "id" and name not in self.correlation.by_id:
+                self.correlation.add(name, _Sent(str(entry["offer_id"]), str(entry["imsi"]),
+                                                 int(entry["parts"])))
+            elif kind == "n":
+                self.correlation.number(name, str(entry["imsi"]), str(entry["offer_id"]))
+        except (KeyError, TypeError, ValueError):
+            log.warning("SMS correlation entry %s not understood: %r", key, entry)
+
+    async def _share(self, message: OfferMessage, keys: list[str], parts: int) -> None:
+        """What this send taught, for the other instances (and this one after a restart)."""
+        if self.shared is None:
+            return
+        writes = [self.shared.put(f"n:{digits(message.destination)}",
+                                  {"imsi": message.imsi, "offer_id": message.offer_id})]
+        writes += [self.shared.put(f"id:{key}", {"offer_id": message.offer_id,
+                                                  "imsi": message.imsi, "parts": parts})
+                   for key in keys]
+        try:
+            await asyncio.gather(*writes)
+        except Exception as err:  # sent all the same; only another instance's receipt waits
+            log.warning("SMS correlation of offer %s not shared: %s", message.offer_id, err)
 
     async def _keep_bound(self) -> None:
         s = self.settings
@@ -384,8 +438,12 @@ class SmsChannel:
         for part in parts:
             got = await self._submit_part(message, part, record)
             if not isinstance(got, str):
+                await self._share(message, [id_key(i, self.settings.submit_id_base)
+                                            for i in ids], len(parts))
                 return _partial(got, ids, len(parts))
             ids.append(got)
+        await self._share(message, [id_key(i, self.settings.submit_id_base) for i in ids],
+                          len(parts))
         return sent(" ".join(ids))
 
     async def _submit_part(self, message: OfferMessage, part: Part,
@@ -459,11 +517,12 @@ class SmsChannel:
         stop, start = keyword(text, self.stop_words), keyword(text, self.start_words)
         if stop is None and start is None:
             return smpp.ESME_ROK  # an ordinary MO text: not ours to act on
-        target = self.correlation.by_number.get(digits(d.source_addr))
-        if target is None:
-            log.warning("MO %r from %s: no offer sent to that number from this instance; "
-                        "not recorded", text, d.source_addr)
-            return smpp.ESME_ROK
+        target = await self.correlation.find_number(d.source_addr,
+                                                    self.settings.receipt_wait_s)
+        if target is None:  # the SMSC delivers it again later (maybe to another instance)
+            log.warning("MO %r from %s: no offer known sent to that number; answered "
+                        "ESME_RX_T_APPN", text, d.source_addr)
+            return smpp.ESME_RX_T_APPN
         imsi, offer_id = target
         status = "OPTED_OUT" if stop else "OPTED_IN"
         at = now_ms()
@@ -510,4 +569,5 @@ def _partial(attempt: Attempt, ids: list[str], total: int) -> Attempt:
 
 
 def make_channel() -> SmsChannel:
-    return SmsChannel()
+    settings = SmsSettings()
+    return SmsChannel(settings, SharedCorrelation(load(), settings.shared_hours))
