@@ -30,9 +30,11 @@ class SmscProcess:
         self.port = port or free_port()
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._pings = 0
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sim.smsc_server", str(self.port), *args],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -64,6 +66,15 @@ class SmscProcess:
                 break
             time.sleep(0.05)
         raise AssertionError(f"{count} SMSC events expected, events so far: {self.events}")
+
+    def sync(self, timeout_s: float = 30) -> None:
+        """Until every event the SMSC printed so far is read (a ping answered after them)."""
+        assert self.proc.stdin is not None
+        self._pings += 1
+        n = str(self._pings)
+        self.proc.stdin.write(n + "\n")
+        self.proc.stdin.flush()
+        self.wait_for(lambda e: e["event"] == "pong" and e["n"] == n, 1, timeout_s)
 
     @property
     def accepted(self) -> Counter[str]:

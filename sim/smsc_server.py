@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
 from typing import Any
 
 import smpp34
@@ -38,9 +39,20 @@ TLV_RECEIPTED_MESSAGE_ID, TLV_MESSAGE_STATE = 0x001E, 0x0427
 ESME_RTHROTTLED, ESME_RINVDSTADR = 0x58, 0x0B
 
 
+_OUT = threading.Lock()
+
+
 def emit(**event: Any) -> None:
-    sys.stdout.write(json.dumps(event) + "\n")
-    sys.stdout.flush()
+    with _OUT:
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+
+
+def _pongs() -> None:
+    """Each line on stdin is answered ``pong`` after every event printed before it: a barrier
+    for the tests (``SmscProcess.sync``)."""
+    for line in sys.stdin:
+        emit(event="pong", n=line.strip())
 
 
 class Smsc:
@@ -91,14 +103,14 @@ class Smsc:
                 emit(event="submit_received", destination=dest)
             await asyncio.sleep(self.delay_s)
         self.next_id += 1
-        event.accept(f"{self.next_id:08X}")
-        if not self.quiet:
+        if not self.quiet:  # printed before the answer: a test that has it can read it
             emit(**record, answer="accepted", message_id=f"{self.next_id:08X}")
+        event.accept(f"{self.next_id:08X}")
 
     def demo_accept(self, event: Any, esme: Any, dest: str, record: dict[str, Any]) -> None:
         self.next_id += 1
-        event.accept(f"{self.next_id:08X}")
         emit(**record, answer="accepted", message_id=f"{self.next_id:08X}")
+        event.accept(f"{self.next_id:08X}")
         if esme is not None and dest.endswith("6") and not self.stopped:
             self.stopped = True
             self.spawn(self.deliver(esme, "mo", destination_addr="CJO", source_addr=dest,
@@ -124,20 +136,20 @@ class Smsc:
             return
         if dest.endswith("9") and dest not in self.throttled:
             self.throttled.add(dest)
-            event.reject(ESME_RTHROTTLED)
             emit(**record, answer="throttled")
+            event.reject(ESME_RTHROTTLED)
             return
         if dest.endswith("8"):
-            event.reject(ESME_RINVDSTADR)
             emit(**record, answer="rejected")
+            event.reject(ESME_RINVDSTADR)
             return
         self.next_id += 1
         number = self.next_id
         if self.receipts and esme is not None and dest.endswith("5"):
             self.spawn(self.receipt(esme, dest, number, 0.0))  # before the submit_sm_resp
             await asyncio.sleep(0.2)
-        event.accept(f"{number:08X}")
         emit(**record, answer="accepted", message_id=f"{number:08X}")
+        event.accept(f"{number:08X}")
         if not self.receipts or esme is None:
             return
         if dest.endswith("6"):
@@ -149,6 +161,7 @@ class Smsc:
     async def run(self, port: int) -> None:
         server = smpp34.Server("127.0.0.1", port, system_id="smsc")
         await server.start()
+        threading.Thread(target=_pongs, daemon=True).start()
         emit(event="listening", port=port)
         while True:
             item = await server.next()

@@ -99,6 +99,7 @@ def sms_harness(down: bool = False) -> Iterator[Harness]:
                                          bind_wait_s=1.0))
 
         def received(offer_id: str) -> list[str]:
+            smsc.sync()
             numbers = {n for n, (_, o) in channel.correlation.by_number.items() if o == offer_id}
             return [decode_part(bytes.fromhex(e["short_message"]), e["data_coding"],
                                 e["esm_class"])[0]

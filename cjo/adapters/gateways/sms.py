@@ -297,7 +297,7 @@ class SmsChannel:
         self._inbound = inbound
         if self.shared is not None:
             await asyncio.to_thread(self.shared.start, asyncio.get_running_loop(),
-                                    self._shared_entry)
+                                    self._shared_entries)
         self._runner = asyncio.create_task(self._keep_bound(), name="smpp-session")
 
     async def close(self) -> None:
@@ -318,29 +318,31 @@ class SmsChannel:
         if self.shared is not None:
             await asyncio.to_thread(self.shared.close)
 
-    def _shared_entry(self, key: str, entry: dict[str, Any]) -> None:
-        """An entry of the shared topic (another instance's, or this one's own) into the maps."""
-        kind, _, name = key.partition(":")
-        try:
-            if kind == "id" and name not in self.correlation.by_id:
-                self.correlation.add(name, _Sent(str(entry["offer_id"]), str(entry["imsi"]),
-                                                 int(entry["parts"])))
-            elif kind == "n":
-                self.correlation.number(name, str(entry["imsi"]), str(entry["offer_id"]))
-        except (KeyError, TypeError, ValueError):
-            log.warning("SMS correlation entry %s not understood: %r", key, entry)
+    def _shared_entries(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        """Entries of the shared topic (other instances', and this one's own) into the maps."""
+        by_id, by_number = self.correlation.by_id, self.correlation.by_number
+        for key, entry in entries:
+            try:
+                offer_id, imsi = str(entry["offer_id"]), str(entry["imsi"])
+                record = _Sent(offer_id, imsi, int(entry["parts"]))
+                for msg_id in entry["ids"]:
+                    if msg_id not in by_id:
+                        self.correlation.add(str(msg_id), record)
+                number = str(entry["number"])
+                if by_number.get(number) != (imsi, offer_id):
+                    self.correlation.number(number, imsi, offer_id)
+            except (KeyError, TypeError, ValueError):
+                log.warning("SMS correlation entry %s not understood: %r", key, entry)
 
     async def _share(self, message: OfferMessage, keys: list[str], parts: int) -> None:
-        """What this send taught, for the other instances (and this one after a restart)."""
+        """What this send taught, for the other instances (and this one after a restart): one
+        record per offer, keyed by its id."""
         if self.shared is None:
             return
-        writes = [self.shared.put(f"n:{digits(message.destination)}",
-                                  {"imsi": message.imsi, "offer_id": message.offer_id})]
-        writes += [self.shared.put(f"id:{key}", {"offer_id": message.offer_id,
-                                                  "imsi": message.imsi, "parts": parts})
-                   for key in keys]
         try:
-            await asyncio.gather(*writes)
+            await self.shared.put(message.offer_id, {
+                "offer_id": message.offer_id, "imsi": message.imsi, "parts": parts,
+                "ids": keys, "number": digits(message.destination)})
         except Exception as err:  # sent all the same; only another instance's receipt waits
             log.warning("SMS correlation of offer %s not shared: %s", message.offer_id, err)
 

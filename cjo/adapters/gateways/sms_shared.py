@@ -4,12 +4,10 @@ A receipt may reach any instance bound to the SMSC, and an MO STOP may answer an
 instance sent (or this one, before a restart). So each instance writes what it learns, and reads
 what all of them wrote, on a compacted topic beside the claim ledger
 (``<ledger topic>.ids``, e.g. ``cjo.gateway.sms.ledger.ids``; ``compact,delete`` with
-``CJO_SMS_SHARED_HOURS`` of retention):
-
-- ``id:<key>`` -> ``{"offer_id", "imsi", "parts"}`` once the SMSC accepted a part (the key is
-  the message id as ``cjo.delivery.sms_inbound.id_key`` reads it), written and acknowledged
-  before the send is reported SENT;
-- ``n:<digits>`` -> ``{"imsi", "offer_id"}``: the subscriber last sent an offer at that number.
+``CJO_SMS_SHARED_HOURS`` of retention), one record per offer sent, keyed by its offer id:
+``{"offer_id", "imsi", "parts", "ids", "number"}``, the SMSC's message ids of its parts (as
+``cjo.delivery.sms_inbound.id_key`` reads them) and the destination's digits; written and
+acknowledged before the send is reported SENT.
 
 A thread reads the topic from its beginning (no consumer group: every instance reads every
 partition) into the channel's in-process maps, waking a receipt that waits for its id. Those
@@ -33,7 +31,7 @@ from cjo.adapters.kafka_admin import Replication, create_topics, partitions_of
 from cjo.adapters.kafka_security import confluent_config
 from cjo.settings import Settings
 
-Apply = Callable[[str, dict[str, Any]], None]
+Apply = Callable[[list[tuple[str, dict[str, Any]]]], None]
 log = logging.getLogger("cjo.gateway.sms")
 
 
@@ -77,7 +75,8 @@ class SharedCorrelation:
             consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING)
                              for p in partitions])
             while not self._stop.is_set():
-                for msg in consumer.consume(500, 0.2):
+                batch: list[tuple[str, dict[str, Any]]] = []
+                for msg in consumer.consume(1000, 0.2):
                     error = msg.error()
                     if error is not None:
                         if error.code() != KafkaError._PARTITION_EOF:
@@ -87,10 +86,11 @@ class SharedCorrelation:
                     if key is None or value is None:
                         continue
                     try:
-                        entry = orjson.loads(value)
+                        batch.append((key.decode(errors="replace"), orjson.loads(value)))
                     except orjson.JSONDecodeError:
                         continue
-                    loop.call_soon_threadsafe(apply, key.decode(errors="replace"), entry)
+                if batch:  # one hand-over to the event loop per batch
+                    loop.call_soon_threadsafe(apply, batch)
         finally:
             consumer.close()
 
