@@ -4,12 +4,12 @@ token (``cjo.delivery.tokens``)."""
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from dataclasses import dataclass
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate
+from email.header import Header
+from email.utils import formataddr, formatdate
 
 from cjo.delivery.message import OfferMessage
 
@@ -53,24 +53,46 @@ def message_id(offer_id: str, domain: str) -> str:
     return f"<{offer_id}@{domain}>"
 
 
-def compose(message: OfferMessage, sender: Sender, token: str) -> EmailMessage:
-    """The mail of ``message``: text/plain and text/html alternatives."""
+def _header_text(text: str) -> str:
+    """A header's words: as they are in ASCII, else an RFC 2047 encoded word."""
+    return text if text.isascii() else Header(text, "utf-8").encode()
+
+
+def _base64_part(content_type: str, language: str, text: str) -> list[str]:
+    body = base64.encodebytes(text.encode()).decode().rstrip("\n").split("\n")
+    return [f"Content-Type: {content_type}; charset=utf-8", "Content-Transfer-Encoding: base64",
+            f"Content-Language: {language}", "", *body]
+
+
+def compose(message: OfferMessage, sender: Sender, token: str) -> bytes:
+    """The mail of ``message`` as sent (CRLF lines): text/plain and text/html alternatives,
+    each base64 UTF-8. Built by hand: the stdlib's ``EmailMessage`` costs ~2 ms a mail."""
     url = sender.unsubscribe_url.format(token=token)
     label = UNSUBSCRIBE.get(message.language.split("-")[0].lower(), UNSUBSCRIBE["en"])
-    mail = EmailMessage()
-    mail["From"] = Address(sender.name, addr_spec=sender.address)
-    mail["To"] = message.destination
-    mail["Subject"] = subject(message.text)
-    mail["Date"] = formatdate(message.published_at / 1000, usegmt=True)
-    mail["Message-ID"] = message_id(message.offer_id, sender.domain)
-    mail["List-Unsubscribe"] = f"<{url}>, <mailto:{sender.mailto(token)}>"
-    mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mail.set_content(f"{message.text}\n\n{label}: {url}\n")
-    lang = html.escape(message.language, quote=True)
-    mail.add_alternative(
-        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"></head><body>\n'
-        f"<p>{html.escape(message.text)}</p>\n"
-        f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>\n'
-        "</body></html>\n", subtype="html")
-    mail["Content-Language"] = message.language  # after the parts: they take Content-* headers
-    return mail
+    lang = "".join(c for c in message.language if c.isalnum() or c == "-") or "en"
+    boundary = f"=_cjo_{message.offer_id}"  # no base64 line can hold "=_"
+    page = (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"></head><body>\n'
+            f"<p>{html.escape(message.text)}</p>\n"
+            f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>\n'
+            "</body></html>\n")
+    lines = [
+        f"From: {formataddr((sender.name, sender.address), 'utf-8')}",
+        f"To: {message.destination}",
+        f"Subject: {_header_text(subject(message.text))}",
+        f"Date: {formatdate(message.published_at / 1000, usegmt=True)}",
+        f"Message-ID: {message_id(message.offer_id, sender.domain)}",
+        f"Content-Language: {lang}",
+        f"List-Unsubscribe: <{url}>,",
+        f" <mailto:{sender.mailto(token)}>",
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        "",
+        f"--{boundary}",
+        *_base64_part("text/plain", lang, f"{message.text}\n\n{label}: {url}\n"),
+        f"--{boundary}",
+        *_base64_part("text/html", lang, page),
+        f"--{boundary}--",
+        "",
+    ]
+    return "\r\n".join(lines).encode("ascii")

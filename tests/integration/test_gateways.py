@@ -5,8 +5,11 @@ the dead letters, and exactly once per offer id across a SIGKILL."""
 from __future__ import annotations
 
 import base64
+import re
 import smtplib
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -82,10 +85,12 @@ class Run:
         return [decode(r.value, "OfferResponse")[1] for r in records if r.value]
 
     def wait_responses(self, wanted: int, timeout_s: float = 90.0) -> list[dict[str, Any]]:
+        """Once ``wanted`` responses of distinct (offer, status) are there (an offer in doubt
+        after a crash may have two: the outcome, then UNKNOWN)."""
         deadline = time.monotonic() + timeout_s
         while True:
             found = self.responses()
-            if len(found) >= wanted:
+            if len({(r["offer_id"], r["status"]) for r in found}) >= wanted:
                 return found
             alive = any(p.alive for p in self.processes)
             if not alive or time.monotonic() > deadline:
@@ -142,11 +147,11 @@ def test_push_gateway_delivers_retries_fails_expires_and_dead_letters(
     assert letter["payload"] == b"not an offer" and "not an Offer" in letter["error"]
 
 
-def test_email_gateway_sends_fails_on_550_and_turns_a_bounce_into_failed(
+def test_email_gateway_sends_fails_on_550_turns_a_bounce_into_failed_and_unsubscribes(
         broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
     from cjo.adapters.broker import free_port
 
-    bounce_port = free_port()
+    bounce_port, unsubscribe_port = free_port(), free_port()
     script = {"gone@example.org": ["550 5.1.1 no such user"],
               "busy@example.org": ["451 4.3.0 try later"]}
     with SmtpEndpoint(script=script) as relay:
@@ -154,7 +159,8 @@ def test_email_gateway_sends_fails_on_550_and_turns_a_bounce_into_failed(
             "CJO_EMAIL_PORT": str(relay.port), "CJO_EMAIL_TLS": "none",
             "CJO_EMAIL_FROM_ADDRESS": "offers@op.example",
             "CJO_EMAIL_UNSUBSCRIBE_URL": "https://op.example/u/{token}",
-            "CJO_EMAIL_TOKEN_SECRET": TOKEN_SECRET, "CJO_EMAIL_BOUNCE_PORT": str(bounce_port)})
+            "CJO_EMAIL_TOKEN_SECRET": TOKEN_SECRET, "CJO_EMAIL_BOUNCE_PORT": str(bounce_port),
+            "CJO_EMAIL_UNSUBSCRIBE_PORT": str(unsubscribe_port)})
         ok = [offer("email", f"ana{n}@example.org", n) for n in range(4)]
         gone, busy = offer("email", "gone@example.org", 5), offer("email", "busy@example.org", 6)
         run.produce([*ok, gone, busy])
@@ -164,12 +170,29 @@ def test_email_gateway_sends_fails_on_550_and_turns_a_bounce_into_failed(
             assert [s for s, _ in responses[ok[0]["offer_id"]]] == ["SENT"]
             token = seal(ok[2]["offer_id"], ok[2]["imsi"], TOKEN_SECRET.encode())
             _bounce(bounce_port, f"bounce+{token}@op.example", ok[2]["destination"])
-            responses = by_offer(run.wait_responses(7))
+            # one-click (RFC 8058) with the link of the mail itself; a GET changes nothing
+            header = next(m for m in relay.mails if ok[3]["destination"] in m.rcpt_tos).message[
+                "List-Unsubscribe"]
+            path = re.search(r"<https://op\.example(/u/[^>]+)>", header)
+            assert path is not None, header
+            url = f"http://127.0.0.1:{unsubscribe_port}{path.group(1)}"
+            assert _http(url, None) == 200
+            assert _http(url, b"List-Unsubscribe=One-Click") == 200
+            assert _http(url[:-3] + "aaa", b"List-Unsubscribe=One-Click") == 404
+            mailto = re.search(r"<mailto:([^>]+)>", str(next(
+                m for m in relay.mails if ok[1]["destination"] in m.rcpt_tos).message[
+                "List-Unsubscribe"]))
+            assert mailto is not None
+            with smtplib.SMTP("127.0.0.1", bounce_port, timeout=30) as client:
+                client.sendmail(ok[1]["destination"], [mailto.group(1)], b"Subject: stop\r\n\r\n")
+            responses = by_offer(run.wait_responses(9))
         finally:
             run.stop()
     assert all(responses[o["offer_id"]][0][0] == "SENT" for o in [*ok, busy])
     [(status, reason)] = responses[gone["offer_id"]]
     assert status == "FAILED" and reason is not None and reason.startswith("smtp:550 5.1.1")
+    assert responses[ok[3]["offer_id"]][1:] == [("OPTED_OUT", "email_unsubscribe")]
+    assert responses[ok[1]["offer_id"]][1:] == [("OPTED_OUT", "email_unsubscribe")]
     assert responses[ok[2]["offer_id"]][1][0] == "FAILED"
     assert "bounce:5.1.1" in str(responses[ok[2]["offer_id"]][1][1])
     assert Counter(relay.by_message_id) == Counter(
@@ -184,6 +207,15 @@ def test_email_gateway_sends_fails_on_550_and_turns_a_bounce_into_failed(
     assert envelope_from.startswith("bounce+") and ok[1]["imsi"] not in envelope_from
 
 
+def _http(url: str, body: bytes | None) -> int:
+    request = urllib.request.Request(url, data=body, method="GET" if body is None else "POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+
+
 def _bounce(port: int, to: str, failed_recipient: str) -> None:
     dsn = (f"From: MAILER-DAEMON@relay.example\r\nTo: {to}\r\nSubject: failure\r\n"
            "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; "
@@ -193,6 +225,15 @@ def _bounce(port: int, to: str, failed_recipient: str) -> None:
            "Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n--b--\r\n")
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
         client.sendmail("", [to], dsn.encode())
+
+
+def _until_every_offer(run: Run, total: int, timeout_s: float = 90.0) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = run.responses()
+        if len({r["offer_id"] for r in found}) >= total or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)
 
 
 def test_sigkill_mid_stream_each_offer_reaches_the_endpoint_at_most_once(
@@ -214,7 +255,8 @@ def test_sigkill_mid_stream_each_offer_reaches_the_endpoint_at_most_once(
         assert at_kill < total, "the gateway finished before the kill: nothing tested"
         run.start()
         try:
-            responses = by_offer(run.wait_responses(total))
+            run.wait_responses(total)
+            responses = by_offer(_until_every_offer(run, total))
         finally:
             run.stop()
     ids = {o["offer_id"] for o in offers}

@@ -177,7 +177,7 @@ def test_an_offer_mail_in_the_subscribers_language_with_one_click_unsubscribe() 
 
     message = OfferMessage.from_offer({**OFFER, "message": "Voyage serein. 5 Go <offerts>."})
     sender = Sender("offers@op.example", "Op", unsubscribe_url="https://op.example/u/{token}")
-    mail = message_from_bytes(compose(message, sender, "tok").as_bytes(), policy=policy.default)
+    mail = message_from_bytes(compose(message, sender, "tok"), policy=policy.default)
     assert mail["Message-ID"] == "<o-1@op.example>"
     assert mail["Subject"] == "Voyage serein."
     assert mail["Content-Language"] == "pt"
@@ -207,3 +207,19 @@ def test_offsets_commit_behind_the_oldest_offer_not_finished() -> None:
     assert tracker.committable() == 8 and not tracker.busy()
     tracker.start(4)  # read again after a seek back: already done
     assert tracker.committable() == 8
+
+
+def test_an_offer_mail_with_non_ascii_subject_and_sender_name_reads_back() -> None:
+    from email import message_from_bytes, policy
+
+    from cjo.delivery.mail import Sender, compose
+
+    text = "Ihre Testphase für cloud_200gb endet bald. Behalten Sie sie mit 20 % Rabatt."
+    message = OfferMessage.from_offer({**OFFER, "message": text, "language": "de"})
+    raw = compose(message, Sender("offers@op.example", "Opérateur"), "tok")
+    assert raw.isascii() and all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    mail = message_from_bytes(raw, policy=policy.default)
+    assert mail["Subject"] == "Ihre Testphase für cloud_200gb endet bald."
+    assert mail["From"].addresses[0].display_name == "Opérateur"
+    body = mail.get_body(("plain",))
+    assert body is not None and text in body.get_content() and "Abmelden" in body.get_content()

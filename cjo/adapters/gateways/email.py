@@ -18,7 +18,11 @@ The SMTP dialogue is driven step by step so that each answer means what it says:
 Bounces: with ``CJO_EMAIL_BOUNCE_PORT`` set, the gateway also listens for the relay's DSNs
 (RFC 3464) to ``bounce+<token>@``; a permanent failure becomes a FAILED response
 (``bounce:<status> <diagnostic>``), written before the bounce is answered 250 (a 451 otherwise,
-so the relay hands it again).
+so the relay hands it again). A mail to ``unsubscribe+<token>@`` there is an opt-out.
+
+Unsubscribes: with ``CJO_EMAIL_UNSUBSCRIBE_PORT`` set, a POST to a path ending in a token (the
+one-click of RFC 8058, or the confirmation page's button) is an opt-out: an ``OPTED_OUT``
+response (reason ``email_unsubscribe``), written before the answer (200; 503 otherwise).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import time
 from typing import Literal
 
 import aiosmtplib
+from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pydantic import Field, SecretStr
@@ -45,6 +50,11 @@ from cjo.delivery.tokens import seal, unseal
 from cjo.errors import ConfigError
 
 log = logs.get("cjo.gateway.email")
+OPTED_OUT = "OPTED_OUT"  # an OfferResponse status (schemas/OfferResponse.avsc)
+UNSUBSCRIBED = "email_unsubscribe"  # its reason
+_CONFIRM_PAGE = ('<!DOCTYPE html>\n<html><body><form method="post">'
+                 '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
+                 '<button type="submit">Unsubscribe</button></form></body></html>\n')
 
 
 class EmailSettings(BaseSettings):
@@ -80,6 +90,12 @@ class EmailSettings(BaseSettings):
                            "(default: the host's fully qualified name)")
     bounce_host: str = Field(default="127.0.0.1", description="address the bounce listener "
                              "binds")
+    unsubscribe_port: int = Field(default=0, ge=0, le=65535, description="port where the "
+                                  "gateway takes one-click unsubscribes (HTTP POST to any path "
+                                  "ending in the token; behind the operator's https proxy); 0: "
+                                  "none")
+    unsubscribe_host: str = Field(default="127.0.0.1", description="address the unsubscribe "
+                                  "listener binds")
 
 
 def _reason(prefix: str, error: aiosmtplib.SMTPResponseException) -> str:
@@ -101,6 +117,7 @@ class EmailChannel:
         self._idle: asyncio.LifoQueue[aiosmtplib.SMTP] = asyncio.LifoQueue()
         self._inbound: Inbound | None = None
         self._bounces: Controller | None = None
+        self._unsubscribes: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _client(self) -> aiosmtplib.SMTP:
@@ -121,6 +138,13 @@ class EmailChannel:
             self._bounces = Controller(_BounceHandler(self), hostname=self.settings.bounce_host,
                                        port=self.settings.bounce_port, decode_data=False)
             self._bounces.start()
+        if self.settings.unsubscribe_port:
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", self._unsubscribe)
+            self._unsubscribes = web.AppRunner(app, access_log=None)
+            await self._unsubscribes.setup()
+            await web.TCPSite(self._unsubscribes, self.settings.unsubscribe_host,
+                              self.settings.unsubscribe_port).start()
 
     async def send(self, message: OfferMessage) -> Attempt:
         client = await self._idle.get()
@@ -145,7 +169,7 @@ class EmailChannel:
             client.close()
             return Retry(f"network: {type(err).__name__}: {err}"[:200])
         try:
-            answer = await client.data(mail.as_bytes())
+            answer = await client.data(mail)
         except aiosmtplib.SMTPResponseException as err:
             return await _refused(client, err)
         except (aiosmtplib.SMTPException, OSError) as err:
@@ -157,6 +181,9 @@ class EmailChannel:
         if self._bounces is not None:
             self._bounces.stop()
             self._bounces = None
+        if self._unsubscribes is not None:
+            await self._unsubscribes.cleanup()
+            self._unsubscribes = None
         while not self._idle.empty():
             client = self._idle.get_nowait()
             if client.is_connected:
@@ -165,12 +192,47 @@ class EmailChannel:
                 except (aiosmtplib.SMTPException, OSError):
                     client.close()
 
-    async def bounce(self, rcpt_tos: list[str], raw: bytes) -> int:
-        """Publish the permanent failures of a DSN sent to ``rcpt_tos``; how many."""
+    async def opt_out(self, token: str) -> bool:
+        """Publish the opt-out a token names (one-click or mailto unsubscribe); False when the
+        token is not one of ours."""
         assert self._inbound is not None
+        named = unseal(token, self._key)
+        if named is None:
+            return False
+        offer_id, imsi = named
+        await self._inbound(Response(
+            offer_id, imsi, self.name, OPTED_OUT, _now_ms(), UNSUBSCRIBED,
+            event_id=response_id(offer_id, OPTED_OUT, UNSUBSCRIBED)))
+        return True
+
+    async def _unsubscribe(self, request: web.Request) -> web.Response:
+        """RFC 8058: a POST (body ``List-Unsubscribe=One-Click``, or the page's form) opts out;
+        a GET only shows the button (mail scanners follow links)."""
+        token = request.path.rstrip("/").rpartition("/")[2]
+        if request.method == "GET":
+            return web.Response(content_type="text/html", text=_CONFIRM_PAGE)
+        if request.method != "POST":
+            return web.Response(status=405)
+        try:
+            known = await self.opt_out(token)
+        except Exception as err:
+            log.warning("unsubscribe not recorded", error=str(err))
+            return web.Response(status=503, text="not recorded, try again")
+        if not known:
+            return web.Response(status=404, text="unknown link")
+        return web.Response(text="unsubscribed")
+
+    async def bounce(self, rcpt_tos: list[str], raw: bytes) -> int:
+        """Publish the permanent failures of a DSN sent to ``rcpt_tos`` (or the opt-out of a
+        mail to ``unsubscribe+<token>@``); how many."""
+        assert self._inbound is not None
+        published = 0
+        for address in rcpt_tos:
+            local = address.partition("@")[0]
+            if local.lower().startswith("unsubscribe+"):
+                published += await self.opt_out(local.partition("+")[2])
         tokens = [a.partition("@")[0].partition("+")[2] for a in rcpt_tos
                   if a.lower().startswith("bounce+")]
-        published = 0
         for failure in permanent_failures(raw):
             for token in [*tokens, failure.envelope_id]:
                 named = unseal(token, self._key) if token else None

@@ -34,19 +34,23 @@ class AsyncProducer:
         self._producer = Producer(producer_config(bootstrap, linger_ms=2, **overrides))
         self._loop = loop
         self._stop = threading.Event()
+        self._settled: list[tuple[asyncio.Future[None], KafkaError | None, str]] = []
         self._thread = threading.Thread(target=self._serve, name="gateway-producer", daemon=True)
         self._thread.start()
 
     def _serve(self) -> None:
         while not self._stop.is_set():
             self._producer.poll(0.05)
+            if self._settled:  # one wake-up of the event loop per poll, not per record
+                batch, self._settled = self._settled, []
+                self._loop.call_soon_threadsafe(_settle_all, batch)
 
     def send(self, topic: str, key: bytes | None, value: bytes | None,
              partition: int | None = None) -> asyncio.Future[None]:
         future: asyncio.Future[None] = self._loop.create_future()
 
         def delivered(err: KafkaError | None, _msg: Message) -> None:
-            self._loop.call_soon_threadsafe(_settle, future, err, topic)
+            self._settled.append((future, err, topic))  # in poll(): the serving thread
 
         kwargs: dict[str, Any] = {"on_delivery": delivered}
         if partition is not None:
@@ -59,18 +63,21 @@ class AsyncProducer:
                 time.sleep(0.01)
 
     def close(self, timeout_s: float = 10.0) -> None:
+        """Stop serving deliveries and flush what is queued; futures still pending are left
+        (their offers are not recorded, so not committed: read again after a restart)."""
         self._stop.set()
         self._thread.join()
         self._producer.flush(timeout_s)
 
 
-def _settle(future: asyncio.Future[None], err: KafkaError | None, topic: str) -> None:
-    if future.done():
-        return
-    if err is None:
-        future.set_result(None)
-    else:
-        future.set_exception(BrokerError(f"cannot write to {topic}: {err}"))
+def _settle_all(batch: list[tuple[asyncio.Future[None], KafkaError | None, str]]) -> None:
+    for future, err, topic in batch:
+        if future.done():
+            continue
+        if err is None:
+            future.set_result(None)
+        else:
+            future.set_exception(BrokerError(f"cannot write to {topic}: {err}"))
 
 
 def read_ledger(bootstrap: str, topic: str, partition: int,
