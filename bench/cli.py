@@ -50,6 +50,7 @@ from bench.live import run_latency
 from bench.produce import produce_all
 from bench.report import BASELINE, CEILING, Results, Row, heading, table
 from bench.restore import restore_rows
+from bench.sms import bench_sms
 from bench.targets import GATEWAY_TARGETS, judge, targets_text
 from cjo.adapters.broker import Broker
 from cjo.adapters.kafka_admin import create_topics
@@ -310,6 +311,12 @@ def main(argv: list[str] | None = None) -> int:
     for row in [*bench_domain(sample), *bench_timers(), *bench_decide_path(),
                 *bench_evaluate()]:
         results.add(row)
+    _say("SMS channel against the loopback SMSC")
+    try:
+        for row in bench_sms():
+            results.add(row)
+    except Exception as err:  # a missing smpp34 or SMSC must not lose the other rows
+        results.add(_failed("sms_window", "SMS channel, 1 process, window 10", err, "submits/s"))
     results.setup["seconds"] = round(time.monotonic() - started)
     results.setup["targets"] = judge(results) + judge(results, GATEWAY_TARGETS)
     print(heading(results))

@@ -1,4 +1,4 @@
-"""Gateway rows: offers/s of one ``cjo gateway push|email`` process against loopback endpoints.
+"""Gateway rows: offers/s of one ``cjo gateway push|email|sms`` process against loopback endpoints.
 
 Offers are produced to a fresh ``cjo.offers.<channel>`` first; the gateway (a child process)
 then claims, sends and records each. The rate is taken between the first and the last
@@ -29,11 +29,13 @@ from cjo.adapters.worker_process import WorkerProcess
 from cjo.codec import decode, encode
 from cjo.errors import CjoError
 from sim.endpoints import PushEndpoint, SmtpEndpoint
+from sim.smsc import SmscProcess
 
 SECRET = "whsec_" + base64.b64encode(b"bench-push-secret-0123456789").decode()
-COUNTS = {"push": 20_000, "email": 5_000}  # --quick: a quarter
+COUNTS = {"push": 20_000, "email": 5_000, "sms": 10_000}  # --quick: a quarter
 LABELS = {"push": "gateway push (HTTPS webhook), 1 process", "email":
-          "gateway email (SMTP), 1 process"}
+          "gateway email (SMTP), 1 process", "sms": "gateway sms (SMPP), 1 process"}
+SMSC_DELAY_MS = "5"  # the loopback SMSC answers each submit_sm after this (a network's time)
 
 
 def _offers(channel: str, count: int) -> list[tuple[bytes, bytes]]:
@@ -41,7 +43,8 @@ def _offers(channel: str, count: int) -> list[tuple[bytes, bytes]]:
     out = []
     for n in range(count):
         imsi = f"20815{n:010d}"
-        destination = f"u-{n}" if channel == "push" else f"s{n}@example.org"
+        destination = {"push": f"u-{n}", "sms": f"+4477009{n:05d}"}.get(
+            channel, f"s{n}@example.org")
         record = {"offer_id": str(uuid.uuid4()), "imsi": imsi, "channel": channel.upper(),
                   "destination": destination, "trigger_id": "bench", "offer_code": "B1",
                   "message": f"Bench offer {n}: 1 GB for 1 €.", "trigger_event_id": f"e{n}",
@@ -68,8 +71,11 @@ def measure(channel: str, bootstrap: str, partitions: int, count: int, tmp: Path
     ends = {tp: end for tp, end in end_offsets(bootstrap, [topic]).items() if end > 0}
     env = {"CJO_BROKER": bootstrap, "CJO_TOPIC_PREFIX": prefix, "CJO_APP_ID": prefix,
            "CJO_PARTITIONS": str(partitions), "CJO_LOG_LEVEL": "WARNING"}
-    endpoint: PushEndpoint | SmtpEndpoint
-    if channel == "push":
+    endpoint: PushEndpoint | SmtpEndpoint | SmscProcess
+    if channel == "sms":
+        endpoint = SmscProcess("--plain", "--quiet", "--delay-ms", SMSC_DELAY_MS)
+        env |= {"CJO_SMS_PORT": str(endpoint.port), "CJO_SMS_RATE_PER_S": "0"}
+    elif channel == "push":
         endpoint = PushEndpoint(SECRET)
         env |= {"CJO_PUSH_URL": endpoint.url, "CJO_PUSH_SECRET": SECRET}
     else:

@@ -33,6 +33,7 @@ TARGETS = (
 GATEWAY_TARGETS = (
     Target("gateway push, 1 process, >= 1,000 offers/s", "gateway_push", "value", 1000.0, True),
     Target("gateway email, 1 process, >= 200 offers/s", "gateway_email", "value", 200.0, True),
+    Target("gateway sms, 1 process, >= 500 offers/s", "gateway_sms", "value", 500.0, True),
 )
 
 
@@ -62,7 +63,8 @@ def targets_text(judged: list[dict[str, Any]], subscribers: int = TARGET_SUBSCRI
         figure = entry["measured"]
         shown = "-" if figure is None else (
             f"{figure:,.0f} ms" if entry["row"].startswith("latency") else
-            f"{figure:,.0f}/s" if entry["row"].startswith("gateway") else f"{figure:.2f}x")
+            f"{figure:,.0f}/s" if entry["row"].startswith(("gateway", "sms")) else
+            f"{figure:.2f}x")
         verdict = {True: "met", False: "MISSED", None: "not measured"}[entry["met"]]
         lines.append(f"  {entry['target']:<62} {shown:>10}  {verdict}")
     return "\n".join(lines)

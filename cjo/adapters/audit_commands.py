@@ -22,7 +22,7 @@ from cjo.adapters.kafka_security import confluent_config
 from cjo.errors import ConfigError, InvalidRecord
 from cjo.report.calibration import calibrations
 from cjo.report.calibration import render as render_calibration
-from cjo.report.explain import explain
+from cjo.report.explain import consent_lines, explain
 from cjo.report.segments import qini, segment_uplift
 from cjo.report.segments import render as render_segments
 from cjo.report.uplift import aggregate, render
@@ -116,11 +116,17 @@ def run_explain(settings: Settings, imsi: str, last: int = 20, out: TextIO = sys
                      if d.get("imsi") == imsi]
         outcomes = [o for o in reader.read(topics["outcomes"], "Outcome", mine)
                     if o.get("imsi") == imsi]
+        responses = [r for r in reader.read(topics["responses"], "OfferResponse", mine)
+                     if r.get("imsi") == imsi]
     finally:
         reader.close()
+    consent = consent_lines(responses)
     if not decisions:
+        for line in ([f"IMSI {imsi}: consent changes (oldest first)", *consent]
+                     if consent else []):
+            print(line, file=out)
         print(f"no decisions for IMSI {imsi} on {topics['decisions']}", file=out)
     else:
-        print(explain(imsi, decisions, outcomes, last), file=out)
+        print(explain(imsi, decisions, outcomes, last, responses), file=out)
     reader.note(out)
     return 0

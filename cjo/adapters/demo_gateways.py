@@ -45,7 +45,14 @@ def _email(sim: Any) -> DemoEndpoint:
                                    "CJO_EMAIL_HELO_NAME": "demo.example"}, "SMTP relay")
 
 
-ENDPOINTS: dict[str, Callable[[Any], DemoEndpoint]] = {"push": _push, "email": _email}
+def _sms(_sim: Any) -> DemoEndpoint:
+    smsc = importlib.import_module("sim.smsc").SmscProcess("--demo")
+    return DemoEndpoint(smsc, {"CJO_SMS_PORT": str(smsc.port), "CJO_SMS_RATE_PER_S": "0",
+                               "CJO_SMS_RECEIPT_WAIT_S": "5"}, "SMSC")
+
+
+ENDPOINTS: dict[str, Callable[[Any], DemoEndpoint]] = {"push": _push, "email": _email,
+                                                        "sms": _sms}
 
 
 @dataclass

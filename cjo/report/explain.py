@@ -1,7 +1,7 @@
 """`cjo explain IMSI`: why one subscriber got (or did not get) each offer, newest first.
 
 Pure: the subscriber's decoded ``Decision`` records (and ``Outcome`` records, matched by
-``offer_id``) in, text out.
+``offer_id``, and ``OfferResponse`` records for her opt-outs and opt-ins) in, text out.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from cjo.words import count
 
 TOP_FEATURES = 6
 _CLOSABLE = ("SENT", "HOLDOUT")
+_CONSENT = ("OPTED_OUT", "OPTED_IN")
 
 
 def utc(ms: int | None) -> str:
@@ -92,19 +93,38 @@ def render_decision(decision: Mapping[str, Any], outcome: Mapping[str, Any] | No
     return "\n".join(lines)
 
 
+def consent_lines(responses: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Her opt-outs and explicit opt-ins (``OPTED_OUT``/``OPTED_IN`` responses), oldest first,
+    one line each: when, channel, what, how, the offer answered."""
+    changes = sorted((r for r in responses if r.get("status") in _CONSENT),
+                     key=lambda r: (int(r.get("event_time") or 0), str(r.get("event_id"))))
+    lines = []
+    for r in changes:
+        what = "opted out of" if r["status"] == "OPTED_OUT" else "opted in to"
+        how = f" ({r['reason']})" if r.get("reason") else ""
+        lines.append(f"  {utc(r.get('event_time'))}  {what} {str(r.get('channel')).lower()}"
+                     f"{how}, answering offer id {r.get('offer_id', '-')}")
+    return lines
+
+
 def explain(
     imsi: str,
     decisions: Iterable[Mapping[str, Any]],
     outcomes: Iterable[Mapping[str, Any]] = (),
     last: int = 20,
+    responses: Iterable[Mapping[str, Any]] = (),
 ) -> str:
-    """The ``last`` newest decisions of subscriber ``imsi``, each with its outcome if closed."""
+    """The ``last`` newest decisions of subscriber ``imsi``, each with its outcome if closed,
+    after her opt-outs and opt-ins (binding: ``cjo.state.consent``) if she has any."""
+    consent = consent_lines(responses)
+    head_consent = ([f"IMSI {imsi}: consent changes (oldest first, binding until an explicit "
+                     "opt-in)", *consent]) if consent else []
     ordered = newest_first(decisions)
     if not ordered:
-        return f"no decisions for IMSI {imsi}"
+        return "\n".join([*head_consent, f"no decisions for IMSI {imsi}"])
     by_offer = {str(o["offer_id"]): o for o in outcomes}
     shown = ordered[:max(last, 0)]
     more = f", the {len(shown)} newest shown" if len(shown) < len(ordered) else ""
     head = f"IMSI {imsi}: {count(len(ordered), 'decision')}{more} (newest first, times in UTC)"
     blocks = [render_decision(d, by_offer.get(str(d.get("offer_id")))) for d in shown]
-    return "\n\n".join([head, *blocks])
+    return "\n\n".join([*(["\n".join(head_consent)] if head_consent else []), head, *blocks])

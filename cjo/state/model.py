@@ -34,7 +34,11 @@ class SubscriberState:
     attributes: dict[str, str] = field(default_factory=dict)  # further ones (tenure_months...)
     language: str = "en"
     timezone: str = "UTC"
-    consent: dict[str, bool] = field(default_factory=lambda: dict(NO_CONSENT))
+    consent: dict[str, bool] = field(default_factory=lambda: dict(NO_CONSENT))  # in effect
+    # binding opt-outs (cjo.state.consent): channel -> {"at", "reason", "offer_id"}, and the
+    # latest explicit opt-in per channel (channel -> at) that lifts an older one
+    opt_outs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    opt_ins: dict[str, int] = field(default_factory=dict)
     contract_end: int | None = None  # days since epoch
     trials: list[dict[str, Any]] = field(default_factory=list)
     profile_at: int = -1  # updated_at of the profile applied

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cjo.state.consent import apply_consent_response, apply_profile_consent
 from cjo.state.model import SubscriberState
 from cjo.stream_registry import STREAMS
 
@@ -106,7 +107,7 @@ def _apply_profile(new: SubscriberState, r: Record) -> None:
         setattr(new, name, r.get(name))
     new.language = r.get("language") or "en"
     new.timezone = r.get("timezone") or "UTC"
-    new.consent = {k: bool(v) for k, v in (r.get("consent") or {}).items()}
+    apply_profile_consent(new, r)  # an opt-out stays binding (cjo.state.consent)
     new.trials = [dict(t) for t in r.get("trials") or ()]
     new.attributes = dict(r.get("attributes") or {})
     if r.get("home_plmn"):
@@ -115,6 +116,7 @@ def _apply_profile(new: SubscriberState, r: Record) -> None:
 
 def _apply_response(new: SubscriberState, r: Record) -> None:
     _event_time(new, r)
+    apply_consent_response(new, r)  # OPTED_OUT / OPTED_IN (cjo.state.consent)
 
 
 # One update per input stream of cjo.stream_registry (which cannot name these functions: it

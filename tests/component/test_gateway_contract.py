@@ -86,8 +86,34 @@ def email_harness(down: bool = False) -> Iterator[Harness]:
                                 "never": "never@example.org"}, received)
 
 
+@contextmanager
+def sms_harness(down: bool = False) -> Iterator[Harness]:
+    from cjo.adapters.gateways.sms import SmsChannel, SmsSettings, digits
+    from cjo.delivery.sms_text import decode_part
+    from sim.smsc import SmscProcess
+
+    smsc = SmscProcess("--no-receipts")  # last digit 9: throttled once, 8: refused for good
+    try:
+        port = free_port() if down else smsc.port
+        channel = SmsChannel(SmsSettings(port=port, throttle_retries=0, reconnect_s=0.2,
+                                         bind_wait_s=1.0))
+
+        def received(offer_id: str) -> list[str]:
+            smsc.sync()
+            numbers = {n for n, (_, o) in channel.correlation.by_number.items() if o == offer_id}
+            return [decode_part(bytes.fromhex(e["short_message"]), e["data_coding"],
+                                e["esm_class"])[0]
+                    for e in smsc.where("submit_sm", answer="accepted")
+                    if digits(e["destination"]) in numbers]
+
+        yield Harness(channel, {"ok": "+447700900001", "once": "+447700900009",
+                                "never": "+447700900008"}, received)
+    finally:
+        smsc.stop()
+
+
 HARNESSES: dict[str, Callable[..., AbstractContextManager[Harness]]] = {
-    "push": push_harness, "email": email_harness}
+    "push": push_harness, "email": email_harness, "sms": sms_harness}
 
 
 async def _nothing_inbound(response: Response) -> None:
@@ -135,7 +161,7 @@ def test_a_permanent_refusal_fails_with_the_endpoints_reason(name: str) -> None:
         ok = _message(name, harness.destinations["ok"])
         refused, after = _send_all(harness, [message, ok])
         assert isinstance(refused, Outcome) and refused.status is Status.FAILED, refused
-        assert any(code in refused.reason for code in ("400", "550"))
+        assert any(code in refused.reason for code in ("400", "550", "0x0000000b"))
         assert harness.received(message.offer_id) == []
         assert isinstance(after, Outcome) and after.status is not Status.FAILED  # still usable
 

@@ -58,6 +58,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
             {"product_id": "music", "expires_at": 0, "status": "CANCELLED"},
         ],
         "updated_at": T0, "segment": "youth", "attributes": {},
+        "opted_in_at": {"sms": None, "email": None, "push": None, "location": None},
     },
     "OfferResponse": {
         "event_id": "r1", "event_time": T0, "offer_id": "o1", "imsi": IMSI, "channel": "SMS",
