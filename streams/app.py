@@ -234,7 +234,8 @@ def _processor(settings: Settings, start: StartState, publisher: Publisher, feed
     time_policy = TimePolicy(live=settings.time_mode == "live",
                              allowed_lateness_ms=settings.allowed_lateness_ms,
                              idle_grace_ms=settings.idle_grace_ms,
-                             max_future_ms=settings.max_future_ms)
+                             max_future_ms=settings.max_future_ms,
+                             replay_max_jump_ms=settings.replay_max_jump_ms)
     processor = Processor(settings.topics, publisher, feed, start.catalogue,
                           max_idle_ms=settings.max_idle_ms, time=time_policy,
                           partitions=settings.partitions, exactly_once=eos,
