@@ -152,15 +152,30 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("--once", action="store_true", help="answer what is there, then exit")
     rs.set_defaults(run=_respond)
 
-    dn = command("dnc", "the global do-not-contact list (compacted topic)")
+    _dnc_parser(command("dnc", "the global do-not-contact list (compacted topic)"))
+
+    _control_parser(command("control", "the control topics (catalogue, models, "
+                            "do-not-contact)"))
+    _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
+    _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
+    return p
+
+
+def _dnc_parser(dn: argparse.ArgumentParser) -> None:
     dn.add_argument("action", choices=["add", "remove"], help="block or unblock")
     dn.add_argument("imsis", nargs="+", help="IMSIs (5 to 15 digits)")
     dn.add_argument("--broker", help=BROKER_HELP)
     dn.set_defaults(run=_dnc)
 
-    _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
-    _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
-    return p
+
+def _control_parser(ct: argparse.ArgumentParser) -> None:
+    ct.add_argument("action", choices=["purge"], help="purge: tombstone the record at OFFSET "
+                    "(a refused one: its control_refused line names topic and offset)")
+    ct.add_argument("topic", help="catalogue, models, dnc, or the topic's name")
+    ct.add_argument("offset", type=int, help="the record's offset")
+    ct.add_argument("--partition", type=int, default=0, help="its partition (default 0)")
+    ct.add_argument("--broker", help=BROKER_HELP)
+    ct.set_defaults(run=_control)
 
 
 def _schemas_parser(group: argparse.ArgumentParser) -> None:
@@ -337,7 +352,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         run_simulate = _simulator("simulate").run_simulate
         writable(args.out, "--out")
         return int(run_simulate(args.subscribers, args.days, args.seed, args.out))
-    if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas"):
+    if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas",
+                        "control"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
@@ -428,6 +444,18 @@ def _dnc(args: argparse.Namespace) -> int:
     count = publish_dnc(settings, args.imsis, block=args.action == "add")
     verb = "blocked" if args.action == "add" else "unblocked"
     print(f"{verb} {count} subscriber(s) on {settings.topics['dnc']}")
+    return 0
+
+
+def _control(args: argparse.Namespace) -> int:
+    from cjo import logs
+    from cjo.adapters.control_topics import purge
+
+    settings = _broker_settings(broker=args.broker)
+    key = purge(settings, args.topic, args.offset, args.partition)
+    print(f"purged: tombstoned key #{logs.hash_id(key.decode('utf-8', 'backslashreplace'))} "
+          f"({len(key)} bytes) of the record at offset {args.offset} of {args.topic}; workers "
+          "no longer read it, compaction removes it")
     return 0
 
 

@@ -143,6 +143,10 @@ class Settings(_TopicSettings):
         SecretStr("cjo-development-models-key"), description="HMAC-SHA256 key that signs the "
         "scorer snapshots on the models topic; the learner and every worker must share it, and "
         "production must set its own (the default is public)")
+    catalogue_key: SecretStr = Field(
+        SecretStr("cjo-development-catalogue-key"), description="HMAC-SHA256 key that signs "
+        "the catalogue records on the catalogue topic (`cjo catalogue apply` signs, every "
+        "worker checks); production must set its own (the default is public)")
     max_future_ms: int = Field(
         300_000, ge=0, description="tolerated clock skew: an input whose event time is further "
         "ahead of the wall clock than this is dead-lettered (both modes; in replay mode the wall "

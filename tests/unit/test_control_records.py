@@ -17,7 +17,14 @@ from cjo.catalogue import source
 from cjo.catalogue.catalogue import MAX_PAYLOAD_BYTES, PAYLOAD_FORMAT, digest_of
 from cjo.catalogue.validate import default_catalogue, load_catalogue, load_payload
 from cjo.cli import main
-from cjo.control_records import ControlRecordError, apply_dnc, dnc_entry
+from cjo.control_records import (
+    CATALOGUE_KEY,
+    ControlRecordError,
+    apply_dnc,
+    catalogue_of,
+    dnc_entry,
+)
+from cjo.control_signing import SignatureError, fingerprint, sign_catalogue
 from cjo.errors import CatalogueError, CatalogueRejected, CjoError
 from cjo.settings import load
 
@@ -287,3 +294,33 @@ def test_fuzz_the_bundled_catalogue_with_one_field_replaced(data: st.DataObject)
         assert err.problems
         return
     assert catalogue.triggers
+
+
+def test_a_catalogue_record_is_taken_only_signed_with_the_worker_s_key() -> None:
+    payload = default_catalogue().to_payload()
+    key = b"operator-key"
+    assert catalogue_of(CATALOGUE_KEY, sign_catalogue(payload, key), key) is not None
+    with pytest.raises(SignatureError, match="not signed"):
+        catalogue_of(CATALOGUE_KEY, payload, key)
+    with pytest.raises(SignatureError, match="another CJO_CATALOGUE_KEY"):
+        catalogue_of(CATALOGUE_KEY, sign_catalogue(payload, b"someone-else"), key)
+    signed = sign_catalogue(payload, key)
+    altered = signed[:-1] + b" " + signed[-1:]  # still a valid payload, no longer the signed one
+    with pytest.raises(SignatureError, match="does not match"):
+        catalogue_of(CATALOGUE_KEY, altered, key)
+
+
+def test_a_key_is_named_by_a_fingerprint_that_says_when_it_is_the_public_default() -> None:
+    assert fingerprint(b"operator-key") == fingerprint(b"operator-key")
+    assert fingerprint(b"operator-key") != fingerprint(b"operator-key2")
+    assert "operator-key" not in fingerprint(b"operator-key")
+    assert fingerprint(b"cjo-development-models-key").endswith("(public default)")
+    assert not fingerprint(b"operator-key").endswith("(public default)")
+
+
+def test_a_tombstone_of_a_refused_dnc_key_purges_it_quietly() -> None:
+    blocked = {"234150000000001"}
+    apply_dnc(blocked, b"\xff\xfenot-an-imsi", None)  # `cjo control purge`: nothing to lift
+    assert blocked == {"234150000000001"}
+    with pytest.raises(ControlRecordError):
+        apply_dnc(blocked, b"\xff\xfenot-an-imsi", b"1")
