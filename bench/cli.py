@@ -39,6 +39,7 @@ from typing import Any
 
 from bench import brokers, gateways, stages
 from bench.broker_scan import broker_scan, scan_text
+from bench.catalogue_scale import bench_catalogue_scale
 from bench.ceiling import read_and_decode
 from bench.chaos_cli import chaos_main
 from bench.children import StageFailed, StageTimeout
@@ -59,6 +60,7 @@ from cjo.errors import CjoError
 PER = 100_000  # resources are shown per this many subscribers
 MB = 1024 * 1024
 DOMAIN_SAMPLE = 60_000  # records for the in-process domain stage
+CATALOGUE_SCALE_SAMPLE = 5_000  # records replayed with 15 and with 500 triggers (issue 21)
 
 
 def _positive(text: str) -> int:
@@ -308,8 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _say("domain and timers, in process")
     sample = events.all()[: len(events.profiles) + DOMAIN_SAMPLE]
+    scale = events.all()[: len(events.profiles) + CATALOGUE_SCALE_SAMPLE]
     for row in [*bench_domain(sample), *bench_timers(), *bench_decide_path(),
-                *bench_evaluate()]:
+                *bench_evaluate(), *bench_catalogue_scale(scale)]:
         results.add(row)
     _say("SMS channel against the loopback SMSC")
     try:

@@ -77,7 +77,7 @@ def _broker_arguments(b: argparse.ArgumentParser) -> None:
                    "temporary directory, removed at stop)")
 
 
-def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 (one statement or two per command)
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cjo", description=DESCRIPTION,
                                 formatter_class=_TopHelpFormatter)
     p.add_argument("--version", action="version", version=f"cjo {__version__}")
@@ -161,15 +161,30 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 (one statement or two
                             "relay, push service) until SIGTERM/Ctrl-C; outcomes go to "
                             "cjo.offers.responses (docs/gateways.md)"))
 
-    dn = command("dnc", "the global do-not-contact list (compacted topic)")
+    _dnc_parser(command("dnc", "the global do-not-contact list (compacted topic)"))
+
+    _control_parser(command("control", "the control topics (catalogue, models, "
+                            "do-not-contact)"))
+    _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
+    _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
+    return p
+
+
+def _dnc_parser(dn: argparse.ArgumentParser) -> None:
     dn.add_argument("action", choices=["add", "remove"], help="block or unblock")
     dn.add_argument("imsis", nargs="+", help="IMSIs (5 to 15 digits)")
     dn.add_argument("--broker", help=BROKER_HELP)
     dn.set_defaults(run=_dnc)
 
-    _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
-    _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
-    return p
+
+def _control_parser(ct: argparse.ArgumentParser) -> None:
+    ct.add_argument("action", choices=["purge"], help="purge: tombstone the record at OFFSET "
+                    "(a refused one: its control_refused line names topic and offset)")
+    ct.add_argument("topic", help="catalogue, models, dnc, or the topic's name")
+    ct.add_argument("offset", type=int, help="the record's offset")
+    ct.add_argument("--partition", type=int, default=0, help="its partition (default 0)")
+    ct.add_argument("--broker", help=BROKER_HELP)
+    ct.set_defaults(run=_control)
 
 
 def _report_parser(rp: argparse.ArgumentParser) -> None:
@@ -373,7 +388,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         writable(args.out, "--out")
         return int(run_simulate(args.subscribers, args.days, args.seed, args.out))
     if args.command in ("catalogue", "report", "evaluate", "explain", "respond", "dnc", "schemas",
-                        "gateway"):
+                        "gateway", "control"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
@@ -494,6 +509,18 @@ def _dnc(args: argparse.Namespace) -> int:
     count = publish_dnc(settings, args.imsis, block=args.action == "add")
     verb = "blocked" if args.action == "add" else "unblocked"
     print(f"{verb} {count} subscriber(s) on {settings.topics['dnc']}")
+    return 0
+
+
+def _control(args: argparse.Namespace) -> int:
+    from cjo import logs
+    from cjo.adapters.control_topics import purge
+
+    settings = _broker_settings(broker=args.broker)
+    key = purge(settings, args.topic, args.offset, args.partition)
+    print(f"purged: tombstoned key #{logs.hash_id(key.decode('utf-8', 'backslashreplace'))} "
+          f"({len(key)} bytes) of the record at offset {args.offset} of {args.topic}; workers "
+          "no longer read it, compaction removes it")
     return 0
 
 

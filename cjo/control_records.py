@@ -5,7 +5,8 @@ Kafka-free: the topics are read and written by ``cjo.adapters.control_topics`` a
 runs); both parse here. See docs/data-contract.md, "Control topics".
 
 - catalogue (compacted, one partition): key ``catalogue``, value a ``Catalogue.to_payload``
-  JSON document, validated again by every reader (``cjo.catalogue.validate.load_payload``).
+  JSON document signed with ``CJO_CATALOGUE_KEY`` (``cjo.control_signing``), checked and
+  validated again by every reader (``cjo.catalogue.validate.load_payload``).
 - models (compacted, one partition): key ``scorer``, value a signed ``cjo.scorer/2`` snapshot
   (``Scorer.to_bytes``), loaded only with the same ``CJO_MODELS_KEY``.
 - do-not-contact (compacted, one partition): key an IMSI, value ``1`` to block every offer to
@@ -23,6 +24,7 @@ from cjo import logs
 from cjo.catalogue.catalogue import Catalogue
 from cjo.catalogue.validate import load_payload
 from cjo.codec.checks import check_imsi
+from cjo.control_signing import open_catalogue
 from cjo.errors import CjoError, InvalidRecord
 from cjo.scoring import Scorer
 from cjo.settings import Settings
@@ -38,20 +40,30 @@ class ControlRecordError(CjoError):
     """A control record that cannot be taken (the reason says why; never the record itself)."""
 
 
-def refused(topic: str, offset: int, error: Exception) -> None:
-    """The one log line of a refused control record: topic, offset, and the first line of why."""
+def refused(topic: str, offset: int, error: Exception, partition: int = 0) -> None:
+    """The one log line of a refused control record: topic, offset, and the first line of why,
+    with the command that removes it."""
     reason = str(error).strip().splitlines() or [type(error).__name__]
     more = len(reason) - 1
-    log.error("control_refused", topic=topic, offset=offset,
-              reason=reason[0] + (f" (and {more} more problems)" if more else ""))
+    purge = f"cjo control purge {topic} {offset}" + (
+        f" --partition {partition}" if partition else "")
+    log.error("control_refused", topic=topic, offset=offset, partition=partition,
+              reason=reason[0] + (f" (and {more} more problems)" if more else ""),
+              purge=purge)
 
 
-def catalogue_of(key: bytes | None, value: bytes | None) -> Catalogue | None:
+def catalogue_key(settings: Settings) -> bytes:
+    """The key that signs and checks catalogue records (``CJO_CATALOGUE_KEY``)."""
+    return settings.catalogue_key.get_secret_value().encode()
+
+
+def catalogue_of(key: bytes | None, value: bytes | None, signing_key: bytes) -> Catalogue | None:
     """The catalogue a record of the catalogue topic carries; None for a record that carries
-    none (another key, or empty); ``CatalogueRejected`` for a payload that does not validate."""
+    none (another key, or empty); ``SignatureError`` for one not signed with ``signing_key``,
+    ``CatalogueRejected`` for a payload that does not validate."""
     if key != CATALOGUE_KEY or not value:
         return None
-    return load_payload(value)
+    return load_payload(open_catalogue(value, signing_key))
 
 
 def models_key(settings: Settings) -> bytes:
@@ -83,8 +95,14 @@ def dnc_entry(key: bytes | None, value: bytes | None) -> tuple[str, bool]:
 
 
 def apply_dnc(blocked: set[str], key: bytes | None, value: bytes | None) -> None:
-    """One do-not-contact record applied to ``blocked``; a refused one changes nothing."""
-    imsi, block = dnc_entry(key, value)
+    """One do-not-contact record applied to ``blocked``; a refused one changes nothing, nor does
+    a tombstone of a key that is not an IMSI (a purged record: ``cjo control purge``)."""
+    try:
+        imsi, block = dnc_entry(key, value)
+    except ControlRecordError:
+        if value is None:
+            return
+        raise
     if block:
         blocked.add(imsi)
     else:

@@ -143,10 +143,18 @@ class Settings(_TopicSettings):
         SecretStr("cjo-development-models-key"), description="HMAC-SHA256 key that signs the "
         "scorer snapshots on the models topic; the learner and every worker must share it, and "
         "production must set its own (the default is public)")
+    catalogue_key: SecretStr = Field(
+        SecretStr("cjo-development-catalogue-key"), description="HMAC-SHA256 key that signs "
+        "the catalogue records on the catalogue topic (`cjo catalogue apply` signs, every "
+        "worker checks); production must set its own (the default is public)")
     max_future_ms: int = Field(
-        86_400_000, ge=0, description="an input whose event time is further ahead than this "
-        "of the wall clock (live mode), or of both the wall clock and its partition's newest "
-        "event time (replay mode), is dead-lettered: it never moves the watermark")
+        300_000, ge=0, description="tolerated clock skew: an input whose event time is further "
+        "ahead of the wall clock than this is dead-lettered (both modes; in replay mode the wall "
+        "clock is only a cap, see CJO_REPLAY_MAX_JUMP_MS): it never moves the watermark")
+    replay_max_jump_ms: int = Field(
+        86_400_000, ge=0, description="replay mode: an input whose event time is further ahead "
+        "than this of the newest event time the worker took from the log (any of its "
+        "partitions) is dead-lettered; the longest silence a replayed log may have")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless a terminal)")
     log_salt: SecretStr = Field(SecretStr("cjo"), description="salt of subscriber ids in logs")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,12 @@ import faust
 from faust.types import TP
 
 from cjo import logs
+from cjo.adapters.control_read import Refusals
 from cjo.adapters.kafka_security import faust_security
 from cjo.catalogue.catalogue import Catalogue
 from cjo.codec.evolution import register_writer_schemas
-from cjo.control_records import apply_dnc, models_key, scorer_of
+from cjo.control_records import apply_dnc, catalogue_key, models_key, scorer_of
+from cjo.control_signing import fingerprint
 from cjo.errors import CjoError
 from cjo.scoring import Scorer
 from cjo.settings import Settings
@@ -54,11 +56,11 @@ class StartState:
     """What the worker read from the control topics before starting, and where it stopped."""
 
     catalogue: Catalogue
-    catalogue_offset: int = 0
+    catalogue_offsets: Mapping[int, int] = field(default_factory=dict)  # per partition
     models: bytes | None = None
-    models_offset: int = 0
+    models_offsets: Mapping[int, int] = field(default_factory=dict)
     do_not_contact: frozenset[str] = frozenset()
-    dnc_offset: int = 0
+    dnc_offsets: Mapping[int, int] = field(default_factory=dict)
     refused: int = 0  # control records refused while reading them (each logged)
 
 
@@ -141,6 +143,19 @@ def _state_table(app: faust.App, settings: Settings) -> Any:
     return table
 
 
+def _refusal_counter(settings: Settings,
+                     processor: Processor) -> Callable[[str, int, int], None]:
+    """A control record refused while following: counted, and kept so that the next start does
+    not count it again (``cjo.adapters.control_read``)."""
+    known = Refusals(settings)
+
+    def count_refused(topic: str, partition: int, offset: int) -> None:
+        processor.counts["control_refused"] += 1
+        known.remember(topic, partition, offset)
+
+    return count_refused
+
+
 def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
     """``start``: the catalogue, models and do-not-contact list in force; the worker then
     follows their topics (see ``streams.follower``)."""
@@ -157,8 +172,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
                            FaustFeed(app, table), eos)
     key = models_key(settings)
 
-    def count_refused() -> None:
-        processor.counts["control_refused"] += 1
+    count_refused = _refusal_counter(settings, processor)
 
     consumer.handler = processor
     models = app.topic(topics["models"], **raw)
@@ -186,8 +200,9 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         def switch(new: Catalogue) -> None:
             processor.catalogue = new
 
-        await follow_catalogue(settings.broker, topics["catalogue"], start.catalogue_offset,
-                               lambda: processor.catalogue, switch, count_refused)
+        await follow_catalogue(settings.broker, topics["catalogue"], start.catalogue_offsets,
+                               lambda: processor.catalogue, switch, count_refused,
+                               catalogue_key(settings))
 
     @app.task
     async def models_task() -> None:
@@ -201,9 +216,10 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
             if scorer is not None and copy is not None:
                 processor.knowledge = replace(processor.knowledge, scorer=scorer)
                 learner.adopt(copy)
-                log.info("models_adopted", version=scorer.version, offset=offset)
+                log.info("models_adopted", version=scorer.version, offset=offset,
+                         signed_by=fingerprint(key))
 
-        await follow(settings.broker, topics["models"], {0: start.models_offset}, adopt,
+        await follow(settings.broker, topics["models"], start.models_offsets or {0: 0}, adopt,
                      count_refused)
 
     @app.task
@@ -215,7 +231,7 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
             processor.knowledge = replace(processor.knowledge, do_not_contact=frozenset(blocked))
             log.info("do_not_contact_updated", blocked=len(blocked), offset=offset)
 
-        await follow(settings.broker, topics["dnc"], {0: start.dnc_offset}, update,
+        await follow(settings.broker, topics["dnc"], start.dnc_offsets or {0: 0}, update,
                      count_refused)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's signal typing
@@ -234,7 +250,8 @@ def _processor(settings: Settings, start: StartState, publisher: Publisher, feed
     time_policy = TimePolicy(live=settings.time_mode == "live",
                              allowed_lateness_ms=settings.allowed_lateness_ms,
                              idle_grace_ms=settings.idle_grace_ms,
-                             max_future_ms=settings.max_future_ms)
+                             max_future_ms=settings.max_future_ms,
+                             replay_max_jump_ms=settings.replay_max_jump_ms)
     processor = Processor(settings.topics, publisher, feed, start.catalogue,
                           max_idle_ms=settings.max_idle_ms, time=time_policy,
                           partitions=settings.partitions, exactly_once=eos,

@@ -11,28 +11,31 @@ and counted, and the catalogue in force stays.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from cjo import logs
 from cjo.catalogue.catalogue import Catalogue
 from cjo.control_records import catalogue_of
+from cjo.control_signing import fingerprint
 from streams.follower import follow
 
 log = logs.get("cjo.catalogue")
 
 
-async def follow_catalogue(bootstrap: str, topic: str, start_offset: int,
+async def follow_catalogue(bootstrap: str, topic: str, start: Mapping[int, int],
                            current: Callable[[], Catalogue],
                            switch: Callable[[Catalogue], None],
-                           on_refused: Callable[[], None]) -> None:
+                           on_refused: Callable[[str, int, int], None],
+                           signing_key: bytes) -> None:
     async def handle(key: bytes | None, value: bytes | None, offset: int) -> None:
-        new = await asyncio.to_thread(catalogue_of, key, value)
+        new = await asyncio.to_thread(catalogue_of, key, value, signing_key)
         if new is None:
             return
         old = current()
         if new.digest != old.digest:
             switch(new)
             log.info("catalogue_switched", old=old.digest, new=new.digest,
-                     triggers=len(new.enabled()), offset=offset)
+                     triggers=len(new.enabled()), offset=offset,
+                     signed_by=fingerprint(signing_key))
 
-    await follow(bootstrap, topic, {0: start_offset}, handle, on_refused)
+    await follow(bootstrap, topic, start or {0: 0}, handle, on_refused)

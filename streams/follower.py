@@ -7,7 +7,7 @@ the dependable alternative to faust's GlobalTable, which did not replicate in a 
 here (docs/architecture.md, "Control topics").
 
 A record ``handle`` refuses (it raises a ``CjoError``: a payload that does not parse) is logged
-once (``control_refused``: topic, offset, reason), counted by ``on_refused``, and skipped: what
+once (``control_refused``: topic, offset, reason), told to ``on_refused``, and skipped: what
 is in force stays, and the follower goes on with the next record.
 """
 
@@ -25,7 +25,8 @@ Handler = Callable[[bytes | None, bytes | None, int], Awaitable[None]]  # key, v
 
 
 async def follow(bootstrap: str, topic: str, start: Mapping[int, int], handle: Handler,
-                 on_refused: Callable[[], None]) -> None:
+                 on_refused: Callable[[str, int, int], None]) -> None:
+    """``on_refused(topic, partition, offset)``: after a refusal is logged."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
                                 enable_auto_commit=False, **aiokafka_security())
     await consumer.start()
@@ -41,7 +42,7 @@ async def follow(bootstrap: str, topic: str, start: Mapping[int, int], handle: H
                     try:
                         await handle(message.key, message.value, message.offset)
                     except CjoError as err:
-                        refused(topic, message.offset, err)
-                        on_refused()
+                        refused(topic, message.offset, err, message.partition)
+                        on_refused(topic, message.partition, message.offset)
     finally:
         await consumer.stop()

@@ -10,7 +10,7 @@ same id instead. ``OffsetTracker`` says which offsets may be committed (processe
 writes delivered).
 
 An input record is applied or dead-lettered, never dropped: undecodable or off the contract, on
-another partition than its key's, dated more than ``max_future_ms`` ahead (all before the merge,
+another partition than its key's, dated too far ahead (``_check_event_time``; all before the merge,
 so none moves the watermark), or raising while it is decided (nothing of it stored; a timer that
 raises is dropped and dead-lettered alike). See README.md, "Producer contract".
 
@@ -33,6 +33,7 @@ from cjo import codec, logs, partitioning
 from cjo.catalogue.catalogue import Catalogue
 from cjo.clock import Clock, WallClock
 from cjo.engine.effects import Effects
+from cjo.engine.log_front import LogFront
 from cjo.engine.ordering import STREAM_RANK, EventTimeMerger, Status
 from cjo.engine.runner import Knowledge, PartitionRunner, PartitionStep
 from cjo.errors import InvalidRecord
@@ -47,6 +48,9 @@ from streams.publisher import DeadLetter, Publisher
 from streams.transactions import Transactions, Writes, by_partition
 
 log = logs.get("cjo.processor")
+
+# a fetched record: decoded (or why it is refused), and its event time
+Decoded = tuple[Any, "dict[str, Any] | InvalidRecord", int]
 
 REPORT_EVERY_MS = 10_000
 STEP_RECORDS = 1_000  # records decided before they are published and stored
@@ -112,6 +116,7 @@ class TimePolicy:
     allowed_lateness_ms: int = Settings.model_fields["allowed_lateness_ms"].default
     idle_grace_ms: int = Settings.model_fields["idle_grace_ms"].default
     max_future_ms: int = Settings.model_fields["max_future_ms"].default
+    replay_max_jump_ms: int = Settings.model_fields["replay_max_jump_ms"].default
 
     def watermark(self) -> Watermark:
         return Watermark(self.allowed_lateness_ms, self.idle_grace_ms, live=self.live)
@@ -141,7 +146,9 @@ class Processor:
         self._runners: dict[int, PartitionRunner] = {}
         self._stores: dict[int, BatchStore] = {}
         self._next_offset: dict[TP, int] = {}  # per input TP: the next offset to take
-        self._newest: dict[int, int] = {}  # per partition: the newest event time taken
+        # replay mode: event times bounded by the log's front (``cjo.engine.log_front``)
+        self._front: LogFront[TP, tuple[Any, dict[str, Any], int]] = LogFront(
+            self._time.replay_max_jump_ms)
         self.gaps = GapGuard()  # offset gaps: taken only on the broker's word
         self._epoch = 0  # moves on every revocation: a batch that saw it move stores nothing
         self._eos = exactly_once  # None: at-least-once
@@ -170,14 +177,19 @@ class Processor:
         dead: list[DeadLetter] = []
         dead_keys: list[tuple[TP, int]] = []
         ticked: set[int] = set()
+        fetched: list[tuple[TP, list[Decoded]]] = []
         for tp, records in batch.items():
             if tp.topic == self._ticks:
                 ticked.add(tp.partition)
                 for record in records:
                     self._tracker.take(tp, record.offset)
             else:
-                self._merge_fetched(tp, records, now, dead, dead_keys)
+                fetched.append((tp, self._decode_fetched(tp, records)))
+        self._front.fetched(t for _, got in fetched for _, v, t in got if isinstance(v, dict))
+        for tp, got in fetched:
+            self._merge_decoded(tp, got, now, dead, dead_keys)
         await self._refresh_positions({tp.partition for tp in batch})
+        self._judge_held(now, dead, dead_keys)
         if dead and self._eos is not None:  # published with the partition's next step
             for letter in dead:
                 self._held.setdefault(letter.partition, []).append(letter)
@@ -284,20 +296,19 @@ class Processor:
         self._next_offset = {tp: o for tp, o in self._next_offset.items()
                              if tp.partition not in gone}
         self._runners = {p: r for p, r in self._runners.items() if p not in gone}
-        self._newest = {p: t for p, t in self._newest.items() if p not in gone}
+        dropped += len(self._front.drop(lambda tp: tp.partition in gone))
         self._stores = {p: s for p, s in self._stores.items() if p not in gone}
         log.info("partitions_revoked", partitions=sorted(gone), dropped=dropped)
 
     # -- one batch --
 
-    def _merge_fetched(self, tp: TP, records: Sequence[Any], now: int, dead: list[DeadLetter],
-                       dead_keys: list[tuple[TP, int]]) -> None:
-        """The fetched records of one input topic-partition into the event-time merge, each
-        decoded and checked (the refused into ``dead``); those taken already are skipped, and
-        from a gap not accepted (``streams.gaps``) on, the records are read again."""
-        stream = self._stream_of[tp.topic]
-        schema = codec.RECORD_OF_STREAM[stream]
+    def _decode_fetched(self, tp: TP, records: Sequence[Any]) -> list[Decoded]:
+        """The fetched records of one input topic-partition decoded and checked (or the reason
+        they are refused); those taken already are skipped, and from a gap not accepted
+        (``streams.gaps``) on, the records are read again."""
+        schema = codec.RECORD_OF_STREAM[self._stream_of[tp.topic]]
         expected = self._next_offset.get(tp)
+        decoded: list[Decoded] = []
         for record in records:
             offset = record.offset
             if expected is not None and offset < expected:
@@ -310,23 +321,70 @@ class Processor:
             try:
                 value = self._decode(schema, record.key, record.value)
                 self._check_partition(tp.partition, record.key)
-                event_time = codec.event_time_of(schema, value)
-                self._check_event_time(tp.partition, event_time, now, schema)
+                decoded.append((record, value, codec.event_time_of(schema, value)))
             except InvalidRecord as err:
-                self.counts["dead_letters"] += 1
-                # the reason in full goes to the DLQ; the log's is masked where it is personal
-                log.warning("dead_letter", topic=tp.topic, partition=tp.partition,
-                            offset=offset, field=err.field or "(record)",
-                            reason=logs.mask_error(err.field, err.reason))
-                dead.append(DeadLetter(tp.topic, tp.partition, offset, record.key,
-                                       record.value or b"", str(err)))
-                dead_keys.append((tp, offset))
-                continue
-            self._merger.push(tp.partition, tp.topic, event_time, now,
-                              Taken(tp, offset, stream, value, now, record.key,
-                                    record.value or b""))
+                decoded.append((record, err, -1))
         if expected is not None:
             self._next_offset[tp] = expected
+        return decoded
+
+    def _merge_decoded(self, tp: TP, decoded: list[Decoded], now: int, dead: list[DeadLetter],
+                       dead_keys: list[tuple[TP, int]]) -> None:
+        """Decoded records into the event-time merge once their event time is checked (replay
+        mode: some held aside, ``cjo.engine.log_front``); the refused into ``dead``."""
+        for record, checked, event_time in decoded:
+            try:
+                if isinstance(checked, InvalidRecord):
+                    raise checked
+                self._check_event_time(event_time, now, self._schema_of(tp))
+            except InvalidRecord as err:
+                self._dead_letter(tp, record, err, dead, dead_keys)
+                continue
+            if self._time.live or self._front.offer(tp, event_time, (record, checked, now)):
+                self._push(tp, record, checked, event_time, now)
+
+    def _push(self, tp: TP, record: Any, value: dict[str, Any], event_time: int,
+              arrived: int) -> None:
+        self._merger.push(tp.partition, tp.topic, event_time, arrived,
+                          Taken(tp, record.offset, self._stream_of[tp.topic], value, arrived,
+                                record.key, record.value or b""))
+
+    def _dead_letter(self, tp: TP, record: Any, err: InvalidRecord, dead: list[DeadLetter],
+                     dead_keys: list[tuple[TP, int]]) -> None:
+        self.counts["dead_letters"] += 1
+        # the reason in full goes to the DLQ; the log's is masked where it is personal
+        log.warning("dead_letter", topic=tp.topic, partition=tp.partition,
+                    offset=record.offset, field=err.field or "(record)",
+                    reason=logs.mask_error(err.field, err.reason))
+        dead.append(DeadLetter(tp.topic, tp.partition, record.offset, record.key,
+                               record.value or b"", str(err)))
+        dead_keys.append((tp, record.offset))
+
+    def _judge_held(self, now: int, dead: list[DeadLetter],
+                    dead_keys: list[tuple[TP, int]]) -> None:
+        """Replay mode: the records held aside that the log's front reached are taken; those
+        it cannot reach (the partition's other input topics read to their end, or its merge
+        full) are refused."""
+        def stuck(tp: TP) -> bool:
+            if self._merger.buffered(tp.partition) >= self._merger.max_buffered:
+                return True
+            caught_up = self._caught_up(tp.partition)
+            return all(caught_up(t) not in (None, False) for t in self._inputs.values()
+                       if t != tp.topic)
+
+        for tp, (record, value, arrived), taken in self._front.release(stuck):
+            schema = self._schema_of(tp)
+            event_time = codec.event_time_of(schema, value)
+            if taken:
+                self._push(tp, record, value, event_time, arrived)
+                continue
+            self.counts["future"] += 1
+            bound, reference = self._front.max_jump_ms, self._front.reference()
+            self._dead_letter(tp, record, InvalidRecord(codec.EVENT_TIME_FIELD[schema], (
+                f"{utc(event_time)} ({event_time}) is more than CJO_REPLAY_MAX_JUMP_MS "
+                f"({bound} ms) ahead of the replayed log's newest event time "
+                f"({utc(reference)}), which the rest of the log never reached")),
+                dead, dead_keys)
 
     def _decide(self, partitions: Sequence[int], now: int) -> Step:
         """Up to ``STEP_RECORDS`` records the merge releases, through each partition's runner
@@ -392,25 +450,20 @@ class Processor:
                 "produce keyed by IMSI with Kafka's murmur2 partitioner (Java/aiokafka "
                 "default; confluent-kafka: partitioner=murmur2_random)"))
 
-    def _check_event_time(self, partition: int, event_time: int, now: int,
-                          schema: str) -> None:
-        """An event time more than ``max_future_ms`` ahead is refused before it can move the
-        watermark: ahead of the wall clock (live mode); in replay mode ahead of the later of the
-        wall clock and the partition's newest event time (a recorded log with quiet days
-        replays whole; a partition's first record is bounded by the wall clock alone)."""
-        newest = max(self._newest.get(partition, -1),
-                     self._runner(partition).watermark.max_seen)
-        if self._time.live or now >= newest:
-            ahead_of, reference = "the wall clock", now
-        else:
-            ahead_of, reference = "the partition's newest event time", newest
+    def _schema_of(self, tp: TP) -> str:
+        return codec.RECORD_OF_STREAM[self._stream_of[tp.topic]]
+
+    def _check_event_time(self, event_time: int, now: int, schema: str) -> None:
+        """An event time more than ``max_future_ms`` ahead of the wall clock is refused before
+        it can move the watermark (both modes; in replay mode the wall clock is only a cap,
+        the log's own front the bound: ``cjo.engine.log_front``). See docs/reliability.md,
+        "Event time bounds"."""
         bound = self._time.max_future_ms
-        if event_time > reference + bound:
+        if event_time > now + bound:
             self.counts["future"] += 1
             raise InvalidRecord(codec.EVENT_TIME_FIELD[schema], (
                 f"{utc(event_time)} ({event_time}) is more than CJO_MAX_FUTURE_MS ({bound} ms) "
-                f"ahead of {ahead_of} ({utc(reference)})"))
-        self._newest[partition] = max(newest, event_time)
+                f"ahead of the wall clock ({utc(now)})"))
 
     def _tick(self, ticked: set[int], batch: Mapping[TP, Sequence[Any]], now: int,
               step: Step) -> None:
@@ -454,6 +507,7 @@ class Processor:
         if runner is None:
             store = self._stores[partition] = BatchStore(self._feed.partition_db(partition))
             runner = PartitionRunner(store, partition, self._time.watermark(), self._partitions)
+            self._front.took(runner.watermark.max_seen)  # a restored watermark: reached
             self._runners[partition] = runner
         return runner
 
@@ -478,6 +532,8 @@ class Processor:
             nxt = self._next_offset.get(TP(topic, partition))
             if end is None or nxt is None:
                 statuses[topic] = None
+            elif self._front.holding(TP(topic, partition)):
+                statuses[topic] = False  # records held aside (``cjo.engine.log_front``)
             else:
                 statuses[topic] = as_of if nxt >= end else False
         return statuses.get

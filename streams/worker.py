@@ -11,6 +11,8 @@ from cjo import logs
 from cjo.adapters.catalogue_topic import fallback_catalogue, read_live
 from cjo.adapters.control_topics import ensure_control_topics, read_dnc, read_models
 from cjo.adapters.kafka_admin import Replication, create_topics
+from cjo.control_records import catalogue_key, models_key
+from cjo.control_signing import fingerprint
 from cjo.settings import Settings
 from streams import failstop, faust_pins
 from streams.app import StartState, create_app, internal_topics
@@ -26,16 +28,18 @@ def _free_port() -> int:
 
 def read_start(settings: Settings) -> StartState:
     """The control topics read to their ends: catalogue, model snapshot, do-not-contact list."""
-    live = read_live(settings)
+    live = read_live(settings, worker=True)
     catalogue = live.catalogue or fallback_catalogue(settings)
     log.info("catalogue", digest=catalogue.digest, triggers=len(catalogue.enabled()),
-             source="topic" if live.catalogue else settings.catalogue or "bundled default")
+             source="topic" if live.catalogue else settings.catalogue or "bundled default",
+             signed_by=fingerprint(catalogue_key(settings)) if live.catalogue else None)
     ensure_control_topics(settings)
     models = read_models(settings)  # the newest valid: bad records are refused, never block
     log.info("models", version=models.version if models.value else None,
-             refused=models.refused)
+             refused=models.refused,
+             signed_by=fingerprint(models_key(settings)) if models.value else None)
     blocked, dnc_offset, dnc_refused = read_dnc(settings)
-    return StartState(catalogue, live.next_offset, models.value, models.next_offset, blocked,
+    return StartState(catalogue, live.next_offsets, models.value, models.next_offsets, blocked,
                       dnc_offset, refused=live.refused + models.refused + dnc_refused)
 
 

@@ -1,8 +1,9 @@
 """The live catalogue on its compacted control topic (``cjo.catalogue``, one partition).
 
-``cjo catalogue apply`` validates and then publishes here (key ``catalogue``); every worker reads
-the topic itself, from the start (no consumer group), takes the newest record that validates and
-follows the topic while it runs. A payload that does not validate
+``cjo catalogue apply`` validates, signs (``CJO_CATALOGUE_KEY``) and then publishes here (key
+``catalogue``); every worker reads the topic itself, from the start (no consumer group), takes
+the newest record that is signed with the same key and validates, and follows the topic while
+it runs. A payload that does not validate
 (``cjo.catalogue.validate.load_payload``: bounded in size and depth, never empty) is refused with a
 ``control_refused`` log line and never replaces the one in force. The record format is in
 ``cjo.control_records``.
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 
 from confluent_kafka import Producer
 
+from cjo.adapters.control_read import Refusals, ensure_control_topic, read_control
 from cjo.adapters.control_topics import COMPACT
-from cjo.adapters.kafka_admin import Replication, create_topics, producer_config, read_all
+from cjo.adapters.kafka_admin import producer_config
 from cjo.catalogue.catalogue import Catalogue, require_triggers
 from cjo.catalogue.validate import default_catalogue, load_files
-from cjo.control_records import CATALOGUE_KEY, catalogue_of, refused
+from cjo.control_records import CATALOGUE_KEY, catalogue_key, catalogue_of
+from cjo.control_signing import sign_catalogue
 from cjo.errors import BrokerError, CjoError
 from cjo.settings import Settings
 
@@ -26,31 +29,29 @@ from cjo.settings import Settings
 @dataclass(frozen=True, slots=True)
 class Live:
     catalogue: Catalogue | None  # None: nothing valid applied yet (workers use their fallback)
-    next_offset: int  # where a follower goes on reading
-    refused: int = 0  # newer records refused on the way to it (each logged)
+    next_offsets: dict[int, int]  # per partition: where a follower goes on reading
+    refused: int = 0  # newer records refused on the way to it (each logged once, ever)
 
 
 def ensure_topic(settings: Settings) -> None:
-    create_topics(settings.broker, [settings.topics["catalogue"]], 1, COMPACT,
-                  replication=Replication.of(settings))
+    ensure_control_topic(settings, settings.topics["catalogue"], COMPACT)
 
 
-def read_live(settings: Settings) -> Live:
+def read_live(settings: Settings, worker: bool = False) -> Live:
+    """``worker``: a worker's start (a refusal is kept, and not counted again at a restart)."""
     ensure_topic(settings)
-    topic = settings.topics["catalogue"]
-    records = read_all(settings.broker, [topic])
-    next_offset = records[-1].offset + 1 if records else 0
-    refusals = 0
-    for record in reversed(records):  # the newest valid one
+    read = read_control(settings, settings.topics["catalogue"])
+    refusals = Refusals(settings, keep=worker)
+    key = catalogue_key(settings)
+    for record in reversed(read.records):  # the newest valid one
         try:
-            catalogue = catalogue_of(record.key, record.value)
+            catalogue = catalogue_of(record.key, record.value, key)
         except CjoError as err:
-            refused(topic, record.offset, err)
-            refusals += 1
+            refusals.refuse(record, err)
             continue
         if catalogue is not None:
-            return Live(catalogue, next_offset, refusals)
-    return Live(None, next_offset, refusals)
+            return Live(catalogue, read.next_offsets, refusals.close())
+    return Live(None, read.next_offsets, refusals.close())
 
 
 def fallback_catalogue(settings: Settings) -> Catalogue:
@@ -64,7 +65,8 @@ def publish(settings: Settings, catalogue: Catalogue, timeout_s: float = 10.0) -
     ensure_topic(settings)
     producer = Producer(producer_config(settings.broker))
     errors: list[str] = []
-    producer.produce(settings.topics["catalogue"], key=CATALOGUE_KEY, value=catalogue.to_payload(),
+    producer.produce(settings.topics["catalogue"], key=CATALOGUE_KEY,
+                     value=sign_catalogue(catalogue.to_payload(), catalogue_key(settings)),
                      on_delivery=lambda err, _msg: errors.append(str(err)) if err else None)
     if producer.flush(timeout_s) or errors:
         raise BrokerError(f"catalogue not published to {settings.topics['catalogue']}: "

@@ -166,13 +166,21 @@ def _await_topics(bootstrap: str, wanted: list[str], partitions: int, deadline: 
         consumer.close()
 
 
+class LayoutError(BrokerError):
+    """A topic exists with another partition count (``found``)."""
+
+    def __init__(self, message: str, found: int) -> None:
+        super().__init__(message)
+        self.found = found
+
+
 def _check_count(consumer: Consumer, topic: str, partitions: int) -> bool:
     found = len(partitions_of(consumer, topic))
     if found and found != partitions:
-        raise BrokerError(
+        raise LayoutError(
             f"topic {topic} exists with {found} partitions, not {partitions}: all cjo topics "
             f"need the same count; delete it (or restart the embedded broker) or set "
-            f"CJO_PARTITIONS={found}"
+            f"CJO_PARTITIONS={found}", found
         )
     return found > 0
 

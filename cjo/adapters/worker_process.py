@@ -30,6 +30,8 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
             "CJO_IDLE_GRACE_MS": str(settings.idle_grace_ms),
             "CJO_MAX_IDLE_MS": str(settings.max_idle_ms),
             "CJO_MERGE_SETTLE_MS": str(settings.merge_settle_ms),
+            "CJO_MAX_FUTURE_MS": str(settings.max_future_ms),
+            "CJO_REPLAY_MAX_JUMP_MS": str(settings.replay_max_jump_ms),
             "CJO_CATALOGUE": settings.catalogue, "CJO_WRITER_SCHEMAS": settings.writer_schemas,
             "CJO_EMBEDDED_BROKER_WORKAROUNDS": str(settings.embedded_broker_workarounds).lower(),
             "CJO_REPLICATION_FACTOR": str(settings.replication_factor),
@@ -39,10 +41,11 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
 
 
 def security_env(settings: Settings) -> dict[str, str]:
-    """The CJO_* variables of the SASL/TLS settings and the models key (a child worker needs
+    """The CJO_* variables of the SASL/TLS settings and the signing keys (a child worker needs
     them too)."""
     names = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
-             "ssl_cafile", "ssl_certfile", "ssl_keyfile", "ssl_password", "models_key")
+             "ssl_cafile", "ssl_certfile", "ssl_keyfile", "ssl_password", "models_key",
+             "catalogue_key")
     values = {name: getattr(settings, name) for name in names}
     return {f"CJO_{name.upper()}": value.get_secret_value() if isinstance(value, SecretStr)
             else str(value) for name, value in values.items()}

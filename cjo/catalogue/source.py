@@ -13,10 +13,12 @@ line of the mistake, in plain words
 
 A catalogue may arrive from a control topic, so parsing is bounded before it can cost much: a
 text of more than ``MAX_CHARS`` characters is refused unread, nesting deeper than ``MAX_DEPTH``
-is refused while composing (before Python's recursion limit), and the plain value built is at
-most ``MAX_NODES`` values, counted while composing and again with aliases expanded (a 1 KB
-"billion laughs" alias bomb is refused at once instead of blocking the worker). Each is a
-:class:`CatalogueError` at its line.
+is refused while composing (before Python's recursion limit), at most ``MAX_NODES`` values are
+composed (written), and the value built is bounded by what it costs compared with what was
+written: aliases may expand it to at most ``MAX_EXPANSION`` times the values written (plus
+``EXPANSION_SLACK``), so a 1 KB "billion laughs" alias bomb is refused at once instead of
+blocking the worker, while a long catalogue without aliases (500 triggers and more) is only as
+costly as its text. Each is a :class:`CatalogueError` at its line.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ Path = tuple[str | int, ...]
 
 MAX_CHARS = 1_000_000  # per file: the bundled catalogue is about 20 KB
 MAX_DEPTH = 40  # nested mappings and lists: a catalogue needs 8
-MAX_NODES = 20_000  # values in the parsed document, each alias counted as often as it is used
-# (the bundled catalogue has 400; 20,000 take about 0.4 s to parse and check)
+MAX_NODES = 200_000  # values written in one file (the bundled catalogue has 400, 500 triggers
+# about 14,000; 20,000 take about 0.4 s to parse and check): split a bigger catalogue into files
+MAX_EXPANSION = 10  # values built per value written, aliases expanded: a bomb's is millions
+EXPANSION_SLACK = 10_000
 
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -68,7 +72,9 @@ class _Loader(yaml.SafeLoader):
             if self._depth > MAX_DEPTH:
                 raise _OutOfBounds(self._line(), f"nested deeper than {MAX_DEPTH} levels")
             if self._nodes > MAX_NODES:
-                raise _OutOfBounds(self._line(), f"more than {MAX_NODES:,} values")
+                raise _OutOfBounds(self._line(), (
+                    f"more than {MAX_NODES:,} values in one file: split the catalogue into "
+                    "several files (CJO_CATALOGUE and `cjo catalogue apply` take several)"))
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -122,8 +128,10 @@ def parse(file: str, text: str) -> Parsed:
     if len(text) > MAX_CHARS:
         raise CatalogueError(file, 1, "", f"too large: {len(text):,} characters "
                                           f"(at most {MAX_CHARS:,})")
+    loader: _Loader | None = None
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        loader = _Loader(text)
+        root = loader.get_single_node()
     except _OutOfBounds as error:
         raise CatalogueError(file, error.line, "", error.reason) from None
     except yaml.MarkedYAMLError as error:
@@ -131,15 +139,19 @@ def parse(file: str, text: str) -> Parsed:
         raise CatalogueError(file, line, "", f"not valid YAML: {reason}") from None
     except yaml.YAMLError as error:
         raise CatalogueError(file, 1, "", f"not valid YAML: {error}") from None
-    walker = _Walker(file)
+    finally:
+        if loader is not None:
+            loader.dispose()
+    walker = _Walker(file, loader._nodes * MAX_EXPANSION + EXPANSION_SLACK)
     if root is None:
         return Parsed(None, walker.lines)
     return Parsed(walker.value(root, ()), walker.lines, walker.blocks)
 
 
 class _Walker:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, budget: int) -> None:
         self.file = file
+        self.budget = budget  # values it may build, aliases expanded
         self.lines: dict[Path, int] = {(): 1}
         self.blocks: dict[Path, int] = {}
         self.depth = 0
@@ -151,10 +163,11 @@ class _Walker:
         if self.depth > MAX_DEPTH:
             raise CatalogueError(self.file, _line(node), _show(path),
                                  f"nested deeper than {MAX_DEPTH} levels (a recursive alias?)")
-        if self.nodes > MAX_NODES:
+        if self.nodes > self.budget:
             raise CatalogueError(self.file, _line(node), _show(path),
-                                 f"more than {MAX_NODES:,} values, aliases expanded "
-                                 "(an alias bomb?)")
+                                 f"aliases expand it to more than {self.budget:,} values, "
+                                 f"{MAX_EXPANSION} times those written and {EXPANSION_SLACK:,} "
+                                 "more (an alias bomb?)")
         try:
             if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, path)

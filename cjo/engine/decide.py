@@ -48,13 +48,20 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
     fresh: list[tuple[Trigger, Moment]] = []
     obs = Observation(stream, record, state, after, seen)
     venues = ctx.catalogue.venues
+    memory = after.memory
+    remembered: dict[str, Any] = {}  # each trigger reads and writes its own memory only: the
+    # state's is replaced once, after every trigger (not once per trigger: O(triggers^2))
     for trigger, on_event, sees_moments in plan(ctx.catalogue, stream):
-        if sees_moments:
+        if sees_moments and detected:
             obs = Observation(stream, record, state, after, obs.facts, tuple(detected))
-        detection = on_event(trigger, obs, after.memory.get(trigger.id, {}), venues)
+        detection = on_event(trigger, obs, memory.get(trigger.id, {}), venues)
         if detection.moments or detection.timers or detection.memory is not None:
             detected.extend(detection.moments)
-            fresh.extend(_apply_detection(detection, trigger, after, effects))
+            if detection.memory is not None:
+                remembered[trigger.id] = detection.memory
+            fresh.extend(_apply_detection(detection, trigger, after, effects, keep=False))
+    if remembered:
+        after.memory = {**memory, **remembered}
     settle(fresh, after, ctx, effects)
     return after
 
@@ -86,10 +93,11 @@ def fire(timer: Timer, state: SubscriberState, ctx: Context,
 
 
 def _apply_detection(detection: Detection, trigger: Trigger, state: SubscriberState,
-                     effects: Effects) -> list[tuple[Trigger, Moment]]:
-    """Keep what the kind detected: its memory in ``state``, its timers in ``effects``; returns
-    the moments to decide (those not decided before, now marked decided)."""
-    if detection.memory is not None:
+                     effects: Effects, keep: bool = True) -> list[tuple[Trigger, Moment]]:
+    """Keep what the kind detected: its memory in ``state`` (unless ``keep`` is False: the
+    caller does), its timers in ``effects``; returns the moments to decide (those not decided
+    before, now marked decided)."""
+    if keep and detection.memory is not None:
         state.memory = {**state.memory, trigger.id: detection.memory}
     for t in detection.timers:
         effects.schedule(Timer(t.due, state.imsi, trigger.id, t.instance))

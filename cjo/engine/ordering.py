@@ -66,7 +66,7 @@ class EventTimeMerger(Generic[T]):
         self._topics = dict(topics)
         self._max_idle_ms = max_idle_ms
         self._settle_ms = settle_ms
-        self._max_buffered = max_buffered
+        self.max_buffered = max_buffered
         self._partitions: dict[int, _Partition[T]] = {}
         self.forced = 0  # releases that did not wait for a lagging topic (idle or full buffer)
 
@@ -118,7 +118,7 @@ class EventTimeMerger(Generic[T]):
                 unknown = True
         if not (lagging or unknown):
             return False
-        if part.size >= self._max_buffered:
+        if part.size >= self.max_buffered:
             self.forced += 1
             return False
         if lagging:

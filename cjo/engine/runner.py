@@ -111,7 +111,7 @@ class PartitionRunner:
         if idle:
             self.watermark.idle(now_ms)
         self._fire_due(step, knowledge, now_ms)
-        value = self.watermark.value()
+        value = self.watermark.due(now_ms)
         if value > self._stored_wm:
             self._stored_wm = value
             step.effects.writes[watermark_key(self._partition)] = str(value).encode()
@@ -119,7 +119,7 @@ class PartitionRunner:
 
     def _fire_due(self, step: PartitionStep, knowledge: Knowledge, ingested_at: int) -> None:
         effects = step.effects
-        bound = self._due_bound()
+        bound = self._due_bound(ingested_at)
         while step.fired < MAX_TIMERS_PER_STEP:
             keys = self._due(step, bound)
             if not keys:
@@ -140,9 +140,10 @@ class PartitionRunner:
                     continue
                 effects.absorb(fired)
 
-    def _due_bound(self) -> bytes:
-        """``due_bound`` of the watermark, made again only when the watermark moved."""
-        value = self.watermark.value()
+    def _due_bound(self, now_ms: int) -> bytes:
+        """``due_bound`` of the watermark (live mode: never past the wall clock ``now_ms``),
+        made again only when it moved."""
+        value = self.watermark.due(now_ms)
         if value != self._bound_of:
             self._bound_of, self._bound = value, due_bound(value)
         return self._bound

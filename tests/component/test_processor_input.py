@@ -13,7 +13,7 @@ from faust.types import TP
 
 from cjo.adapters.kafka_admin import Record
 from cjo.catalogue.validate import default_catalogue
-from cjo.clock import DAY_MS, FixedClock
+from cjo.clock import HOUR_MS, MINUTE_MS, FixedClock
 from cjo.codec import LogRecord, encode
 from cjo.engine.offline import run_offline
 from cjo.engine.ordering import STREAM_RANK, EventTimeMerger
@@ -239,9 +239,11 @@ def test_replay_a_partition_s_first_record_far_ahead_is_dead_lettered(
 def test_live_an_event_time_beyond_the_wall_clock_is_dead_lettered(
         tmp_path: Path, log_records: list[LogRecord]) -> None:
     catalogue = default_catalogue()
+    """The default tolerance is minutes of clock skew, not a day: 2 min ahead is taken,
+    23 h ahead (under the former default of a day) is refused."""
     now = max(r.event_time for r in log_records)
-    records = [future_record(log_records, now + DAY_MS // 2),
-               future_record(log_records, now + 2 * DAY_MS)]
+    records = [future_record(log_records, now + 2 * MINUTE_MS),
+               future_record(log_records, now + 23 * HOUR_MS)]
     held = by_partition(records, Worker(tmp_path, catalogue, {}, 1).topics, 1)
     worker = Worker(tmp_path, catalogue, held, 1)
     worker.processor = Processor(worker.topics, worker.processor._publisher, worker.feed,
@@ -252,7 +254,7 @@ def test_live_an_event_time_beyond_the_wall_clock_is_dead_lettered(
     letters = worker.dlq.decoded()
     assert [d["source_offset"] for d in letters] == [1]
     assert "ahead of the wall clock" in letters[0]["error"]
-    assert worker.processor._runners[0].watermark.max_seen == now + DAY_MS // 2
+    assert worker.processor._runners[0].watermark.max_seen == now + 2 * MINUTE_MS
 
 
 def test_the_runner_puts_its_watermark_back_when_a_record_fails(

@@ -12,12 +12,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.catalogue_scale import scaled_sources
 from cjo.adapters.catalogue_commands import run_apply
 from cjo.catalogue import source
 from cjo.catalogue.catalogue import MAX_PAYLOAD_BYTES, PAYLOAD_FORMAT, digest_of
 from cjo.catalogue.validate import default_catalogue, load_catalogue, load_payload
 from cjo.cli import main
-from cjo.control_records import ControlRecordError, apply_dnc, dnc_entry
+from cjo.control_records import (
+    CATALOGUE_KEY,
+    ControlRecordError,
+    apply_dnc,
+    catalogue_of,
+    dnc_entry,
+)
+from cjo.control_signing import SignatureError, fingerprint, sign_catalogue
 from cjo.errors import CatalogueError, CatalogueRejected, CjoError
 from cjo.settings import load
 
@@ -74,11 +82,31 @@ def test_an_alias_bomb_is_refused_before_it_expands() -> None:
         source.parse("bomb.yaml", text)
 
 
-def test_too_many_values_are_refused_while_composing() -> None:
+def test_too_many_values_are_refused_while_composing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(source, "MAX_NODES", 20_000)  # the mechanism, at a bound quick to reach
     text = "triggers: [" + ",".join(["1"] * (source.MAX_NODES + 1)) + "]\n"
     with pytest.raises(CatalogueError, match=f"more than {source.MAX_NODES:,} values") as info:
         source.parse("long.yaml", text)
     assert "alias" not in str(info.value)  # while composing, before any value is built
+
+
+def test_a_long_catalogue_costs_what_its_text_costs_an_alias_bomb_still_does_not() -> None:
+    """Measured by cost (issue 21): 25,000 values written (refused before at 20,000, with no
+    hint) parse; aliases may not expand a text beyond 10 times what it wrote."""
+    long = "triggers: [" + ",".join(["1"] * 25_000) + "]\n"
+    assert len(source.parse("long.yaml", long).value["triggers"]) == 25_000
+    doubled = "a: &a [" + ",".join(["1"] * 2_000) + "]\n" + "".join(
+        f"b{i}: *a\n" for i in range(6))  # 6 aliases of 2,000 values: 14,000 built, 2,008 written
+    assert len(source.parse("ok.yaml", doubled).value) == 7
+    many = "a: &a [" + ",".join(["1"] * 2_000) + "]\n" + "".join(
+        f"b{i}: *a\n" for i in range(20))  # 42,000 built from 2,022 written: beyond the cost
+    with pytest.raises(CatalogueError, match="alias bomb"):
+        source.parse("aliases.yaml", many)
+
+
+def test_a_500_trigger_catalogue_validates() -> None:
+    catalogue = load_catalogue(scaled_sources(500))
+    assert len(catalogue.enabled()) == 500
 
 
 def test_aliases_within_the_bound_still_work() -> None:
@@ -287,3 +315,33 @@ def test_fuzz_the_bundled_catalogue_with_one_field_replaced(data: st.DataObject)
         assert err.problems
         return
     assert catalogue.triggers
+
+
+def test_a_catalogue_record_is_taken_only_signed_with_the_worker_s_key() -> None:
+    payload = default_catalogue().to_payload()
+    key = b"operator-key"
+    assert catalogue_of(CATALOGUE_KEY, sign_catalogue(payload, key), key) is not None
+    with pytest.raises(SignatureError, match="not signed"):
+        catalogue_of(CATALOGUE_KEY, payload, key)
+    with pytest.raises(SignatureError, match="another CJO_CATALOGUE_KEY"):
+        catalogue_of(CATALOGUE_KEY, sign_catalogue(payload, b"someone-else"), key)
+    signed = sign_catalogue(payload, key)
+    altered = signed[:-1] + b" " + signed[-1:]  # still a valid payload, no longer the signed one
+    with pytest.raises(SignatureError, match="does not match"):
+        catalogue_of(CATALOGUE_KEY, altered, key)
+
+
+def test_a_key_is_named_by_a_fingerprint_that_says_when_it_is_the_public_default() -> None:
+    assert fingerprint(b"operator-key") == fingerprint(b"operator-key")
+    assert fingerprint(b"operator-key") != fingerprint(b"operator-key2")
+    assert "operator-key" not in fingerprint(b"operator-key")
+    assert fingerprint(b"cjo-development-models-key").endswith("(public default)")
+    assert not fingerprint(b"operator-key").endswith("(public default)")
+
+
+def test_a_tombstone_of_a_refused_dnc_key_purges_it_quietly() -> None:
+    blocked = {"234150000000001"}
+    apply_dnc(blocked, b"\xff\xfenot-an-imsi", None)  # `cjo control purge`: nothing to lift
+    assert blocked == {"234150000000001"}
+    with pytest.raises(ControlRecordError):
+        apply_dnc(blocked, b"\xff\xfenot-an-imsi", b"1")
