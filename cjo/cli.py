@@ -190,8 +190,16 @@ def _catalogue_parser(group: argparse.ArgumentParser) -> None:
     v.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
     v.set_defaults(run=_catalogue_validate)
 
-    sh = command("show", "the triggers of catalogue files (default: the bundled one)")
-    sh.add_argument("files", type=Path, nargs="*", help="YAML files (default: bundled)")
+    sh = command("show", "the YAML of the catalogue in force (the live one, else what workers "
+                 "run); with FILES, the triggers of those files instead")
+    sh.add_argument("files", type=Path, nargs="*",
+                    help="YAML files to describe (default: export the catalogue in force)")
+    sh.add_argument("--out", type=Path, default=None, metavar="DIR",
+                    help="write the catalogue in force as YAML files into DIR (to edit and "
+                    "apply again)")
+    sh.add_argument("--bundled", action="store_true",
+                    help="describe the bundled catalogue (no broker needed)")
+    sh.add_argument("--broker", help=BROKER_HELP)
     sh.set_defaults(run=_catalogue_show)
 
     a = command("apply", "validate, show what changes against the catalogue in force, then "
@@ -201,13 +209,28 @@ def _catalogue_parser(group: argparse.ArgumentParser) -> None:
     a.add_argument("--yes", action="store_true",
                    help="remove triggers without asking (for scripts; without a terminal "
                    "apply refuses to remove any otherwise)")
+    a.add_argument("--merge", action="store_true",
+                   help="add the files' triggers and venues to the catalogue in force (one "
+                   "with the same id is replaced) instead of replacing the whole catalogue")
     a.set_defaults(run=_catalogue_apply)
 
     d = command("diff", "what applying these files would change against the catalogue in "
                 "force (exit 1: changes)")
     d.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
     d.add_argument("--broker", help=BROKER_HELP)
+    d.add_argument("--merge", action="store_true",
+                   help="as apply --merge would change it (the files on top of what is in force)")
     d.set_defaults(run=_catalogue_diff)
+
+    h = command("history", "every catalogue applied on the catalogue topic, by digest")
+    h.add_argument("--broker", help=BROKER_HELP)
+    h.set_defaults(run=_catalogue_history)
+
+    rb = command("rollback", "apply again a catalogue applied earlier (see history)")
+    rb.add_argument("digest", help="its digest, or a unique prefix of it")
+    rb.add_argument("--broker", help=BROKER_HELP)
+    rb.add_argument("--yes", action="store_true", help="remove triggers without asking")
+    rb.set_defaults(run=_catalogue_rollback)
 
     ls = command("list", "the live catalogue (what the workers run)")
     ls.add_argument("--broker", help=BROKER_HELP)
@@ -365,11 +388,16 @@ def _catalogue_validate(args: argparse.Namespace) -> int:
 
 
 def _catalogue_show(args: argparse.Namespace) -> int:
+    from cjo.adapters.catalogue_commands import run_show
     from cjo.catalogue.describe import describe
     from cjo.catalogue.validate import default_catalogue, load_files
 
-    print(describe(load_files(args.files) if args.files else default_catalogue()))
-    return 0
+    if args.files or args.bundled:
+        print(describe(load_files(args.files) if args.files else default_catalogue()))
+        return 0
+    if args.out is not None and not args.out.is_dir():
+        raise ConfigError(f"--out {args.out}: not a directory (create it first)")
+    return run_show(_broker_settings(broker=args.broker), args.out)
 
 
 def _catalogue_apply(args: argparse.Namespace) -> int:
@@ -377,7 +405,8 @@ def _catalogue_apply(args: argparse.Namespace) -> int:
     from cjo.catalogue.validate import load_files
 
     load_files(args.files)  # a refused catalogue is said before the broker is asked
-    return run_apply(_broker_settings(broker=args.broker), args.files, yes=args.yes)
+    return run_apply(_broker_settings(broker=args.broker), args.files, yes=args.yes,
+                     merge=args.merge)
 
 
 def _catalogue_diff(args: argparse.Namespace) -> int:
@@ -385,7 +414,19 @@ def _catalogue_diff(args: argparse.Namespace) -> int:
     from cjo.catalogue.validate import load_files
 
     load_files(args.files)  # a refused catalogue is said before the broker is asked
-    return run_diff(_broker_settings(broker=args.broker), args.files)
+    return run_diff(_broker_settings(broker=args.broker), args.files, merge=args.merge)
+
+
+def _catalogue_history(args: argparse.Namespace) -> int:
+    from cjo.adapters.catalogue_commands import run_history
+
+    return run_history(_broker_settings(broker=args.broker))
+
+
+def _catalogue_rollback(args: argparse.Namespace) -> int:
+    from cjo.adapters.catalogue_commands import run_rollback
+
+    return run_rollback(_broker_settings(broker=args.broker), args.digest, yes=args.yes)
 
 
 def _catalogue_list(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ Kafka-free: the topics are read and written by ``cjo.adapters.control_topics`` a
 runs); both parse here. See docs/data-contract.md, "Control topics".
 
 - catalogue (compacted, one partition): key ``catalogue``, value a ``Catalogue.to_payload``
-  JSON document, validated again by every reader (``cjo.catalogue.validate.load_payload``).
+  JSON document, validated again by every reader (``cjo.catalogue.validate.load_payload``);
+  the same payload under ``catalogue@DIGEST`` is its history record, which workers ignore.
 - models (compacted, one partition): key ``scorer``, value a signed ``cjo.scorer/2`` snapshot
   (``Scorer.to_bytes``), loaded only with the same ``CJO_MODELS_KEY``.
 - do-not-contact (compacted, one partition): key an IMSI, value ``1`` to block every offer to
@@ -28,6 +29,7 @@ from cjo.scoring import Scorer
 from cjo.settings import Settings
 
 CATALOGUE_KEY = b"catalogue"
+HISTORY_PREFIX = b"catalogue@"  # + digest: every catalogue applied, kept by compaction
 MODELS_KEY = b"scorer"
 DNC_BLOCK = b"1"  # a do-not-contact value that blocks (a tombstone lifts)
 
