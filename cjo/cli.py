@@ -7,6 +7,7 @@ a command reads or writes is checked before anything starts (one line if it cann
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 
 from cjo import __version__
 from cjo.errors import CatalogueRejected, CjoError, ConfigError
+from cjo.settings import unknown_variables
 
 if TYPE_CHECKING:
     from cjo.settings import Settings
@@ -77,13 +79,14 @@ def _broker_arguments(b: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cjo", description=DESCRIPTION,
+    p = argparse.ArgumentParser(prog="cjo", description=DESCRIPTION, allow_abbrev=False,
                                 formatter_class=_TopHelpFormatter)
     p.add_argument("--version", action="version", version=f"cjo {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter)
+        return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter,
+                              allow_abbrev=False)
 
     _broker_arguments(command("broker", "run a local broker until Ctrl-C: the embedded "
                               "Kafka-protocol broker (Tansu), or Apache Kafka with --kafka"))
@@ -167,7 +170,8 @@ def _schemas_parser(group: argparse.ArgumentParser) -> None:
     sub = group.add_subparsers(dest="schemas_command", required=True, metavar="SUBCOMMAND")
     about = ("refuse an incompatible change from the previous release's schemas (exit 1, one "
              "line per problem)")
-    c = sub.add_parser("check", help=about, description=about, formatter_class=_HelpFormatter)
+    c = sub.add_parser("check", help=about, description=about, formatter_class=_HelpFormatter,
+                       allow_abbrev=False)
     c.add_argument("--current", type=Path, default=None,
                    help="schema directory (default: the schemas/ cjo runs with)")
     c.add_argument("--previous", type=Path, default=None,
@@ -184,7 +188,8 @@ def _catalogue_parser(group: argparse.ArgumentParser) -> None:
     sub = group.add_subparsers(dest="catalogue_command", required=True, metavar="SUBCOMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter)
+        return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter,
+                              allow_abbrev=False)
 
     v = command("validate", "check catalogue files; every problem at file:line")
     v.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
@@ -250,13 +255,55 @@ def _catalogue_parser(group: argparse.ArgumentParser) -> None:
     t.set_defaults(run=_catalogue_try)
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; an unknown flag is refused by its own command's parser (its usage, not
+    the top level's), with the flag it most likely meant. Flags are never abbreviated:
+    ``--partition`` is not taken for ``--partitions``."""
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        own = _own_parser(parser, args)
+        flags = [f for action in own._actions for f in action.option_strings]
+        hints = [f"{word} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(
+            word.split("=", 1)[0], flags, n=1, cutoff=0.6)) else word for word in unknown
+            if word.startswith("-")]
+        own.error(f"unrecognized arguments: {' '.join(hints or unknown)}")
+    return args
+
+
+def _own_parser(parser: argparse.ArgumentParser,
+                args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)command parser that parsed ``args``: the deepest one chosen."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(args, action.dest or "", None)
+            if chosen in action.choices:
+                return _own_parser(action.choices[chosen], args)
+    return parser
+
+
+def _setting_problem(err: ValidationError) -> str:
+    """``CJO_TIME_MODE='fast': Input should be 'live' or 'replay'``: the variable (or flag) as
+    the user wrote it, its value, and why."""
+    first = err.errors()[0]
+    name = ".".join(str(part) for part in first["loc"])
+    value = first.get("input")
+    shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+    return f"CJO_{name.upper()}{shown}: {first['msg']}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
+    for warning in unknown_variables(os.environ):
+        print(warning, file=sys.stderr)
     try:
         return _dispatch(args)
     except ValidationError as err:
-        print(f"cjo: invalid setting: {err.errors()[0]['loc']}: {err.errors()[0]['msg']}",
-              file=sys.stderr)
+        print(f"cjo: invalid setting: {_setting_problem(err)}", file=sys.stderr)
+    except BrokenPipeError:  # `cjo explain ... | head`: the reader left, nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the exit's flush must not fail again
+        return 141  # as a process killed by SIGPIPE
     except CatalogueRejected as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)

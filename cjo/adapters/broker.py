@@ -47,12 +47,19 @@ def free_port() -> int:
         return port
 
 
-def choose_port(requested: int | None, preferred: int = DEFAULT_PORT) -> int:
+def choose_port(requested: int | None, preferred: int = DEFAULT_PORT) -> tuple[int, str]:
     """``cjo broker``'s port: the one asked for, else ``preferred`` (where the other commands
-    look by default) when it is free, else any free one."""
+    look by default) when it is free, else any free one; and, in that last case, the warning
+    to print (the other commands would otherwise reach whatever holds ``preferred``)."""
     if requested is not None:
-        return requested
-    return free_port() if port_in_use(preferred) else preferred
+        return requested, ""
+    if not port_in_use(preferred):
+        return preferred, ""
+    port = free_port()
+    return port, (f"cjo: warning: port {preferred} on {HOST} is taken (another `cjo broker` "
+                  f"still running?), so this broker listens on {port}: commands find it only "
+                  f"with export CJO_BROKER={HOST}:{port} (or --broker); to use {preferred}, "
+                  f"stop what holds it first")
 
 
 def port_in_use(port: int) -> bool:
@@ -298,7 +305,10 @@ def run_broker(port: int | None, kafka: bool = False, data_dir: Path | None = No
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with _new_broker(choose_port(port), kafka, data_dir) as broker:
+        chosen, warning = choose_port(port)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        with _new_broker(chosen, kafka, data_dir) as broker:
             name = "broker" if broker.workarounds else f"{broker.kind} broker"
             print(f"{name} listening on {broker.bootstrap} (Ctrl-C to stop)\n"
                   f"export CJO_BROKER={broker.bootstrap}", flush=True)
