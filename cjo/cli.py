@@ -11,7 +11,9 @@ import difflib
 import importlib
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +66,21 @@ def _speed(text: str) -> float | None:
     if value <= 0:
         raise argparse.ArgumentTypeError("speed must be > 0")
     return value
+
+
+def _start(text: str) -> int:
+    """``--start``: epoch milliseconds of ``now`` (to the minute) or of an ISO date/time (UTC
+    unless it names an offset)."""
+    if text == "now":
+        return int(time.time() // 60 * 60_000)
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'now' or a date/time such as 2026-01-01 or "
+                                         f"2026-01-01T08:00, got {text!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
 
 
 def _broker_arguments(b: argparse.ArgumentParser) -> None:
@@ -128,12 +145,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="run on a single-node Apache Kafka instead of the embedded broker "
                    "(Java 17+; Maven the first time)")
 
-    s = command("simulate", "write a deterministic simulated recorded log")
-    s.add_argument("--subscribers", type=int, default=100, help="how many subscribers")
-    s.add_argument("--days", type=int, default=2, help="days of events")
-    s.add_argument("--seed", type=int, default=7, help="random seed (same seed, same log)")
-    s.add_argument("--out", type=Path, required=True, metavar="FILE",
-                   help="file to write ('-': standard output); its directory must exist")
+    _simulate_parser(command("simulate", "write a deterministic simulated recorded log"))
 
     rp = command("report", "holdout uplift per trigger and offer (from the decisions, "
                  "outcomes and responses topics)")
@@ -164,6 +176,21 @@ def _parser() -> argparse.ArgumentParser:
     _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
     _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
     return p
+
+
+def _simulate_parser(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--subscribers", type=int, default=100, help="how many subscribers")
+    s.add_argument("--days", type=int, default=2, help="days of events")
+    s.add_argument("--seed", type=int, default=7, help="random seed (same seed, same log)")
+    s.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="file to write ('-': standard output); its directory must exist")
+    s.add_argument("--start", type=_start, default="now", metavar="WHEN",
+                   help="when the events begin, UTC: 'now' (for a live worker: nothing in it "
+                   "is late), or a date or time such as 2026-01-01 or 2026-01-01T08:00 "
+                   "(default: now, to the minute)")
+    s.add_argument("--imsi-offset", type=int, default=0, metavar="N",
+                   help="subscribers N+1 on: a second log with another offset shares nobody "
+                   "with the first (whose state a running worker keeps)")
 
 
 def _schemas_parser(group: argparse.ArgumentParser) -> None:
@@ -406,7 +433,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "simulate":
         run_simulate = _simulator("simulate").run_simulate
         writable(args.out, "--out")
-        return int(run_simulate(args.subscribers, args.days, args.seed, args.out))
+        return int(run_simulate(args.subscribers, args.days, args.seed, args.out,
+                                start_ms=args.start, imsi_offset=args.imsi_offset))
     if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas"):
         run: Command = args.run
         return run(args)
