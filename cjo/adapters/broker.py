@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, TYPE_CHECKING, Protocol, Self
@@ -229,8 +230,11 @@ class EmbeddedBroker(BrokerProcess):
 
     def _spawn(self, binary: str) -> None:
         url = f"tcp://{self.bootstrap}"
+        # an id of its own: it keeps nothing, so a worker's state of an earlier one is not its
+        # (cjo.adapters.data_dir keeps state per cluster id; Tansu's default is one fixed id)
         argv = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/"]
+                "--storage-engine", "memory://tansu/",
+                "--cluster-id", f"cjo-embedded-{uuid.uuid4().hex[:12]}"]
         # The log stays open as long as the process lives; stop() closes it.
         if self._log_path is not None:
             self._log = self._log_path.open("ab")
