@@ -1,6 +1,6 @@
-"""README.md, "Broker, worker, replay, explain", run as written: its commands are parsed from
-the README (so the README cannot drift from what works) and run as child processes against the
-session's embedded broker (which stands in for `cjo broker`: the test cannot take port 9092).
+"""README.md, "Broker, worker, replay, explain", run as written, twice in a row: its commands are
+parsed from the README (so the README cannot drift from what works) and run as child processes
+against embedded brokers (which stand in for `cjo broker`: the test cannot take port 9092).
 
 In live time mode (the README's worker without ``CJO_TIME_MODE=replay``) the same log expires
 everything: the worker then says so once, naming the setting."""
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,44 +121,49 @@ def _second_worker_is_refused(env: dict[str, str], cwd: Path) -> None:
         "cjo: data directory data is in use by another worker (pid "), second.stderr
 
 
-@pytest.mark.parametrize("time_mode", ["as written", "live"])
-def test_the_readme_walkthrough_works_as_written(embedded_broker: Broker, unique_prefix: str,
-                                                 tmp_path: Path, time_mode: str) -> None:
-    """As written, it is walked twice in the same directory, each time on a new embedded
-    broker (as after Ctrl-C on ``cjo broker`` and a new one): the second worker starts on the
-    ``./data`` the first left, which belonged to the broker that is gone."""
+def _worker_records(log: Path) -> list[dict[str, Any]]:
+    records = [json.loads(line) for line in log.read_text().splitlines() if line]
+    # every line is JSON (parsed above), faust's and aiokafka's included
+    assert any(r.get("logger", "").startswith(("faust", "mode", "aiokafka")) for r in records)
+    return records
+
+
+def test_the_readme_walkthrough_works_as_written_twice_in_a_row(
+        embedded_broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
+    """Walked twice in the same directory, each time on an embedded broker of its own (as after
+    Ctrl-C on ``cjo broker`` and a new one): the second walk's worker starts on the ``./data``
+    the first left, which belonged to the broker that is gone. The first walk runs its worker in
+    live time mode (without ``CJO_TIME_MODE=replay``), where the log, dated in the past,
+    expires: the worker says so once, naming the setting; meanwhile a second worker on the same
+    ``./data`` is refused. The second walk is exactly as written."""
     commands = walkthrough()
     assert commands[0] == "cjo broker"
     env = {**os.environ, "CJO_TOPIC_PREFIX": unique_prefix, "CJO_APP_ID": f"{unique_prefix}-app",
            "CJO_PARTITIONS": "2"}
     env.pop("CJO_TIME_MODE", None)
     env.pop("CJO_EMBEDDED_BROKER_WORKAROUNDS", None)  # as in a new shell: the embedded broker's
-    worker_log = tmp_path / "worker.log"
-    live = time_mode == "live"
-    if live:
-        outputs = _walk(embedded_broker, commands[1:], env, tmp_path, live, worker_log)
-    else:
-        with EmbeddedBroker() as first:
-            _walk(first, commands[1:], env, tmp_path, live, tmp_path / "first-worker.log",
-                  second_worker=True)
-        with EmbeddedBroker() as again:
-            outputs = _walk(again, commands[1:], env, tmp_path, live, worker_log)
-        assert len(list((tmp_path / "data").glob("cluster-*"))) == 2  # one per broker
+    live_log, worker_log = tmp_path / "live-worker.log", tmp_path / "worker.log"
+
+    live = _walk(embedded_broker, commands[1:], env, tmp_path, True, live_log,
+                 second_worker=True)
+    explained = live["explain"]
+    assert re.match(r"IMSI 234150000000003: \d+ decisions", explained), explained
+    records = _worker_records(live_log)
+    stale = [r for r in records if r.get("event") == "input_hours_behind_wall_clock"]
+    assert len(stale) == 1 and "CJO_TIME_MODE=replay" in stale[0]["hint"]
+    assert "EXPIRED" in explained and "late:" in explained
+    # the refused second worker never joined: no rebalance, no false faust errors
+    assert "is hanging" not in live_log.read_text()
+
+    with EmbeddedBroker() as again:
+        outputs = _walk(again, commands[1:], env, tmp_path, False, worker_log)
+    assert len(list((tmp_path / "data").glob("cluster-*"))) == 2  # one per broker
     explained = outputs["explain"]
     assert re.match(r"IMSI 234150000000003: \d+ decisions", explained), explained
     assert "  reasons      " in explained
     assert outputs["report"]
-    records = [json.loads(line) for line in worker_log.read_text().splitlines() if line]
-    # every line is JSON (parsed above), faust's and aiokafka's included
-    assert any(r.get("logger", "").startswith(("faust", "mode", "aiokafka")) for r in records)
-    stale = [r for r in records if r.get("event") == "input_hours_behind_wall_clock"]
-    if time_mode == "live":
-        assert len(stale) == 1 and "CJO_TIME_MODE=replay" in stale[0]["hint"]
-        assert "EXPIRED" in explained and "late:" in explained
-    else:
-        assert stale == []
-        assert "EXPIRED" not in explained.split("\n", 2)[1]  # the newest is not expired
-        # the second walk's worker named the first broker's state, which it left alone
-        assert [r["others"] for r in records if r.get("event") == "data_dir_of_other_clusters"]
-        # the refused second worker never joined: no rebalance, no false faust errors
-        assert "is hanging" not in (tmp_path / "first-worker.log").read_text()
+    records = _worker_records(worker_log)
+    assert [r for r in records if r.get("event") == "input_hours_behind_wall_clock"] == []
+    assert "EXPIRED" not in explained.split("\n", 2)[1]  # the newest is not expired
+    # it named the first broker's state, which it left alone
+    assert [r["others"] for r in records if r.get("event") == "data_dir_of_other_clusters"]
