@@ -15,16 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from cjo import __version__
 from cjo.errors import CatalogueRejected, CjoError, ConfigError
-from cjo.settings import unknown_variables
-
-if TYPE_CHECKING:
-    from cjo.settings import Settings
+from cjo.settings import Settings, unknown_variables
 
 DESCRIPTION = """\
 cjo turns telecom events (charging, location, usage) into timely offers: a catalogue of
@@ -313,10 +310,16 @@ def _setting_problem(err: ValidationError) -> str:
     """``CJO_TIME_MODE='fast': Input should be 'live' or 'replay'``: the variable (or flag) as
     the user wrote it, its value, and why."""
     first = err.errors()[0]
+    reason = str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"]:  # a rule across settings: its message names them
+        return reason
     name = ".".join(str(part) for part in first["loc"])
     value = first.get("input")
-    shown = f"={value!r}" if isinstance(value, str | int | float) else ""
-    return f"CJO_{name.upper()}{shown}: {first['msg']}"
+    field = Settings.model_fields.get(name)
+    secret = field is not None and field.annotation is SecretStr
+    shown = "=(hidden)" if secret else f"={value!r}" if isinstance(value, str | int | float) \
+        else ""
+    return f"CJO_{name.upper()}{shown}: {reason}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

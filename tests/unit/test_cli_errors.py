@@ -156,6 +156,11 @@ def test_a_bad_setting_names_the_variable_and_its_value(
     assert main(["replay", str(log)]) == 2
     assert capsys.readouterr().err == ("cjo: invalid setting: CJO_TIME_MODE='fast': Input "
                                        "should be 'live' or 'replay'\n")
+    monkeypatch.delenv("CJO_TIME_MODE")
+    monkeypatch.setenv("CJO_REPLICATION_FACTOR", "0")  # a rule across settings names them
+    assert main(["replay", str(log)]) == 2
+    assert capsys.readouterr().err == ("cjo: invalid setting: CJO_REPLICATION_FACTOR must be -1 "
+                                       "(the brokers' default) or at least 1\n")
 
 
 def test_a_misspelt_cjo_variable_is_warned_about(
