@@ -33,7 +33,7 @@ Start here:
   cjo catalogue validate|try|apply FILES    write a trigger, see what it would do, publish it
   cjo broker / cjo worker / cjo replay LOG  the pieces one by one; then cjo explain IMSI
 
-Settings are CJO_* environment variables (README.md, "Settings"); --broker overrides
+Settings are CJO_* environment variables (docs/settings.md); --broker overrides
 CJO_BROKER (default 127.0.0.1:9092, where `cjo broker` listens when that port is free)."""
 BROKER_HELP = "bootstrap servers host:port[,...] (default: CJO_BROKER, else 127.0.0.1:9092)"
 

@@ -1,6 +1,6 @@
 """One frozen settings object, read from ``CJO_*`` environment variables.
 
-Every setting is documented in README.md (section "Settings"); keep the two in step.
+Every setting is documented in docs/settings.md (a unit test checks it); keep the two in step.
 """
 
 from __future__ import annotations
