@@ -475,7 +475,7 @@ def _catalogue_show(args: argparse.Namespace) -> int:
         return 0
     if args.out is not None and not args.out.is_dir():
         raise ConfigError(f"--out {args.out}: not a directory (create it first)")
-    return run_show(_broker_settings(broker=args.broker), args.out)
+    return run_show(_broker_settings(broker=args.broker), args.out, out=sys.stdout)
 
 
 def _catalogue_apply(args: argparse.Namespace) -> int:
@@ -483,8 +483,8 @@ def _catalogue_apply(args: argparse.Namespace) -> int:
     from cjo.catalogue.validate import load_files
 
     load_files(args.files)  # a refused catalogue is said before the broker is asked
-    return run_apply(_broker_settings(broker=args.broker), args.files, yes=args.yes,
-                     merge=args.merge)
+    return run_apply(_broker_settings(broker=args.broker), args.files, out=sys.stdout,
+                     yes=args.yes, merge=args.merge)
 
 
 def _catalogue_diff(args: argparse.Namespace) -> int:
@@ -492,31 +492,33 @@ def _catalogue_diff(args: argparse.Namespace) -> int:
     from cjo.catalogue.validate import load_files
 
     load_files(args.files)  # a refused catalogue is said before the broker is asked
-    return run_diff(_broker_settings(broker=args.broker), args.files, merge=args.merge)
+    return run_diff(_broker_settings(broker=args.broker), args.files, out=sys.stdout,
+                    merge=args.merge)
 
 
 def _catalogue_history(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_history
 
-    return run_history(_broker_settings(broker=args.broker))
+    return run_history(_broker_settings(broker=args.broker), out=sys.stdout)
 
 
 def _catalogue_rollback(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_rollback
 
-    return run_rollback(_broker_settings(broker=args.broker), args.digest, yes=args.yes)
+    return run_rollback(_broker_settings(broker=args.broker), args.digest, out=sys.stdout,
+                        yes=args.yes)
 
 
 def _catalogue_list(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_list
 
-    return run_list(_broker_settings(broker=args.broker))
+    return run_list(_broker_settings(broker=args.broker), out=sys.stdout)
 
 
 def _catalogue_try(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_try
 
-    return run_try(args.files, readable(args.log, "--log"), args.partitions,
+    return run_try(args.files, readable(args.log, "--log"), args.partitions, out=sys.stdout,
                    decisions=writable(args.decisions, "--decisions"),
                    explain_imsi=args.explain, last=args.last)
 
