@@ -21,6 +21,7 @@ from typing import Any
 
 import faust
 import pytest
+from faust.sensors import Monitor
 from faust.types import TP
 
 from streams import faust_pins
@@ -393,7 +394,7 @@ def test_a_new_assignment_counts_as_inbound_for_faust_s_livelock_check() -> None
     """After a rebalance faust's monitor has no inbound time for any partition; without one, its
     livelock check logged 'The agent processing the stream is hanging' for every tick partition
     until its next tick (seen: 8 errors for cjo.ticks after a second worker left)."""
-    monitor = faust.sensors.Monitor()
+    monitor = Monitor()
     monitor.stream_inbound_time[TP("in", 0)] = 1.0
     monitor.on_rebalance_start(SimpleNamespace(rebalancing_count=1))
     assert monitor.stream_inbound_time == {}  # what faust does, pinned above
