@@ -7,21 +7,22 @@ a command reads or writes is checked before anything starts (one line if it cann
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from cjo import __version__
 from cjo.errors import CatalogueRejected, CjoError, ConfigError
+from cjo.settings import Settings, unknown_variables
 from cjo.stream_registry import CHANNELS
-
-if TYPE_CHECKING:
-    from cjo.settings import Settings
 
 DESCRIPTION = """\
 cjo turns telecom events (charging, location, usage) into timely offers: a catalogue of
@@ -33,7 +34,7 @@ Start here:
   cjo catalogue validate|try|apply FILES    write a trigger, see what it would do, publish it
   cjo broker / cjo worker / cjo replay LOG  the pieces one by one; then cjo explain IMSI
 
-Settings are CJO_* environment variables (README.md, "Settings"); --broker overrides
+Settings are CJO_* environment variables (docs/settings.md); --broker overrides
 CJO_BROKER (default 127.0.0.1:9092, where `cjo broker` listens when that port is free)."""
 BROKER_HELP = "bootstrap servers host:port[,...] (default: CJO_BROKER, else 127.0.0.1:9092)"
 
@@ -65,6 +66,21 @@ def _speed(text: str) -> float | None:
     return value
 
 
+def _start(text: str) -> int:
+    """``--start``: epoch milliseconds of ``now`` (to the minute) or of an ISO date/time (UTC
+    unless it names an offset)."""
+    if text == "now":
+        return int(time.time() // 60 * 60_000)
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'now' or a date/time such as 2026-01-01 or "
+                                         f"2026-01-01T08:00, got {text!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
 def _broker_arguments(b: argparse.ArgumentParser) -> None:
     b.add_argument("--port", type=int, default=None,
                    help="loopback port (default: 9092 when free, else a free one; the line to "
@@ -78,13 +94,14 @@ def _broker_arguments(b: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cjo", description=DESCRIPTION,
+    p = argparse.ArgumentParser(prog="cjo", description=DESCRIPTION, allow_abbrev=False,
                                 formatter_class=_TopHelpFormatter)
     p.add_argument("--version", action="version", version=f"cjo {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter)
+        return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter,
+                              allow_abbrev=False)
 
     _broker_arguments(command("broker", "run a local broker until Ctrl-C: the embedded "
                               "Kafka-protocol broker (Tansu), or Apache Kafka with --kafka"))
@@ -128,12 +145,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="run on a single-node Apache Kafka instead of the embedded broker "
                    "(Java 17+; Maven the first time)")
 
-    s = command("simulate", "write a deterministic simulated recorded log")
-    s.add_argument("--subscribers", type=int, default=100, help="how many subscribers")
-    s.add_argument("--days", type=int, default=2, help="days of events")
-    s.add_argument("--seed", type=int, default=7, help="random seed (same seed, same log)")
-    s.add_argument("--out", type=Path, required=True, metavar="FILE",
-                   help="file to write ('-': standard output); its directory must exist")
+    _simulate_parser(command("simulate", "write a deterministic simulated recorded log"))
 
     _report_parser(command("report", "holdout uplift per trigger and offer (from the decisions, "
                            "outcomes and responses topics)"))
@@ -213,11 +225,27 @@ def _gateway_parser(g: argparse.ArgumentParser) -> None:
     g.set_defaults(run=_gateway)
 
 
+def _simulate_parser(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--subscribers", type=int, default=100, help="how many subscribers")
+    s.add_argument("--days", type=int, default=2, help="days of events")
+    s.add_argument("--seed", type=int, default=7, help="random seed (same seed, same log)")
+    s.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="file to write ('-': standard output); its directory must exist")
+    s.add_argument("--start", type=_start, default="now", metavar="WHEN",
+                   help="when the events begin, UTC: 'now' (for a live worker: nothing in it "
+                   "is late), or a date or time such as 2026-01-01 or 2026-01-01T08:00 "
+                   "(default: now, to the minute)")
+    s.add_argument("--imsi-offset", type=int, default=0, metavar="N",
+                   help="subscribers N+1 on: a second log with another offset shares nobody "
+                   "with the first (whose state a running worker keeps)")
+
+
 def _schemas_parser(group: argparse.ArgumentParser) -> None:
     sub = group.add_subparsers(dest="schemas_command", required=True, metavar="SUBCOMMAND")
     about = ("refuse an incompatible change from the previous release's schemas (exit 1, one "
              "line per problem)")
-    c = sub.add_parser("check", help=about, description=about, formatter_class=_HelpFormatter)
+    c = sub.add_parser("check", help=about, description=about, formatter_class=_HelpFormatter,
+                       allow_abbrev=False)
     c.add_argument("--current", type=Path, default=None,
                    help="schema directory (default: the schemas/ cjo runs with)")
     c.add_argument("--previous", type=Path, default=None,
@@ -234,14 +262,23 @@ def _catalogue_parser(group: argparse.ArgumentParser) -> None:
     sub = group.add_subparsers(dest="catalogue_command", required=True, metavar="SUBCOMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter)
+        return sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter,
+                              allow_abbrev=False)
 
     v = command("validate", "check catalogue files; every problem at file:line")
     v.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
     v.set_defaults(run=_catalogue_validate)
 
-    sh = command("show", "the triggers of catalogue files (default: the bundled one)")
-    sh.add_argument("files", type=Path, nargs="*", help="YAML files (default: bundled)")
+    sh = command("show", "the YAML of the catalogue in force (the live one, else what workers "
+                 "run); with FILES, the triggers of those files instead")
+    sh.add_argument("files", type=Path, nargs="*",
+                    help="YAML files to describe (default: export the catalogue in force)")
+    sh.add_argument("--out", type=Path, default=None, metavar="DIR",
+                    help="write the catalogue in force as YAML files into DIR (to edit and "
+                    "apply again)")
+    sh.add_argument("--bundled", action="store_true",
+                    help="describe the bundled catalogue (no broker needed)")
+    sh.add_argument("--broker", help=BROKER_HELP)
     sh.set_defaults(run=_catalogue_show)
 
     a = command("apply", "validate, show what changes against the catalogue in force, then "
@@ -251,13 +288,28 @@ def _catalogue_parser(group: argparse.ArgumentParser) -> None:
     a.add_argument("--yes", action="store_true",
                    help="remove triggers without asking (for scripts; without a terminal "
                    "apply refuses to remove any otherwise)")
+    a.add_argument("--merge", action="store_true",
+                   help="add the files' triggers and venues to the catalogue in force (one "
+                   "with the same id is replaced) instead of replacing the whole catalogue")
     a.set_defaults(run=_catalogue_apply)
 
     d = command("diff", "what applying these files would change against the catalogue in "
                 "force (exit 1: changes)")
     d.add_argument("files", type=Path, nargs="+", help="YAML files, read as one catalogue")
     d.add_argument("--broker", help=BROKER_HELP)
+    d.add_argument("--merge", action="store_true",
+                   help="as apply --merge would change it (the files on top of what is in force)")
     d.set_defaults(run=_catalogue_diff)
+
+    h = command("history", "every catalogue applied on the catalogue topic, by digest")
+    h.add_argument("--broker", help=BROKER_HELP)
+    h.set_defaults(run=_catalogue_history)
+
+    rb = command("rollback", "apply again a catalogue applied earlier (see history)")
+    rb.add_argument("digest", help="its digest, or a unique prefix of it")
+    rb.add_argument("--broker", help=BROKER_HELP)
+    rb.add_argument("--yes", action="store_true", help="remove triggers without asking")
+    rb.set_defaults(run=_catalogue_rollback)
 
     ls = command("list", "the live catalogue (what the workers run)")
     ls.add_argument("--broker", help=BROKER_HELP)
@@ -277,13 +329,61 @@ def _catalogue_parser(group: argparse.ArgumentParser) -> None:
     t.set_defaults(run=_catalogue_try)
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; an unknown flag is refused by its own command's parser (its usage, not
+    the top level's), with the flag it most likely meant. Flags are never abbreviated:
+    ``--partition`` is not taken for ``--partitions``."""
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        own = _own_parser(parser, args)
+        flags = [f for action in own._actions for f in action.option_strings]
+        hints = [f"{word} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(
+            word.split("=", 1)[0], flags, n=1, cutoff=0.6)) else word for word in unknown
+            if word.startswith("-")]
+        own.error(f"unrecognized arguments: {' '.join(hints or unknown)}")
+    return args
+
+
+def _own_parser(parser: argparse.ArgumentParser,
+                args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)command parser that parsed ``args``: the deepest one chosen."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(args, action.dest or "", None)
+            if chosen in action.choices:
+                return _own_parser(action.choices[chosen], args)
+    return parser
+
+
+def _setting_problem(err: ValidationError) -> str:
+    """``CJO_TIME_MODE='fast': Input should be 'live' or 'replay'``: the variable (or flag) as
+    the user wrote it, its value, and why."""
+    first = err.errors()[0]
+    reason = str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"]:  # a rule across settings: its message names them
+        return reason
+    name = ".".join(str(part) for part in first["loc"])
+    value = first.get("input")
+    field = Settings.model_fields.get(name)
+    secret = field is not None and field.annotation is SecretStr
+    shown = "=(hidden)" if secret else f"={value!r}" if isinstance(value, str | int | float) \
+        else ""
+    return f"CJO_{name.upper()}{shown}: {reason}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
+    for warning in unknown_variables(os.environ):
+        print(warning, file=sys.stderr)
     try:
         return _dispatch(args)
     except ValidationError as err:
-        print(f"cjo: invalid setting: {err.errors()[0]['loc']}: {err.errors()[0]['msg']}",
-              file=sys.stderr)
+        print(f"cjo: invalid setting: {_setting_problem(err)}", file=sys.stderr)
+    except BrokenPipeError:  # `cjo explain ... | head`: the reader left, nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the exit's flush must not fail again
+        return 141  # as a process killed by SIGPIPE
     except CatalogueRejected as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)
@@ -386,7 +486,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "simulate":
         run_simulate = _simulator("simulate").run_simulate
         writable(args.out, "--out")
-        return int(run_simulate(args.subscribers, args.days, args.seed, args.out))
+        return int(run_simulate(args.subscribers, args.days, args.seed, args.out,
+                                start_ms=args.start, imsi_offset=args.imsi_offset))
     if args.command in ("catalogue", "report", "evaluate", "explain", "respond", "dnc", "schemas",
                         "gateway", "control"):
         run: Command = args.run
@@ -419,11 +520,16 @@ def _catalogue_validate(args: argparse.Namespace) -> int:
 
 
 def _catalogue_show(args: argparse.Namespace) -> int:
+    from cjo.adapters.catalogue_commands import run_show
     from cjo.catalogue.describe import describe
     from cjo.catalogue.validate import default_catalogue, load_files
 
-    print(describe(load_files(args.files) if args.files else default_catalogue()))
-    return 0
+    if args.files or args.bundled:
+        print(describe(load_files(args.files) if args.files else default_catalogue()))
+        return 0
+    if args.out is not None and not args.out.is_dir():
+        raise ConfigError(f"--out {args.out}: not a directory (create it first)")
+    return run_show(_broker_settings(broker=args.broker), args.out, out=sys.stdout)
 
 
 def _catalogue_apply(args: argparse.Namespace) -> int:
@@ -431,7 +537,8 @@ def _catalogue_apply(args: argparse.Namespace) -> int:
     from cjo.catalogue.validate import load_files
 
     load_files(args.files)  # a refused catalogue is said before the broker is asked
-    return run_apply(_broker_settings(broker=args.broker), args.files, yes=args.yes)
+    return run_apply(_broker_settings(broker=args.broker), args.files, out=sys.stdout,
+                     yes=args.yes, merge=args.merge)
 
 
 def _catalogue_diff(args: argparse.Namespace) -> int:
@@ -439,19 +546,33 @@ def _catalogue_diff(args: argparse.Namespace) -> int:
     from cjo.catalogue.validate import load_files
 
     load_files(args.files)  # a refused catalogue is said before the broker is asked
-    return run_diff(_broker_settings(broker=args.broker), args.files)
+    return run_diff(_broker_settings(broker=args.broker), args.files, out=sys.stdout,
+                    merge=args.merge)
+
+
+def _catalogue_history(args: argparse.Namespace) -> int:
+    from cjo.adapters.catalogue_commands import run_history
+
+    return run_history(_broker_settings(broker=args.broker), out=sys.stdout)
+
+
+def _catalogue_rollback(args: argparse.Namespace) -> int:
+    from cjo.adapters.catalogue_commands import run_rollback
+
+    return run_rollback(_broker_settings(broker=args.broker), args.digest, out=sys.stdout,
+                        yes=args.yes)
 
 
 def _catalogue_list(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_list
 
-    return run_list(_broker_settings(broker=args.broker))
+    return run_list(_broker_settings(broker=args.broker), out=sys.stdout)
 
 
 def _catalogue_try(args: argparse.Namespace) -> int:
     from cjo.adapters.catalogue_commands import run_try
 
-    return run_try(args.files, readable(args.log, "--log"), args.partitions,
+    return run_try(args.files, readable(args.log, "--log"), args.partitions, out=sys.stdout,
                    decisions=writable(args.decisions, "--decisions"),
                    explain_imsi=args.explain, last=args.last)
 

@@ -6,7 +6,8 @@ runs); both parse here. See docs/data-contract.md, "Control topics".
 
 - catalogue (compacted, one partition): key ``catalogue``, value a ``Catalogue.to_payload``
   JSON document signed with ``CJO_CATALOGUE_KEY`` (``cjo.control_signing``), checked and
-  validated again by every reader (``cjo.catalogue.validate.load_payload``).
+  validated again by every reader (``cjo.catalogue.validate.load_payload``); the same signed
+  record under ``catalogue@DIGEST`` is its history record, which workers ignore.
 - models (compacted, one partition): key ``scorer``, value a signed ``cjo.scorer/2`` snapshot
   (``Scorer.to_bytes``), loaded only with the same ``CJO_MODELS_KEY``.
 - do-not-contact (compacted, one partition): key an IMSI, value ``1`` to block every offer to
@@ -30,6 +31,7 @@ from cjo.scoring import Scorer
 from cjo.settings import Settings
 
 CATALOGUE_KEY = b"catalogue"
+HISTORY_PREFIX = b"catalogue@"  # + digest: every catalogue applied, kept by compaction
 MODELS_KEY = b"scorer"
 DNC_BLOCK = b"1"  # a do-not-contact value that blocks (a tombstone lifts)
 

@@ -2,8 +2,8 @@
 
 ``partition_of(key, n) == (murmur2(key) & 0x7fffffff) % n``, as the Java client, aiokafka (the
 Faust workers) and confluent-kafka's ``murmur2_random`` choose. cjo's inputs must be produced so:
-every input topic is co-partitioned by IMSI, and a record elsewhere is refused (see README.md,
-"Producer contract").
+every input topic is co-partitioned by IMSI, and a record elsewhere is refused (see
+docs/producer-contract.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One frozen settings object, read from ``CJO_*`` environment variables.
 
-Every setting is documented in README.md (section "Settings"); keep the two in step.
+Every setting is documented in docs/settings.md (a unit test checks it); keep the two in step.
 """
 
 from __future__ import annotations
@@ -193,3 +193,25 @@ class Settings(_TopicSettings):
 def load(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (command-line flags) on top."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+
+#: CJO_ variables that are not settings: the Apache Kafka jar cache, the benchmark's own
+NOT_SETTINGS = ("CJO_KAFKA_CACHE",)
+_NOT_SETTINGS_PREFIXES = ("CJO_BENCH_",)
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One warning per ``CJO_`` variable that is no setting (a typo is otherwise ignored
+    silently), naming the setting it most likely meant."""
+    import difflib  # noqa: PLC0415 (only for this check)
+
+    known = [f"CJO_{name.upper()}" for name in Settings.model_fields]
+    warnings = []
+    for name in sorted(environ):
+        if (not name.startswith("CJO_") or name in known or name in NOT_SETTINGS
+                or name.startswith(_NOT_SETTINGS_PREFIXES)):
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]}?)" if close else " (docs/settings.md lists them)"
+        warnings.append(f"cjo: warning: {name} is not a cjo setting, ignored{hint}")
+    return warnings

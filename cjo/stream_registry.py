@@ -13,7 +13,7 @@ it is made): code that runs per record reads those dicts, never ``INPUTS``.
 Adding an input stream (docs/architecture.md, "Checklists"): its record in ``schemas/`` (an
 ``imsi`` string and a ``timestamp-millis`` event time), an entry in ``INPUTS`` and its update in
 ``cjo.state.update``; its setting ``topic_<name>`` is made from the entry. Tests fail until
-its ``CJO_TOPIC_<NAME>`` row is in README "Settings" and a sample record in
+its ``CJO_TOPIC_<NAME>`` row is in docs/settings.md and a sample record in
 ``tests/unit/test_codec.py``.
 """
 

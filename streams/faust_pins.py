@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from time import monotonic
 from typing import Any, Protocol, cast
@@ -111,6 +111,21 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
 
+def restart_inbound(monitor: Any, assigned: Iterable[TP], wants: Callable[[str], bool],
+                    now: float | None = None) -> None:
+    """The handler's partitions of a new assignment count as just taken by a stream. faust's
+    monitor forgets every partition's last inbound time when a rebalance starts, and its
+    livelock check, once the rebalance is over, finds a partition with records to read and no
+    inbound time as "Stream has not started processing ... The agent processing the stream is
+    hanging", counted from the worker's start: after any rebalance later than
+    ``stream_processing_timeout`` into a worker's life, one error per check for every tick
+    partition until its next tick arrives (the worker meanwhile working normally)."""
+    stamp = monotonic() if now is None else now
+    for tp in assigned:
+        if wants(tp.topic):
+            monitor.stream_inbound_time[tp] = stamp
+
+
 class BatchConsumer(faust_aiokafka.Consumer):
     """faust's aiokafka consumer; the topics a ``BatchHandler`` wants go to it a fetch at a time."""
 
@@ -134,6 +149,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
         if self.on_assign is not None:
             await self.on_assign(assigned)
         await super().on_partitions_assigned(assigned, generation_id)
+        if self.handler is not None:
+            restart_inbound(self.app.monitor, assigned, self.handler.wants)
 
     async def _drain_messages(self, fetcher: Any) -> None:
         """Replaces faust's loop (``Consumer._drain_messages``); same stop and error handling."""

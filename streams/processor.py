@@ -12,7 +12,7 @@ writes delivered).
 An input record is applied or dead-lettered, never dropped: undecodable or off the contract, on
 another partition than its key's, dated too far ahead (``_check_event_time``; all before the merge,
 so none moves the watermark), or raising while it is decided (nothing of it stored; a timer that
-raises is dropped and dead-lettered alike). See README.md, "Producer contract".
+raises is dropped and dead-lettered alike). See docs/producer-contract.md.
 
 Nothing is held that faust waits for: a revocation drops what waits in the merge and what is not
 yet durable (the next owner reads it again from the committed offset, and state updates skip

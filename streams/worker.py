@@ -10,6 +10,7 @@ import uvloop
 from cjo import logs
 from cjo.adapters.catalogue_topic import fallback_catalogue, read_live
 from cjo.adapters.control_topics import ensure_control_topics, read_dnc, read_models
+from cjo.adapters.data_dir import claim
 from cjo.adapters.kafka_admin import Replication, create_topics
 from cjo.control_records import catalogue_key, models_key
 from cjo.control_signing import fingerprint
@@ -48,6 +49,13 @@ def run_worker(settings: Settings) -> int:
     worker-level error ends the process at once with ``failstop.EXIT_CODE`` and a one-line
     reason on stderr (``streams.failstop``)."""
     logs.configure(settings.log_level, settings.log_format, settings.log_salt.get_secret_value())
+    claimed = claim(settings.data_dir, settings.broker)  # refused if another worker has it
+    if claimed.others:
+        log.warning("data_dir_of_other_clusters", data_dir=str(settings.data_dir),
+                    cluster=claimed.cluster, others=list(claimed.others),
+                    hint="state of other brokers or clusters, not used with this one: remove "
+                    "those directories once their broker is gone")
+    settings = settings.model_copy(update={"data_dir": claimed.state})
     if settings.uvloop:
         uvloop.install()  # before faust creates its loop: cheaper awaits and callbacks
     replication = Replication.of(settings)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, TYPE_CHECKING, Protocol, Self
@@ -47,12 +48,19 @@ def free_port() -> int:
         return port
 
 
-def choose_port(requested: int | None, preferred: int = DEFAULT_PORT) -> int:
+def choose_port(requested: int | None, preferred: int = DEFAULT_PORT) -> tuple[int, str]:
     """``cjo broker``'s port: the one asked for, else ``preferred`` (where the other commands
-    look by default) when it is free, else any free one."""
+    look by default) when it is free, else any free one; and, in that last case, the warning
+    to print (the other commands would otherwise reach whatever holds ``preferred``)."""
     if requested is not None:
-        return requested
-    return free_port() if port_in_use(preferred) else preferred
+        return requested, ""
+    if not port_in_use(preferred):
+        return preferred, ""
+    port = free_port()
+    return port, (f"cjo: warning: port {preferred} on {HOST} is taken (another `cjo broker` "
+                  f"still running?), so this broker listens on {port}: commands find it only "
+                  f"with export CJO_BROKER={HOST}:{port} (or --broker); to use {preferred}, "
+                  f"stop what holds it first")
 
 
 def port_in_use(port: int) -> bool:
@@ -222,8 +230,11 @@ class EmbeddedBroker(BrokerProcess):
 
     def _spawn(self, binary: str) -> None:
         url = f"tcp://{self.bootstrap}"
+        # an id of its own: it keeps nothing, so a worker's state of an earlier one is not its
+        # (cjo.adapters.data_dir keeps state per cluster id; Tansu's default is one fixed id)
         argv = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/"]
+                "--storage-engine", "memory://tansu/",
+                "--cluster-id", f"cjo-embedded-{uuid.uuid4().hex[:12]}"]
         # The log stays open as long as the process lives; stop() closes it.
         if self._log_path is not None:
             self._log = self._log_path.open("ab")
@@ -298,7 +309,10 @@ def run_broker(port: int | None, kafka: bool = False, data_dir: Path | None = No
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with _new_broker(choose_port(port), kafka, data_dir) as broker:
+        chosen, warning = choose_port(port)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        with _new_broker(chosen, kafka, data_dir) as broker:
             name = "broker" if broker.workarounds else f"{broker.kind} broker"
             print(f"{name} listening on {broker.bootstrap} (Ctrl-C to stop)\n"
                   f"export CJO_BROKER={broker.bootstrap}", flush=True)

@@ -1,11 +1,15 @@
-"""`cjo catalogue apply | diff | list | try`: the live catalogue and what a new one would do.
+"""`cjo catalogue apply | diff | list | show | history | rollback | try`: the live catalogue and
+what a new one would do.
 
 ``apply`` and ``diff`` compare with the catalogue in force: the one on the topic, or, while
 nothing was ever applied, exactly what the workers then run (``CJO_CATALOGUE``'s files or the
 bundled default). ``apply`` validates first (a refused catalogue, or one with no trigger,
 never reaches the topic) and asks before it removes a trigger (``--yes`` for scripts; without a
-terminal it refuses). ``try`` runs a recorded log through the domain in process (no broker)
-under the given files, which is how a marketer checks a new trigger before it goes live.
+terminal it refuses); with ``--merge`` the files go on top of the catalogue in force instead
+of replacing it (``cjo.catalogue.merge``). ``show`` prints the YAML in force, ``history`` every
+catalogue applied (by digest), ``rollback`` applies one of them again. ``try`` runs a recorded
+log through the domain in process (no broker) under the given files, which is how a marketer
+checks a new trigger before it goes live.
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from datetime import UTC, datetime
+from pathlib import Path, PurePath
 from typing import TextIO
 
 from cjo.adapters.audit_commands import check_imsi
-from cjo.adapters.catalogue_topic import fallback_catalogue, publish, read_live
+from cjo.adapters.catalogue_topic import earlier, fallback_catalogue, history, publish, read_live
 from cjo.adapters.jsonl import write_jsonl
 from cjo.catalogue.catalogue import Catalogue, diff, require_triggers
 from cjo.catalogue.describe import describe
-from cjo.catalogue.validate import load_files
+from cjo.catalogue.merge import export, merge_sources
+from cjo.catalogue.validate import load_catalogue, load_files
 from cjo.engine.offline import read_log, run_offline
 from cjo.errors import ConfigError
 from cjo.logs import shown_error
@@ -54,10 +60,28 @@ def ask_on_terminal(question: str) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
+def new_catalogue(settings: Settings, files: Sequence[Path], merge: bool) -> Catalogue:
+    """The files as one catalogue, or with ``merge`` the catalogue in force with the files'
+    triggers, venues and policy added or replaced (``cjo.catalogue.merge``)."""
+    if not merge:
+        return load_files(files)
+    load_files(files)  # each file's own problems, at its own lines
+    old, _source = in_force(settings)
+    added = [(str(path), path.read_text(encoding="utf-8")) for path in files]
+    return load_catalogue(merge_sources(old.sources, added))
+
+
 def run_apply(settings: Settings, files: Sequence[Path], out: TextIO = sys.stdout,
-              yes: bool = False, ask: Ask = ask_on_terminal) -> int:
+              yes: bool = False, ask: Ask = ask_on_terminal, merge: bool = False) -> int:
     """0 when applied (or nothing to apply), 1 when the user declined to remove triggers."""
-    new = require_triggers(load_files(files))
+    return apply_catalogue(settings, require_triggers(new_catalogue(settings, files, merge)),
+                           out, yes, ask, files=files)
+
+
+def apply_catalogue(settings: Settings, new: Catalogue, out: TextIO = sys.stdout,
+                    yes: bool = False, ask: Ask = ask_on_terminal,
+                    files: Sequence[Path] = ()) -> int:
+    """Publish ``new`` after showing what changes; removing triggers is asked first."""
     old, source = in_force(settings)
     changes = diff(old, new)
     if not changes:
@@ -67,19 +91,73 @@ def run_apply(settings: Settings, files: Sequence[Path], out: TextIO = sys.stdou
     print(f"changes against {source}:", file=out)
     print("\n".join(changes), file=out, flush=True)
     removed = [line.split()[-1] for line in changes if line.startswith("- trigger ")]
-    if removed and not yes and not ask(f"remove {len(removed)} trigger(s) "
-                                       f"({', '.join(removed)})?"):
-        print("nothing applied", file=out)
-        return 1
+    if removed and not yes:
+        # the likely intent of a few files: add to what is in force, not replace it
+        merge = (f"to add or change triggers on top of the catalogue in force instead of "
+                 f"replacing it: cjo catalogue apply --merge {' '.join(map(str, files))}")
+        if files:
+            print(f"({merge})", file=out, flush=True)
+        try:
+            confirmed = ask(f"remove {len(removed)} trigger(s) ({', '.join(removed)})?")
+        except ConfigError as error:
+            raise ConfigError(f"{error}; {merge}" if files else str(error)) from None
+        if not confirmed:
+            print("nothing applied", file=out)
+            return 1
     publish(settings, new)
     print(f"applied catalogue {new.digest} ({len(new.enabled())} triggers enabled) to "
           f"{settings.topics['catalogue']}", file=out)
     return 0
 
 
-def run_diff(settings: Settings, files: Sequence[Path], out: TextIO = sys.stdout) -> int:
+def run_show(settings: Settings, out_dir: Path | None, out: TextIO = sys.stdout) -> int:
+    """The YAML texts of the catalogue in force: printed, or written as files into ``out_dir``
+    (to edit and apply again)."""
+    catalogue, source = in_force(settings)
+    if out_dir is None:
+        print(f"# catalogue {catalogue.digest}: {source}", file=out)
+        print(export(catalogue.sources), file=out, end="")
+        return 0
+    written: list[Path] = []
+    for name, text in catalogue.sources:
+        target = out_dir / PurePath(name.removesuffix(" (earlier)")).name
+        if target in written:
+            target = target.with_stem(f"{target.stem}-{len(written)}")
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
+    print(f"wrote catalogue {catalogue.digest} ({source}) as {len(written)} files: "
+          f"{' '.join(map(str, written))}", file=out)
+    return 0
+
+
+def run_history(settings: Settings, out: TextIO = sys.stdout) -> int:
+    """Every catalogue applied, oldest first, the one in force marked."""
+    entries = history(settings)
+    live = read_live(settings).catalogue
+    if not entries:
+        print(f"no catalogue applied on {settings.topics['catalogue']} yet: workers run "
+              f"{settings.catalogue or 'the bundled default'}", file=out)
+        return 0
+    print(f"catalogues applied on {settings.topics['catalogue']}, oldest first "
+          f"(cjo catalogue rollback DIGEST to go back):", file=out)
+    for entry in entries:
+        when = datetime.fromtimestamp(entry.timestamp_ms / 1000, UTC).strftime(
+            "%Y-%m-%d %H:%M:%S UTC")
+        mark = "  <- in force" if live is not None and live.digest == entry.digest else ""
+        print(f"  {entry.digest}  last applied {when}{mark}", file=out)
+    return 0
+
+
+def run_rollback(settings: Settings, digest: str, out: TextIO = sys.stdout, yes: bool = False,
+                 ask: Ask = ask_on_terminal) -> int:
+    """The catalogue applied earlier with ``digest`` applied again (asked as ``apply`` asks)."""
+    return apply_catalogue(settings, earlier(settings, digest), out, yes, ask)
+
+
+def run_diff(settings: Settings, files: Sequence[Path], out: TextIO = sys.stdout,
+             merge: bool = False) -> int:
     """Exit 0 when the files equal what is in force, 1 when they differ (like diff(1))."""
-    new = load_files(files)
+    new = new_catalogue(settings, files, merge)
     old, source = in_force(settings)
     changes = diff(old, new)
     print(f"against {source}:", file=out)

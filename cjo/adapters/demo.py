@@ -2,8 +2,9 @@
 the offers printed; with ``gateways``, loopback endpoints and a ``cjo gateway`` per channel too,
 and what they delivered (``cjo.adapters.demo_gateways``).
 
-When the demo fails (the worker stops, the wait times out, Ctrl-C) the worker's log is kept and
-its path printed; on success it is removed.
+When the demo fails (the worker stops, the wait times out) the worker's log is kept and its path
+printed; on success it is removed. Ctrl-C is an interruption, said as such, not a failure: the
+log is kept only if the worker wrote something.
 """
 
 from __future__ import annotations
@@ -57,19 +58,31 @@ def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
     handle, name = tempfile.mkstemp(prefix="cjo-demo-worker-", suffix=".log")
     os.close(handle)
     worker_log = Path(name)
-    done = False
     try:
         summary, delivered = _run(opts, worker_log, stdout)
-        done = True
-    finally:
-        if done:
-            worker_log.unlink(missing_ok=True)
-        else:
-            print(f"cjo: demo failed; the worker's log is kept: {worker_log}", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl-C: the user stopped it, nothing failed
+        if _keep(worker_log):
+            print(f"cjo: demo interrupted; the worker's log: {worker_log}", file=sys.stderr)
+        raise
+    except BaseException:
+        print(f"cjo: demo failed; the worker's log is kept: {worker_log}", file=sys.stderr)
+        raise
+    worker_log.unlink(missing_ok=True)
     _report(summary, opts, stdout)
     if delivered:
         print("\n" + delivered, file=stdout)
     return 0
+
+
+def _keep(worker_log: Path) -> bool:
+    """Whether the worker's log says anything (an empty one is removed, not shown)."""
+    try:
+        if worker_log.stat().st_size > 0:
+            return True
+    except OSError:
+        return False
+    worker_log.unlink(missing_ok=True)
+    return False
 
 
 def _broker(opts: DemoOptions) -> EmbeddedBroker | KafkaBroker:

@@ -398,3 +398,12 @@ def probe(bootstrap: str, timeout_s: float | None = None) -> None:
         ) from None
     finally:
         _QUIET.removeHandler(kept)
+
+
+def cluster_id(bootstrap: str, timeout_s: float = TIMEOUT_S) -> str:
+    """The Kafka cluster id the brokers at ``bootstrap`` report ('' if they report none)."""
+    admin = AdminClient(confluent_config(bootstrap))
+    try:
+        return admin.list_topics(timeout=timeout_s).cluster_id or ""
+    except KafkaException as err:
+        raise BrokerError(f"cannot read the cluster id of {bootstrap}: {err}") from None

@@ -1,7 +1,7 @@
 """How cjo's Kafka clients authenticate and encrypt: one builder per client library.
 
 Every client cjo creates gets its security settings here (``CJO_SECURITY_PROTOCOL``,
-``CJO_SASL_*``, ``CJO_SSL_*``; README.md, section "Security"):
+``CJO_SASL_*``, ``CJO_SSL_*``; docs/security.md):
 
 - :func:`confluent_config`: confluent-kafka ``Producer``, ``Consumer``, ``AdminClient``;
 - :func:`aiokafka_security`: keyword arguments of ``AIOKafkaConsumer`` / ``AIOKafkaProducer``;

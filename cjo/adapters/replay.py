@@ -8,11 +8,15 @@ offsets mean "everything replayed has been consumed".
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from confluent_kafka import KafkaError, Message, Producer
 from tqdm import tqdm
@@ -44,6 +48,7 @@ class ReplaySummary:
     errors: list[tuple[int, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
     end_offsets: dict[Partition, int] = field(default_factory=dict)
+    stopped_by: str = ""  # the signal that stopped the replay before the end of the file
 
     @property
     def events(self) -> int:
@@ -61,8 +66,10 @@ class ReplaySummary:
 
     def render(self, end_offsets: bool = True) -> str:
         streams = ", ".join(f"{name} {count:,}" for name, count in sorted(self.produced.items()))
+        verb = f"stopped by {self.stopped_by}: replayed the first" if self.stopped_by else \
+            "replayed"
         lines = [
-            f"replayed {self.path.name}: {self.lines_read:,} lines, {self.events:,} events in "
+            f"{verb} {self.path.name}: {self.lines_read:,} lines, {self.events:,} events in "
             f"{self.elapsed_s:.2f} s ({self.events_per_s:,.0f} events/s)",
             f"  produced: {streams or 'nothing'}",
             f"  bad lines: {self.bad_lines:,} ({self.dead_lettered:,} dead-lettered)",
@@ -70,6 +77,9 @@ class ReplaySummary:
         ]
         if self.bad_lines > len(self.errors):
             lines.append(f"    ... and {self.bad_lines - len(self.errors):,} more")
+        if self.stopped_by:
+            lines.append(f"  the rest, from line {self.lines_read + 1:,}, was not replayed "
+                         f"(replaying the file again produces these {self.events:,} events again)")
         if not end_offsets:
             return "\n".join(lines)
         lines.append("  end offsets:")
@@ -77,6 +87,39 @@ class ReplaySummary:
             ends = sorted((p, end) for (t, p), end in self.end_offsets.items() if t == topic)
             lines.append(f"    {topic}: " + " ".join(f"{p}:{end}" for p, end in ends))
         return "\n".join(lines)
+
+
+class StopRequest:
+    """Set by SIGTERM or SIGINT during ``cjo replay`` (:func:`stop_on_signals`); the replay
+    stops between two lines, delivers what it produced and says so."""
+
+    def __init__(self) -> None:
+        self.signal = ""  # the name of the signal received, once one was
+
+    def __bool__(self) -> bool:
+        return bool(self.signal)
+
+
+class _Stopped(Exception):
+    pass
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[StopRequest]:
+    """A :class:`StopRequest` that SIGTERM and SIGINT set while inside."""
+    request = StopRequest()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        request.signal = signal.Signals(signum).name
+        for sig, handler in previous.items():  # a second one is not waited for
+            signal.signal(sig, handler)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield request
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class _Deliveries:
@@ -103,11 +146,13 @@ class _Pacer:
     It only ever waits for a record that is early; when the replay is behind it sends at once.
     """
 
-    def __init__(self, speed: float | None, producer: Producer) -> None:
+    def __init__(self, speed: float | None, producer: Producer,
+                 stop: StopRequest | None = None) -> None:
         if speed is not None and not speed > 0:
             raise ConfigError(f"replay speed must be a positive number or max, got {speed}")
         self._speed = speed
         self._producer = producer
+        self._stop = stop if stop is not None else StopRequest()
         self._origin: tuple[int, float] | None = None
 
     def wait_for(self, event_time: int) -> None:
@@ -118,6 +163,8 @@ class _Pacer:
             return
         due = self._origin[1] + (event_time - self._origin[0]) / 1000.0 / self._speed
         while (delay := due - time.monotonic()) > 0:
+            if self._stop:
+                raise _Stopped  # before this line's record: it was not produced
             self._producer.poll(min(delay, 0.1))  # serve delivery reports while waiting
 
 
@@ -183,13 +230,15 @@ def count_lines(path: Path) -> int:
 
 def replay(
     path: Path, bootstrap: str, topics: Topics, speed: float | None = None,
-    progress: bool = True, dlq: bool = True,
+    progress: bool = True, dlq: bool = True, stop: StopRequest | None = None,
 ) -> ReplaySummary:
     """Produce every line of a recorded log; see the module docstring. Raises BrokerError if any
-    record could not be delivered."""
+    record could not be delivered. Once ``stop`` is set, stops between two lines (what was
+    produced is delivered, and the summary says where it stopped)."""
+    stop = stop if stop is not None else StopRequest()
     linger = {"linger_ms": MAX_SPEED_LINGER_MS} if speed is None else {}
     producer = Producer(producer_config(bootstrap, **linger))
-    pacer = _Pacer(speed, producer)
+    pacer = _Pacer(speed, producer, stop)
     replayer = _Replayer(path, producer, topics, dlq)
     step = _BAR_STEP if speed is None else 1  # a paced replay is slow: show every line
     started = time.monotonic()
@@ -197,15 +246,22 @@ def replay(
         total=count_lines(path) if progress else None, disable=not progress, file=sys.stderr,
         unit=" lines", unit_scale=True, desc=path.name,
     ) as bar:
-        number = 0
-        for number, raw in enumerate(lines, start=1):
-            line = raw.rstrip(b"\r\n")
-            if line.strip():
-                replayer.line(number, line, pacer)
-            if number % step == 0:
-                bar.update(step)
-        replayer.summary.lines_read = number
-        bar.update(number % step)
+        done = 0
+        try:
+            for number, raw in enumerate(lines, start=1):
+                if stop:
+                    break
+                line = raw.rstrip(b"\r\n")
+                if line.strip():
+                    replayer.line(number, line, pacer)
+                done = number
+                if number % step == 0:
+                    bar.update(step)
+        except _Stopped:
+            pass
+        replayer.summary.lines_read = done
+        replayer.summary.stopped_by = stop.signal
+        bar.update(done % step)
     _flush(producer, replayer.deliveries, bootstrap)
     summary = replayer.summary
     summary.elapsed_s = time.monotonic() - started
@@ -235,9 +291,10 @@ def run_replay(
         create_topics(bootstrap, [*topics.inputs().values(), topics["dlq"]],
                       settings.partitions if partitions is None else partitions,
                       replication=Replication.of(settings))
-        summary = replay(path, bootstrap, topics, speed)
+        with stop_on_signals() as stop:
+            summary = replay(path, bootstrap, topics, speed, stop=stop)
     except (BrokerError, ConfigError) as err:
         print(f"cjo: {err}", file=sys.stderr)
         return 2
-    print(summary.render())
-    return 0
+    print(summary.render(), flush=True)
+    return 128 + signal.Signals[stop.signal] if stop else 0

@@ -1,7 +1,7 @@
 """The trigger catalogue as data: what a marketing team declares in YAML.
 
 These pydantic models are the schema of a catalogue file (see ``cjo/catalogue/defaults/*.yaml`` and
-the README's "Trigger catalogue"). They check types and ranges; cross references (venue ids, anchor
+docs/catalogue.md). They check types and ranges; cross references (venue ids, anchor
 triggers, template placeholders) are checked by ``cjo.catalogue.validate``. Durations are strings
 like ``90s``, ``30m``, ``48h``, ``7d`` (or integer milliseconds) and become milliseconds.
 """

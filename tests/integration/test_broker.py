@@ -205,13 +205,15 @@ def test_run_broker_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> N
 def test_cjo_broker_prefers_the_port_other_commands_default_to() -> None:
     assert load().broker == f"127.0.0.1:{DEFAULT_PORT}"  # where every other command looks
     free = free_port()
-    assert choose_port(None, preferred=free) == free  # free: taken
+    assert choose_port(None, preferred=free) == (free, "")  # free: taken
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", free))
         taken.listen()
-        other = choose_port(None, preferred=free)  # busy: another free port instead
-        assert other != free and other > 0
-    assert choose_port(4321, preferred=free) == 4321  # --port wins
+        other, warning = choose_port(None, preferred=free)  # busy: another free port instead,
+        assert other != free and other > 0  # said with the line that reaches it
+        assert f"port {free} on 127.0.0.1 is taken" in warning
+        assert f"export CJO_BROKER=127.0.0.1:{other}" in warning
+    assert choose_port(4321, preferred=free) == (4321, "")  # --port wins
 
 
 def test_producer_config_defaults_and_overrides() -> None:

@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from cjo.adapters.broker import Broker
-from cjo.adapters.catalogue_commands import ask_on_terminal, run_apply, run_diff
-from cjo.adapters.catalogue_topic import read_live
+from cjo.adapters.catalogue_commands import (
+    ask_on_terminal,
+    run_apply,
+    run_diff,
+    run_history,
+    run_rollback,
+    run_show,
+)
+from cjo.adapters.catalogue_topic import history, read_live
 from cjo.catalogue.validate import DEFAULTS_DIR, default_catalogue
 from cjo.errors import ConfigError
 from cjo.settings import Settings, load
@@ -82,6 +89,7 @@ def test_apply_without_a_terminal_refuses_in_one_line(
         run_apply(settings, [video], out=io.StringIO(), ask=ask_on_terminal)
     message = str(refused.value)
     assert "\n" not in message and "--yes" in message and "roaming_welcome" in message
+    assert f"cjo catalogue apply --merge {video}" in message  # the likely intent, named
     assert read_live(settings).catalogue is None
 
 
@@ -100,3 +108,48 @@ def test_adding_a_trigger_needs_no_confirmation(settings: Settings, video: Path)
     assert run_apply(settings, [*BUNDLED, video], out=io.StringIO(), ask=refuse) == 0
     live = read_live(settings).catalogue
     assert live is not None and "video_binge" in [t.id for t in live.triggers]
+
+
+def test_merge_show_history_and_rollback_on_the_catalogue_topic(
+        settings: Settings, video: Path, tmp_path: Path) -> None:
+    def refuse(question: str) -> bool:
+        raise AssertionError(f"asked {question!r} though nothing is removed")
+
+    bundled = default_catalogue()
+    out = io.StringIO()
+    assert run_apply(settings, [video], out=out, ask=refuse, merge=True) == 0
+    assert "+ trigger video_binge (count, v1)" in out.getvalue()
+    assert "- trigger" not in out.getvalue()
+    first = read_live(settings).catalogue
+    assert first is not None
+    assert [t.id for t in first.triggers] == [*(t.id for t in bundled.triggers), "video_binge"]
+
+    shown = io.StringIO()  # the YAML in force, every file of it
+    assert run_show(settings, None, out=shown) == 0
+    assert f"# catalogue {first.digest}" in shown.getvalue()
+    assert "  - id: roaming_welcome" in shown.getvalue() and "id: video_binge" in shown.getvalue()
+    exported = tmp_path / "exported"
+    exported.mkdir()
+    assert run_show(settings, exported, out=io.StringIO()) == 0
+    files = sorted(exported.iterdir())
+    again = io.StringIO()  # written out and applied as they are: the same catalogue
+    assert run_apply(settings, files, out=again, ask=refuse) == 0
+    assert "already in force" in again.getvalue()
+
+    video.write_text(video.read_text().replace("count: 2", "count: 3"))
+    assert run_apply(settings, [video], out=io.StringIO(), ask=refuse, merge=True) == 0
+    second = read_live(settings).catalogue
+    assert second is not None and second.digest != first.digest
+    assert [a.digest for a in history(settings)] == [first.digest, second.digest]
+    listed = io.StringIO()
+    assert run_history(settings, out=listed) == 0
+    assert f"{second.digest}  last applied" in listed.getvalue()
+    assert listed.getvalue().rstrip().endswith("<- in force")
+
+    rolled = io.StringIO()
+    assert run_rollback(settings, first.digest[:6], out=rolled, ask=refuse) == 0
+    assert "~ trigger video_binge v1: params.count" in rolled.getvalue()
+    back = read_live(settings).catalogue
+    assert back is not None and back.digest == first.digest
+    with pytest.raises(ConfigError, match=r"no catalogue .* has digest 'ffffff'"):
+        run_rollback(settings, "ffffff", out=io.StringIO(), ask=refuse)

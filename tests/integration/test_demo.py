@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,3 +87,24 @@ def test_cjo_demo_kafka_prints_offers(small_log: Path) -> None:
             continue
         assert counts.get("DELIVERED", 0) + counts.get("SENT", 0) == int(took), done.stdout
     assert sum(int(took) for _, _, took in lines) > 0, done.stdout
+
+
+def test_ctrl_c_interrupts_the_demo_without_calling_it_a_failure(
+        small_log: Path, tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"  # where the demo puts its worker's log
+    tmp.mkdir()
+    demo = subprocess.Popen([sys.executable, "-m", "cjo", "demo", "--events", str(small_log),
+                             "--partitions", "1"], env={**os.environ, "TMPDIR": str(tmp)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp.glob("cjo-demo-worker-*.log")):
+            assert demo.poll() is None and time.monotonic() < deadline, demo.communicate()
+            time.sleep(0.05)
+        demo.send_signal(signal.SIGINT)
+        _out, err = demo.communicate(timeout=60)
+    finally:
+        demo.kill()
+    assert demo.returncode == 130, err
+    assert "demo failed" not in err and err.rstrip().endswith("cjo: interrupted"), err
+    assert all(log.stat().st_size > 0 for log in tmp.glob("cjo-demo-worker-*.log"))

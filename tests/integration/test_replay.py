@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -186,3 +189,31 @@ def test_run_replay_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     missing = tmp_path / "nope.jsonl"
     assert run_replay(missing, "127.0.0.1:1", Topics("x", {}), None, partitions=1) == 2
     assert capsys.readouterr().err == f"cjo: no such recorded log: {missing}\n"
+
+
+def test_sigterm_stops_a_replay_between_lines_and_says_what_it_produced(
+    broker: Broker, unique_prefix: str, tmp_path: Path
+) -> None:
+    topics = Topics(unique_prefix, {})
+    create_topics(broker.bootstrap, topics.inputs().values(), 1)
+    path = tmp_path / "a-minute.jsonl"  # at --speed 1 a line every 10 s after the first two
+    path.write_text("".join(_line("location", IMSIS[0], T0 + ms, n) + "\n"
+                            for n, ms in enumerate((0, 100, *range(10_000, 60_000, 10_000)))))
+    env = {**os.environ, "CJO_BROKER": broker.bootstrap, "CJO_TOPIC_PREFIX": unique_prefix,
+           "CJO_PARTITIONS": "1"}
+    cjo = subprocess.Popen([sys.executable, "-m", "cjo", "replay", str(path), "--speed", "1"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while sum(end_offsets(broker.bootstrap, [topics["location"]]).values()) < 2:
+            assert cjo.poll() is None and time.monotonic() < deadline, cjo.communicate()
+            time.sleep(0.2)
+        cjo.terminate()
+        out, err = cjo.communicate(timeout=60)
+    finally:
+        cjo.kill()
+    assert cjo.returncode == 143, err
+    assert out.startswith("stopped by SIGTERM: replayed the first a-minute.jsonl: 2 lines, "
+                          "2 events"), out
+    assert "the rest, from line 3, was not replayed" in out
+    assert sum(end_offsets(broker.bootstrap, [topics["location"]]).values()) == 2

@@ -405,8 +405,9 @@ def test_cli_validate_ok_and_refused(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert len(err) == 2  # and the second trigger's missing kind
 
 
-def test_cli_show_defaults_to_the_bundled_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["catalogue", "show"]) == 0
+def test_cli_show_bundled_describes_the_bundled_catalogue(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalogue", "show", "--bundled"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["id", "kind", "enabled", "version", "priority", "offers"]
     assert lines[1].split() == ["roaming_welcome", "transition", "yes", "v1", "80",

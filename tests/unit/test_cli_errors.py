@@ -4,6 +4,7 @@ before anything starts: never a traceback. And every flag says what it does."""
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -125,3 +126,63 @@ def test_without_the_simulator_its_commands_say_so_in_one_line(
     assert err.count("\n") == 0
     assert f"cjo {argv[0]} needs the simulator (sim/)" in err
     assert not (tmp_path / "log.jsonl").exists()
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["demo", "--speeed", "3"], "cjo demo: error: unrecognized arguments: --speeed (did you "
+                                "mean --speed?)"),
+    # never abbreviated: --partition is not silently --partitions
+    (["demo", "--partition", "4"], "cjo demo: error: unrecognized arguments: --partition (did "
+                                   "you mean --partitions?)"),
+    (["catalogue", "apply", "x.yaml", "--merg"], "cjo catalogue apply: error: unrecognized "
+                                                 "arguments: --merg (did you mean --merge?)"),
+])
+def test_a_misspelt_flag_is_refused_by_its_command_with_a_suggestion(
+        argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: cjo {argv[0]}")  # its own usage, not the top level's
+    assert err.rstrip().splitlines()[-1] == expected
+
+
+def test_a_bad_setting_names_the_variable_and_its_value(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text("")
+    monkeypatch.setenv("CJO_TIME_MODE", "fast")
+    assert main(["replay", str(log)]) == 2
+    assert capsys.readouterr().err == ("cjo: invalid setting: CJO_TIME_MODE='fast': Input "
+                                       "should be 'live' or 'replay'\n")
+    monkeypatch.delenv("CJO_TIME_MODE")
+    monkeypatch.setenv("CJO_REPLICATION_FACTOR", "0")  # a rule across settings names them
+    assert main(["replay", str(log)]) == 2
+    assert capsys.readouterr().err == ("cjo: invalid setting: CJO_REPLICATION_FACTOR must be -1 "
+                                       "(the brokers' default) or at least 1\n")
+
+
+def test_a_misspelt_cjo_variable_is_warned_about(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CJO_TIME_MOD", "replay")
+    monkeypatch.setenv("CJO_NOTHING_LIKE_IT", "1")
+    monkeypatch.setenv("CJO_KAFKA_CACHE", "/tmp")  # not a setting, but cjo's own
+    assert main(["catalogue", "validate", TRIGGERS, VENUES]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "cjo: warning: CJO_NOTHING_LIKE_IT is not a cjo setting, ignored (docs/settings.md "
+        "lists them)",
+        "cjo: warning: CJO_TIME_MOD is not a cjo setting, ignored (did you mean CJO_TIME_MODE?)"]
+
+
+def test_output_cut_short_by_the_reader_is_no_error() -> None:
+    """``cjo ... | head``: the reader leaves; no 'Broken pipe' line, the status of SIGPIPE."""
+    cjo = subprocess.Popen([sys.executable, "-m", "cjo", "simulate", "--subscribers", "50",
+                            "--days", "2", "--out", "-"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    assert cjo.stdout is not None and cjo.stderr is not None
+    assert cjo.stdout.readline().startswith(b"{")
+    cjo.stdout.close()  # as head does after its lines
+    assert cjo.stderr.read() == b""
+    assert cjo.wait(60) == 141

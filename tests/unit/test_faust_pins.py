@@ -16,10 +16,12 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import faust
 import pytest
+from faust.sensors import Monitor
 from faust.types import TP
 
 from streams import faust_pins
@@ -65,7 +67,8 @@ PINS: dict[str, tuple[str, str]] = {
         "ed0208e866e64d0b", "waits only while suspended"),
     "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread.verify_event_path": (
         "b983e7735f647cb3", "logs a stalled stream unless monitor.stream_inbound_time[tp] "
-        "moves (the batch consumer sets it)"),
+        "moves (the batch consumer sets it); with none, 'Stream has not started processing', "
+        "counted from the worker's start (restart_inbound sets it on assignment)"),
     "aiokafka.consumer.fetcher:Fetcher._proc_fetch_request": (
         "59bf948fff47eed5", "sets a partition's highwater and timestamp (wall ms) together "
         "from each fetch response (fetched_at)"),
@@ -135,6 +138,9 @@ PINS: dict[str, tuple[str, str]] = {
         "2a976a30f01cbbef", "a task or timer that raises (not cancelled) calls self.crash"),
     "mode.threads:ServiceThread.crash": (
         "68a766aadc5f7196", "the consumer thread's crash goes on to Service.crash"),
+    "faust.sensors.monitor:Monitor.on_rebalance_start": (
+        "3c2357a14321f66d", "forgets every partition's stream_inbound_time when a rebalance "
+        "starts (restart_inbound sets the handler's again on assignment)"),
     "faust.transport.consumer:Consumer.on_partitions_assigned": (
         "29ce96596f05a18c", "starts faust's assignment chain (recovery, then the seek to the "
         "committed offsets): exactly-once claims its producers before it"),
@@ -382,3 +388,16 @@ def test_the_worker_s_table_manager_restores_with_cjo_s_reader_unless_disabled(
         _state_table(app, settings)
         assert isinstance(app.tables, faust_pins.FastRestoreTables)
         assert (app.tables.reader is not None) is enabled
+
+
+def test_a_new_assignment_counts_as_inbound_for_faust_s_livelock_check() -> None:
+    """After a rebalance faust's monitor has no inbound time for any partition; without one, its
+    livelock check logged 'The agent processing the stream is hanging' for every tick partition
+    until its next tick (seen: 8 errors for cjo.ticks after a second worker left)."""
+    monitor = Monitor()
+    monitor.stream_inbound_time[TP("in", 0)] = 1.0
+    monitor.on_rebalance_start(SimpleNamespace(rebalancing_count=1))
+    assert monitor.stream_inbound_time == {}  # what faust does, pinned above
+    faust_pins.restart_inbound(monitor, {TP("in", 0), TP("in", 1), TP("other", 0)},
+                               Handler().wants, now=5.0)
+    assert monitor.stream_inbound_time == {TP("in", 0): 5.0, TP("in", 1): 5.0}

@@ -7,6 +7,7 @@ import json
 import math
 import random
 import statistics
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -512,3 +513,35 @@ def test_a_citys_fans_go_to_its_match_and_only_theirs() -> None:
                 assert 14 * 60 <= kick_off // MINUTE <= 21 * 60
     assert set(went) == {("Manchester", "old_trafford", 1), ("London", "wembley", 0)}
     assert 0.08 * 400 <= went["Manchester", "old_trafford", 1] <= 0.18 * 400  # about 13%
+
+
+def test_a_log_for_a_live_worker_starts_now_and_an_offset_brings_other_subscribers(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``cjo simulate`` defaults to now (nothing in it is late for a live worker); with
+    ``--imsi-offset`` a second log is about other people than the first."""
+    from cjo.cli import main
+
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    before = int(time.time() * 1000)
+    assert main(["simulate", "--subscribers", "3", "--days", "1", "--out", str(first)]) == 0
+    assert main(["simulate", "--subscribers", "3", "--days", "1", "--out", str(second),
+                 "--imsi-offset", "3", "--start", "2026-03-01T08:00"]) == 0
+    out = capsys.readouterr().out
+    assert "subscribers 1 to 3 (a next log: --imsi-offset 3)" in out
+    assert "events from 2026-03-01T08:00Z to 2026-03-02T08:00Z, subscribers 4 to 6" in out
+
+    def read(path: Path) -> tuple[set[str], list[int]]:
+        lines = [json.loads(line) for line in path.read_text().splitlines()
+                 if line.startswith('{"topic"')]
+        times = [line["value"]["event_time"] for line in lines
+                 if isinstance(line.get("value", {}).get("event_time"), int)]
+        return {line["key"] for line in lines if line.get("key")}, times
+
+    imsis, times = read(first)
+    assert before - 60_000 <= min(times) and max(times) <= before + 86_400_000 + 60_000
+    others, times = read(second)
+    assert not imsis & others and len(others) == 3
+    assert min(times) >= 1_772_352_000_000  # 2026-03-01T08:00Z
+    with pytest.raises(SystemExit):
+        main(["simulate", "--out", str(first), "--start", "yesterday"])
+    assert "expected 'now' or a date/time" in capsys.readouterr().err
