@@ -64,10 +64,20 @@ def test_a_failed_demo_keeps_the_worker_log(small_log: Path,
         path.unlink(missing_ok=True)
 
 
+@pytest.fixture
+def three_channel_log(tmp_path: Path) -> Path:
+    """A day of 20 subscribers whose offers go out on push, SMS and e-mail (10 offers, 4 of
+    them SMS, by `cjo catalogue try`): seed 7's small log sends none by SMS."""
+    path = tmp_path / "three-channels.jsonl"
+    with path.open("w") as out:
+        write_log(simulate(subscribers=20, days=1, seed=8), out)
+    return path
+
+
 @pytest.mark.kafka
-def test_cjo_demo_kafka_prints_offers(small_log: Path) -> None:
+def test_cjo_demo_kafka_prints_offers(three_channel_log: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "cjo", "demo", "--kafka", "--events",
-                           str(small_log), "--partitions", "2", "--timeout", "240"],
+                           str(three_channel_log), "--partitions", "2", "--timeout", "240"],
                           capture_output=True, text=True, timeout=400, check=False)
     assert done.returncode == 0, done.stderr
     assert re.search(r"^Apache Kafka broker on 127\.0\.0\.1:\d+; replaying ", done.stdout,
