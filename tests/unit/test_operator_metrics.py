@@ -104,3 +104,20 @@ def test_her_state_readable() -> None:
     assert view["triggers"]["dropped_sessions_apology"]["cooldown_until"] is not None
     assert view["triggers"]["bill_shock"]["params"]  # the thresholds that read her counters
     assert view["timers"][0]["trigger_id"] == "t"
+
+
+def test_faust_start_up_chatter_moves_to_debug() -> None:
+    import logging
+
+    from cjo.logs import _LibraryChatter
+
+    def record(name: str, message: str) -> logging.LogRecord:
+        return logging.LogRecord(name, logging.INFO, "", 0, message, None, None)
+
+    quiet, debug = _LibraryChatter(logging.INFO), _LibraryChatter(logging.DEBUG)
+    chatter = record("faust.agents.agent", "[^---Agent: streams.app.x.[.]ingest]: Starting...")
+    assert not quiet.filter(chatter)
+    assert debug.filter(chatter) and chatter.levelname == "DEBUG"
+    kept = record("faust.tables.recovery", "[^---Recovery]: Worker ready")
+    assert quiet.filter(kept) and kept.levelno == logging.INFO
+    assert quiet.filter(record("aiokafka.consumer", "[^x]: Starting..."))  # not faust's
