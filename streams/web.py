@@ -33,7 +33,13 @@ def install_web(app: faust.App, settings: Settings, processor: Processor, table:
     health = install_health(app, Health(app, settings.topics.inputs().values(),
                                         settings.liveness_stall_s))
     install_metrics(app, processor, health)
-    install_inbound(app, InboundApi(app, settings, processor, table, health, url), settings)
+    api = InboundApi(app, settings, processor, table, health, url)
+    install_inbound(app, api, settings)
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust's signal typing
+    async def close_client(sender: Any, **kwargs: Any) -> None:
+        await api.close()
+
     return health
 
 
