@@ -229,6 +229,7 @@ def install_inbound(app: faust.App, api: InboundApi, settings: Settings) -> None
         refused = bad_imsi(imsi)
         if refused is not None:
             return refused
+        api._processor.responsive()
         try:
             status, body, answer = await api.answer(
                 request, imsi, f"/v1/subscribers/{imsi}/next-best-offer",

@@ -2,9 +2,10 @@
 
 Each batch (what one fetch returned for the input topics and the tick topic) is decoded and
 merged by event time per partition (``cjo.engine.ordering``); what the merge releases is decided in
-steps of up to ``STEP_RECORDS`` (or ``STEP_SECONDS``: between two steps the event loop serves the
-web server) by each partition's ``cjo.engine.runner.PartitionRunner`` over a
-``BatchStore`` (a subscriber touched many times in a step is read and written once). The
+steps of up to ``STEP_RECORDS`` (or ``STEP_SECONDS`` while inbound requests come: between two
+steps the event loop serves the web server) by each partition's
+``cjo.engine.runner.PartitionRunner`` over a ``BatchStore`` (a subscriber touched many times
+in a step is read and written once). The
 messages of a step's effects (``cjo.engine.effects``) are published (awaited), and only then
 its writes stored: an offer is never lost to a crash between the two, it is re-sent with the
 same id instead. ``OffsetTracker`` says which offsets may be committed (processed, and their
@@ -26,7 +27,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from time import thread_time
+from time import monotonic, thread_time
 from typing import Any, Protocol
 
 from faust.types import TP
@@ -52,10 +53,12 @@ log = logs.get("cjo.processor")
 
 REPORT_EVERY_MS = 10_000
 STEP_RECORDS = 1_000  # records decided before they are published and stored
-# ... or fewer, once a step has taken this much of the worker's CPU (not wall time: on a busy
-# host steps would shrink, and cost throughput): the event loop then serves what waits (the web
-# server's requests: an inbound answer waits for one step at most, not for a whole fetch)
+# ... or fewer, while inbound requests come (``responsive``), once a step has taken this much of
+# the worker's CPU (not wall time: on a busy host steps would shrink): the event loop then serves
+# them between steps (an inbound answer waits for one step at most, not for a whole fetch). Not
+# otherwise: each step awaits its publication, and short steps cost a catch-up throughput.
 STEP_SECONDS = 0.025
+RESPONSIVE_S = 10.0  # after an inbound request, steps stay short this long
 _CLOCK_EVERY = 32  # records between two looks at the time
 
 
@@ -159,6 +162,7 @@ class Processor:
         self._last_report_ms = 0
         self.counts: Counter[str] = Counter()
         self.tally = Tally()  # decisions, offers and latencies, for GET /metrics
+        self._responsive_until = 0.0  # monotonic: steps are short until then
 
     # -- what the consumer asks (streams.faust_pins.BatchHandler) --
 
@@ -344,7 +348,8 @@ class Processor:
         catch-up commits as it goes)."""
         step = Step()
         knowledge = self.knowledge
-        deadline = thread_time() + STEP_SECONDS
+        deadline = thread_time() + STEP_SECONDS if monotonic() < self._responsive_until \
+            else float("inf")
         for partition in partitions:
             runner = self._runner(partition)
             store = self._stores[partition]
@@ -514,6 +519,10 @@ class Processor:
             if end is not None:
                 behind += max(0, end - nxt)
         return behind
+
+    def responsive(self) -> None:
+        """An inbound request came: steps stay short (``STEP_SECONDS``) for a while."""
+        self._responsive_until = monotonic() + RESPONSIVE_S
 
     def owned(self) -> dict[int, tuple[Any, int]]:
         """Per partition decided here since its assignment: its database and watermark."""
