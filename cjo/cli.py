@@ -173,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
                             "relay, push service) until SIGTERM/Ctrl-C; outcomes go to "
                             "cjo.offers.responses (docs/gateways.md)"))
 
+    _operator_parsers(command)
     _dnc_parser(command("dnc", "the global do-not-contact list (compacted topic)"))
 
     _control_parser(command("control", "the control topics (catalogue, models, "
@@ -180,6 +181,27 @@ def _parser() -> argparse.ArgumentParser:
     _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
     _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
     return p
+
+
+def _operator_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``cjo tail`` and ``cjo state``: what the workers published, and what one holds."""
+    t = command("tail", "the offers, decisions or dead letters as readable lines (the last "
+                "few, then new ones with --follow)")
+    t.add_argument("what", choices=["offers", "decisions", "dlq"], help="which topic(s)")
+    t.add_argument("--follow", "-f", action="store_true", help="keep showing new records "
+                   "until Ctrl-C")
+    t.add_argument("--last", type=int, default=20, help="how many of those there to show")
+    t.add_argument("--broker", help=BROKER_HELP)
+    t.set_defaults(run=_tail)
+
+    st = command("state", "a subscriber's state as the worker owning her partition holds it "
+                 "(consents, profile, counters against the thresholds that read them, caps "
+                 "spent, timers)")
+    st.add_argument("imsi", help="the subscriber's IMSI (5 to 15 digits)")
+    st.add_argument("--worker", default=None, metavar="URL",
+                    help="any worker's web URL (default: CJO_WEB_URL, else "
+                    "http://127.0.0.1:CJO_WEB_PORT)")
+    st.set_defaults(run=_state)
 
 
 def _dnc_parser(dn: argparse.ArgumentParser) -> None:
@@ -468,7 +490,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_broker(args.port, kafka=args.kafka, data_dir=args.data_dir)
     if args.command == "worker":
-        from cjo.settings import load
+        from cjo.settings import load, refuse_public_defaults
+
+        refuse_public_defaults(load())  # before faust is even imported
         from streams.worker import run_worker
 
         state_dir(load(data_dir=args.data_dir).data_dir)
@@ -489,7 +513,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return int(run_simulate(args.subscribers, args.days, args.seed, args.out,
                                 start_ms=args.start, imsi_offset=args.imsi_offset))
     if args.command in ("catalogue", "report", "evaluate", "explain", "respond", "dnc", "schemas",
-                        "gateway", "control"):
+                        "gateway", "control", "tail", "state"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
@@ -607,6 +631,23 @@ def _explain(args: argparse.Namespace) -> int:
 
     check_imsi(args.imsi)
     return run_explain(_broker_settings(broker=args.broker), args.imsi, args.last)
+
+
+def _tail(args: argparse.Namespace) -> int:
+    from cjo.adapters.tail import run_tail
+
+    return run_tail(_broker_settings(broker=args.broker), args.what, max(args.last, 0),
+                    args.follow)
+
+
+def _state(args: argparse.Namespace) -> int:
+    from cjo.adapters.audit_commands import check_imsi
+    from cjo.adapters.state_command import run_state, worker_url
+    from cjo.settings import load
+
+    check_imsi(args.imsi)
+    settings = load()
+    return run_state(worker_url(args.worker, settings.web_url, settings.web_port), args.imsi)
 
 
 def _respond(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.errors import IllegalStateError
 from faust.types import TP
 
 from cjo import logs
@@ -30,10 +31,12 @@ from cjo.settings import Settings
 from streams import exact_offsets, faust_pins, transactions
 from streams.catalogue_feed import follow_catalogue
 from streams.follower import follow
+from streams.health import Health
 from streams.learner import Learner
 from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
 from streams.restore import restore
+from streams.web import install_web
 
 log = logs.get("cjo.worker")
 
@@ -45,6 +48,16 @@ TICK_INTERVAL_S = 1.0
 class Wiring:
     app: faust.App
     processor: Processor
+    consumer: faust_pins.BatchConsumer
+    health: Health
+
+
+def web_url(settings: Settings, web_port: int) -> str:
+    """The URL the other workers reach this one's web server at (``CJO_WEB_URL``)."""
+    if settings.web_url:
+        return settings.web_url.rstrip("/")
+    host = "127.0.0.1" if settings.web_bind in ("0.0.0.0", "::", "") else settings.web_bind
+    return f"http://{host}:{web_port}"
 
 
 def _broker_url(bootstrap: str) -> str:
@@ -82,8 +95,15 @@ def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.B
         producer_compression_type=(None if settings.producer_compression == "none"
                                    else settings.producer_compression),
         web_port=web_port,
-        web_bind="127.0.0.1",
-        web_enabled=False,
+        web_bind=settings.web_bind,
+        web_enabled=True,
+        canonical_url=web_url(settings, web_port),
+        # faust's table and router pages serve table data to anyone, routed by faust's own
+        # key hashing (not the partition the producer chose): cjo's endpoints replace them
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         TableManager=faust_pins.FastRestoreTables,  # cjo's reader restores the state table
         broker_commit_interval=1.0,
         # nothing faust tracks is held by cjo, but the learner acks only what a published
@@ -242,7 +262,9 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         if eos is not None:
             await eos.transactions.release(partitions)
 
-    return Wiring(app=app, processor=processor)
+    return Wiring(app=app, processor=processor, consumer=consumer,
+                  health=install_web(app, settings, processor, table,
+                                     web_url(settings, web_port)))
 
 
 def _processor(settings: Settings, start: StartState, publisher: Publisher, feed: FaustFeed,
@@ -308,13 +330,21 @@ class FaustFeed:
 
     def highwater(self, topic: str, partition: int) -> tuple[int | None, int]:
         tp = TP(topic, partition)
-        value = self._app.consumer.highwater(tp)
+        try:
+            value = self._app.consumer.highwater(tp)
+        except AssertionError:  # aiokafka's "Partition is not assigned": revoked meanwhile
+            return None, 0
         if value is None:
             return None, 0
         return int(value), faust_pins.fetched_at(self._app.consumer, tp) or 0
 
     async def position(self, topic: str, partition: int) -> int | None:
-        value = await self._app.consumer.position(TP(topic, partition))
+        """None also when the partition is no longer assigned (revoked while the batch was
+        decided: its next owner reads it, and the processor forgets it)."""
+        try:
+            value = await self._app.consumer.position(TP(topic, partition))
+        except IllegalStateError:
+            return None
         return None if value is None else int(value)
 
     def partition_db(self, partition: int) -> Any:

@@ -2,8 +2,10 @@
 
 Each batch (what one fetch returned for the input topics and the tick topic) is decoded and
 merged by event time per partition (``cjo.engine.ordering``); what the merge releases is decided in
-steps of up to ``STEP_RECORDS`` by each partition's ``cjo.engine.runner.PartitionRunner`` over a
-``BatchStore`` (a subscriber touched many times in a step is read and written once). The
+steps of up to ``STEP_RECORDS`` (or ``STEP_SECONDS`` while inbound requests come: between two
+steps the event loop serves the web server) by each partition's
+``cjo.engine.runner.PartitionRunner`` over a ``BatchStore`` (a subscriber touched many times
+in a step is read and written once). The
 messages of a step's effects (``cjo.engine.effects``) are published (awaited), and only then
 its writes stored: an offer is never lost to a crash between the two, it is re-sent with the
 same id instead. ``OffsetTracker`` says which offsets may be committed (processed, and their
@@ -25,6 +27,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from time import monotonic, thread_time
 from typing import Any, Protocol
 
 from faust.types import TP
@@ -43,6 +46,7 @@ from cjo.state import Position
 from cjo.timers import Watermark
 from streams.batch_store import BatchStore
 from streams.gaps import GapGuard
+from streams.metrics import Tally
 from streams.offsets import OffsetTracker
 from streams.publisher import DeadLetter, Publisher
 from streams.transactions import Transactions, Writes, by_partition
@@ -54,6 +58,13 @@ Decoded = tuple[Any, "dict[str, Any] | InvalidRecord", int]
 
 REPORT_EVERY_MS = 10_000
 STEP_RECORDS = 1_000  # records decided before they are published and stored
+# ... or fewer, while inbound requests come (``responsive``), once a step has taken this much of
+# the worker's CPU (not wall time: on a busy host steps would shrink): the event loop then serves
+# them between steps (an inbound answer waits for one step at most, not for a whole fetch). Not
+# otherwise: each step awaits its publication, and short steps cost a catch-up throughput.
+STEP_SECONDS = 0.025
+RESPONSIVE_S = 10.0  # after an inbound request, steps stay short this long
+_CLOCK_EVERY = 32  # records between two looks at the time
 
 
 class Feed(Protocol):
@@ -106,6 +117,7 @@ class Step:
     done: list[tuple[TP, int]] = field(default_factory=list)  # the records it processed
     records: int = 0
     failed: list[DeadLetter] = field(default_factory=list)  # records whose processing raised
+    cut: bool = False  # ended at STEP_RECORDS or STEP_SECONDS: the merge may hold more
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +169,8 @@ class Processor:
         self._offsets_sent: dict[TP, int] = {}  # exactly-once: last committed, per input TP
         self._last_report_ms = 0
         self.counts: Counter[str] = Counter()
+        self.tally = Tally()  # decisions, offers and latencies, for GET /metrics
+        self._responsive_until = 0.0  # monotonic: steps are short until then
 
     # -- what the consumer asks (streams.faust_pins.BatchHandler) --
 
@@ -205,11 +219,12 @@ class Processor:
             return
         while epoch == self._epoch:  # else revoked meanwhile (see ``forget``)
             step = self._decide(partitions, now)
-            last = step.records < STEP_RECORDS
+            last = not step.cut
             if last:
                 self._tick(ticked, batch, now, step)
             if not await self._settle(step, epoch) or last:
                 break
+            await asyncio.sleep(0)  # what waits on the loop goes first (a step may await none)
         self._report(now)
 
     async def _settle(self, step: Step, epoch: int) -> bool:
@@ -387,11 +402,14 @@ class Processor:
                 dead, dead_keys)
 
     def _decide(self, partitions: Sequence[int], now: int) -> Step:
-        """Up to ``STEP_RECORDS`` records the merge releases, through each partition's runner
+        """Up to ``STEP_RECORDS`` records the merge releases (fewer past ``STEP_SECONDS``),
+        through each partition's runner
         (a step is published and stored before the next: the loop stays responsive and a
         catch-up commits as it goes)."""
         step = Step()
         knowledge = self.knowledge
+        deadline = thread_time() + STEP_SECONDS if monotonic() < self._responsive_until \
+            else float("inf")
         for partition in partitions:
             runner = self._runner(partition)
             store = self._stores[partition]
@@ -409,7 +427,9 @@ class Processor:
                     self._add(step, partition, done, store)
                 step.done.append((taken.tp, taken.offset))
                 step.records += 1
-                if step.records >= STEP_RECORDS:
+                if step.records >= STEP_RECORDS or (
+                        step.records % _CLOCK_EVERY == 0 and thread_time() > deadline):
+                    step.cut = True
                     return step
         return step
 
@@ -486,7 +506,9 @@ class Processor:
         self.counts["timers_fired"] += done.fired
 
     def _log_offers(self, steps: list[Effects]) -> None:
+        now = self._clock.now_ms()
         for effects in steps:
+            self.tally.decided(effects.decisions, effects.offers, now)
             for offer in effects.offers:
                 log.info("offer", subscriber=logs.hash_id(offer["imsi"]),
                          trigger=offer["trigger_id"], channel=offer["channel"],
@@ -547,8 +569,27 @@ class Processor:
     def _report(self, now: int) -> None:
         if now // REPORT_EVERY_MS != self._last_report_ms // REPORT_EVERY_MS:
             self._last_report_ms = now
-            log.info("progress", buffered=self._merger.buffered(), forced=self._merger.forced,
-                     awaiting_delivery=self._tracker.pending(), **self.counts)
+            log.info("progress", lag=self.lag(), buffered=self._merger.buffered(),
+                     forced=self._merger.forced, awaiting_delivery=self._tracker.pending(),
+                     **self.counts)
+
+    def lag(self) -> int:
+        """Input records on the broker not yet taken here (as of the last fetch), all partitions."""
+        behind = 0
+        for tp, nxt in self._next_offset.items():
+            end, _ = self._feed.highwater(tp.topic, tp.partition)
+            if end is not None:
+                behind += max(0, end - nxt)
+        return behind
+
+    def responsive(self) -> None:
+        """An inbound request came: steps stay short (``STEP_SECONDS``) for a while."""
+        self._responsive_until = monotonic() + RESPONSIVE_S
+
+    def owned(self) -> dict[int, tuple[Any, int]]:
+        """Per partition decided here since its assignment: its database and watermark."""
+        return {p: (self._feed.partition_db(p), r.watermark.value())
+                for p, r in self._runners.items()}
 
     @property
     def catalogue(self) -> Catalogue:

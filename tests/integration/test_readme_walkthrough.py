@@ -85,9 +85,10 @@ def _walk(broker: Broker, commands: list[str], env: dict[str, str], cwd: Path,
                 continue
             extra, words = _split(line)
             if words[:2] == ["cjo", "worker"]:
-                assert extra == {"CJO_TIME_MODE": "replay"}  # beside the worker, as promised
+                # beside the worker, as promised
+                assert extra == {"CJO_TIME_MODE": "replay", "CJO_DEVELOPMENT": "true"}
                 if live:
-                    extra = {}
+                    extra = {"CJO_DEVELOPMENT": "true"}
                 with worker_log.open("wb") as log:
                     worker = subprocess.Popen(_cjo(words), env={**env, **extra}, cwd=cwd,
                                               stdout=log, stderr=subprocess.STDOUT,
@@ -114,7 +115,8 @@ def _walk(broker: Broker, commands: list[str], env: dict[str, str], cwd: Path,
 
 
 def _second_worker_is_refused(env: dict[str, str], cwd: Path) -> None:
-    second = subprocess.run(_cjo(["cjo", "worker"]), env={**env, "CJO_TIME_MODE": "replay"},
+    second = subprocess.run(_cjo(["cjo", "worker"]), env={**env, "CJO_TIME_MODE": "replay",
+                                                          "CJO_DEVELOPMENT": "true"},
                             cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
     assert second.returncode == 2, second.stdout + second.stderr
     assert second.stderr.strip().splitlines()[-1].startswith(
@@ -141,6 +143,7 @@ def test_the_readme_walkthrough_works_as_written_twice_in_a_row(
     env = {**os.environ, "CJO_TOPIC_PREFIX": unique_prefix, "CJO_APP_ID": f"{unique_prefix}-app",
            "CJO_PARTITIONS": "2"}
     env.pop("CJO_TIME_MODE", None)
+    env.pop("CJO_DEVELOPMENT", None)  # as in a new shell: the README says it is a development run
     env.pop("CJO_EMBEDDED_BROKER_WORKAROUNDS", None)  # as in a new shell: the embedded broker's
     live_log, worker_log = tmp_path / "live-worker.log", tmp_path / "worker.log"
 
