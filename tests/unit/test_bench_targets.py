@@ -17,7 +17,8 @@ from bench.targets import judge, targets_text
 from cjo.errors import ConfigError
 
 
-def _results(cjo_1: float, cjo_n: float | None, p99: float | None) -> Results:
+def _results(cjo_1: float, cjo_n: float | None, p99: float | None,
+             inbound_p99: float | None = None) -> Results:
     results = Results(setup={"broker": "Apache Kafka 4.2.2", "subscribers": 100_000,
                              "events": 200_000, "partitions": 8, "cpus": 2})
     results.add(Row(CEILING, "ceiling", 100_000.0, "events/s", compare=True))
@@ -25,23 +26,27 @@ def _results(cjo_1: float, cjo_n: float | None, p99: float | None) -> Results:
     results.add(Row("cjo_1", "cjo, 1", cjo_1, "events/s", compare=True))
     results.add(Row("cjo_n", "cjo, 2", cjo_n, "events/s", compare=True))
     results.add(Row("latency_p99", "latency p99", p99, "ms"))
+    if inbound_p99 is not None:
+        results.add(Row("inbound_p99", "inbound p99", inbound_p99, "ms"))
     return results
 
 
 def test_targets_met() -> None:
-    judged = judge(_results(cjo_1=10_000.0, cjo_n=15_000.0, p99=800.0))
-    assert [j["met"] for j in judged] == [True, True, True, True]
+    judged = judge(_results(cjo_1=10_000.0, cjo_n=15_000.0, p99=800.0, inbound_p99=49.0))
+    assert [j["met"] for j in judged] == [True, True, True, True, True]
     assert judged[0]["measured"] == pytest.approx(10_000 / 3_000)
     assert judged[2]["measured"] == pytest.approx(0.10)  # exactly at the bar: met
 
 
 def test_targets_missed_and_not_measured() -> None:
-    judged = judge(_results(cjo_1=8_000.0, cjo_n=None, p99=1_000.0))
-    assert [j["met"] for j in judged] == [False, None, False, False]  # p99 of 1 s is not under
+    judged = judge(_results(cjo_1=8_000.0, cjo_n=None, p99=1_000.0, inbound_p99=50.0))
+    # a p99 of 1 s is not under 1 s
+    assert [j["met"] for j in judged] == [False, None, False, False, False]
     text = targets_text(judged).splitlines()
     assert text[1].endswith("2.67x  MISSED")
     assert text[2].endswith("not measured")
     assert text[4].endswith("1,000 ms  MISSED")
+    assert text[5].endswith("50 ms  MISSED")  # an inbound p99 of 50 ms is not under 50
     assert text[0] == "against the targets:"
     quick = targets_text(judged, subscribers=20_000).splitlines()[0]
     assert quick == "against the targets (set at 100,000 subscribers; this run has 20,000):"

@@ -1,4 +1,4 @@
-"""A live worker with the public default models key or log salt refuses to start, in one line
+"""A live worker with the public default models key, catalogue key or log salt refuses to start, in one line
 naming the setting, before it talks to any broker; a development run may use them."""
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ from cjo import cli
 from cjo.errors import ConfigError
 from cjo.settings import Settings, refuse_public_defaults
 
+SECRETS = ("CJO_MODELS_KEY", "CJO_CATALOGUE_KEY", "CJO_LOG_SALT")
 
-@pytest.mark.parametrize(("secret_env", "public"), [("CJO_MODELS_KEY", "CJO_LOG_SALT"),
-                                                    ("CJO_LOG_SALT", "CJO_MODELS_KEY")])
+
+@pytest.mark.parametrize("public", SECRETS)
 def test_the_public_default_is_refused(monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str], secret_env: str,
-                                       public: str) -> None:
+                                       capsys: pytest.CaptureFixture[str], public: str) -> None:
     monkeypatch.setenv("CJO_DEVELOPMENT", "false")
-    monkeypatch.setenv(secret_env, "a-secret-of-our-own")
+    for secret_env in SECRETS:
+        monkeypatch.setenv(secret_env, f"a-secret-of-our-own-{secret_env}")
     monkeypatch.delenv(public, raising=False)
     monkeypatch.setenv("CJO_BROKER", "127.0.0.1:1")  # nothing listens: never reached
     assert cli.main(["worker"]) == 2
