@@ -1,5 +1,5 @@
-"""A live worker with the public default models key, catalogue key or log salt refuses to start, in one line
-naming the setting, before it talks to any broker; a development run may use them."""
+"""A live worker with the public default models key, catalogue key or log salt refuses to start,
+in one line naming the setting, before it talks to any broker; a development run may use them."""
 
 from __future__ import annotations
 
