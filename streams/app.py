@@ -28,10 +28,12 @@ from cjo.settings import Settings
 from streams import exact_offsets, faust_pins, transactions
 from streams.catalogue_feed import follow_catalogue
 from streams.follower import follow
+from streams.health import Health
 from streams.learner import Learner
 from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
 from streams.restore import restore
+from streams.web import install_health
 
 log = logs.get("cjo.worker")
 
@@ -43,6 +45,16 @@ TICK_INTERVAL_S = 1.0
 class Wiring:
     app: faust.App
     processor: Processor
+    consumer: faust_pins.BatchConsumer
+    health: Health
+
+
+def web_url(settings: Settings, web_port: int) -> str:
+    """The URL the other workers reach this one's web server at (``CJO_WEB_URL``)."""
+    if settings.web_url:
+        return settings.web_url.rstrip("/")
+    host = "127.0.0.1" if settings.web_bind in ("0.0.0.0", "::", "") else settings.web_bind
+    return f"http://{host}:{web_port}"
 
 
 def _broker_url(bootstrap: str) -> str:
@@ -80,8 +92,15 @@ def _new_app(settings: Settings, web_port: int) -> tuple[faust.App, faust_pins.B
         producer_compression_type=(None if settings.producer_compression == "none"
                                    else settings.producer_compression),
         web_port=web_port,
-        web_bind="127.0.0.1",
-        web_enabled=False,
+        web_bind=settings.web_bind,
+        web_enabled=True,
+        canonical_url=web_url(settings, web_port),
+        # faust's table and router pages serve table data to anyone, routed by faust's own
+        # key hashing (not the partition the producer chose): cjo's endpoints replace them
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         TableManager=faust_pins.FastRestoreTables,  # cjo's reader restores the state table
         broker_commit_interval=1.0,
         # nothing faust tracks is held by cjo, but the learner acks only what a published
@@ -226,7 +245,8 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         if eos is not None:
             await eos.transactions.release(partitions)
 
-    return Wiring(app=app, processor=processor)
+    return Wiring(app=app, processor=processor, consumer=consumer, health=install_health(
+        app, Health(app, topics.inputs().values(), settings.liveness_stall_s)))
 
 
 def _processor(settings: Settings, start: StartState, publisher: Publisher, feed: FaustFeed,

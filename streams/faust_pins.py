@@ -126,6 +126,27 @@ class BatchConsumer(faust_aiokafka.Consumer):
     # exactly-once: async (assigned TPs) -> None, awaited before faust's own assignment
     # handling (its changelog recovery, then the seek to the committed offsets)
     on_assign: Any = None
+    _input_stopped: bool = False  # a drain (streams.drain): no fetch is handed on any more
+    _idle: asyncio.Event | None = None  # set while no fetch is being handed on
+
+    def _idle_event(self) -> asyncio.Event:
+        if self._idle is None:
+            self._idle = asyncio.Event()
+            self._idle.set()
+        return self._idle
+
+    def uncommitted(self) -> int:
+        """The input partitions whose processed and durable offset is not committed yet."""
+        if self.handler is None:
+            return 0
+        return sum(1 for tp, offset in self.handler.committable().items()
+                   if self._committed_offset.get(tp) != offset)
+
+    async def stop_input(self) -> None:
+        """No fetch is handed on from now on; returns once the one in hand is done (its
+        records processed and their writes sent): what is processed may then be committed."""
+        self._input_stopped = True
+        await self._idle_event().wait()
 
     def _new_consumer_thread(self) -> Any:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -139,13 +160,21 @@ class BatchConsumer(faust_aiokafka.Consumer):
         """Replaces faust's loop (``Consumer._drain_messages``); same stop and error handling."""
         try:
             while not (self._stopped.is_set() or fetcher._stopped.is_set()):
-                records, active = await self._wait_next_records(1.0)
-                if records is None or self.should_stop:
+                if self._input_stopped:
+                    await asyncio.sleep(0.1)  # drained: faust stops the consumer soon
                     continue
+                records, active = await self._wait_next_records(1.0)
+                if records is None or self.should_stop or self._input_stopped:
+                    continue  # a drain: not taken, not committed (the next owner reads them)
                 if not self.flow_active:
                     await self._seek_back()
                     continue
-                await self._deliver(records, active)
+                idle = self._idle_event()
+                idle.clear()
+                try:
+                    await self._deliver(records, active)
+                finally:
+                    idle.set()
                 await asyncio.sleep(0)
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import socket
 
-import faust
 import uvloop
 
 from cjo import logs
 from cjo.adapters.catalogue_topic import fallback_catalogue, read_live
 from cjo.adapters.control_topics import ensure_control_topics, read_dnc, read_models
 from cjo.adapters.kafka_admin import Replication, create_topics
-from cjo.settings import Settings
+from cjo.settings import Settings, refuse_public_defaults
 from streams import failstop, faust_pins
 from streams.app import StartState, create_app, internal_topics
+from streams.drain import DrainingWorker
 
 log = logs.get("cjo.worker")
 
@@ -43,6 +43,7 @@ def run_worker(settings: Settings) -> int:
     """Blocks until SIGINT/SIGTERM; faust then commits, flushes and closes its tables. A
     worker-level error ends the process at once with ``failstop.EXIT_CODE`` and a one-line
     reason on stderr (``streams.failstop``)."""
+    refuse_public_defaults(settings)
     logs.configure(settings.log_level, settings.log_format, settings.log_salt.get_secret_value())
     if settings.uvloop:
         uvloop.install()  # before faust creates its loop: cheaper awaits and callbacks
@@ -53,8 +54,10 @@ def run_worker(settings: Settings) -> int:
         create_topics(settings.broker, [topic], partitions, config, replication=replication)
     wiring = create_app(settings, settings.web_port or _free_port(), read_start(settings))
     faust_pins.install_failstop(failstop.halt)
-    worker = faust.Worker(wiring.app, loglevel=settings.log_level.upper(), quiet=True,
-                          override_logging=False)  # cjo.logs routes faust's records
+    worker = DrainingWorker(wiring.app, loglevel=settings.log_level.upper(), quiet=True,
+                            override_logging=False)  # cjo.logs routes faust's records
     worker.spinner = None  # faust's terminal spinner: escape codes in a log of JSON lines
+    worker.health, worker.consumer = wiring.health, wiring.consumer
+    worker.drain_delay_s = settings.drain_delay_s
     worker.execute_from_commandline()
     return 0

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from cjo.adapters.broker import Broker, EmbeddedBroker
 
 _prefixes = itertools.count(1)
+# the tests' workers are development runs: the public default models key and log salt do
+os.environ.setdefault("CJO_DEVELOPMENT", "true")
 _WORKAROUNDS = "CJO_EMBEDDED_BROKER_WORKAROUNDS"
 
 

@@ -74,6 +74,7 @@ def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> Summary:
         settings = load(broker=broker.bootstrap, partitions=opts.partitions, app_id="cjo-demo",
                         embedded_broker_workarounds=broker.workarounds,
                         time_mode="replay", data_dir=Path(tmp) / "state",
+                        development=True,  # the public default models key and log salt do
                         # its own single node: one copy, whatever a cluster's settings say
                         replication_factor=-1, min_insync_replicas=0,
                         catalogue=",".join(str(p.resolve()) for p in opts.catalogue) or None)

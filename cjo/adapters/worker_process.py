@@ -35,6 +35,10 @@ def worker_env(settings: Settings, log_level: str = "WARNING") -> dict[str, str]
             "CJO_REPLICATION_FACTOR": str(settings.replication_factor),
             "CJO_MIN_INSYNC_REPLICAS": str(settings.min_insync_replicas),
             "CJO_PROCESSING_GUARANTEE": settings.processing_guarantee,
+            "CJO_WEB_PORT": str(settings.web_port), "CJO_WEB_BIND": settings.web_bind,
+            "CJO_WEB_URL": settings.web_url,
+            "CJO_DEVELOPMENT": str(settings.development).lower(),
+            "CJO_DRAIN_DELAY_S": str(settings.drain_delay_s),
             **security_env(settings)}
 
 
@@ -42,7 +46,8 @@ def security_env(settings: Settings) -> dict[str, str]:
     """The CJO_* variables of the SASL/TLS settings and the models key (a child worker needs
     them too)."""
     names = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
-             "ssl_cafile", "ssl_certfile", "ssl_keyfile", "ssl_password", "models_key")
+             "ssl_cafile", "ssl_certfile", "ssl_keyfile", "ssl_password", "models_key",
+             "log_salt", "api_token")
     values = {name: getattr(settings, name) for name in names}
     return {f"CJO_{name.upper()}": value.get_secret_value() if isinstance(value, SecretStr)
             else str(value) for name, value in values.items()}

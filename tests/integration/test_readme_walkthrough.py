@@ -76,6 +76,7 @@ def test_the_readme_walkthrough_works_as_written(embedded_broker: Broker, unique
     env = {**os.environ, "CJO_TOPIC_PREFIX": unique_prefix, "CJO_APP_ID": f"{unique_prefix}-app",
            "CJO_PARTITIONS": "2"}
     env.pop("CJO_TIME_MODE", None)
+    env.pop("CJO_DEVELOPMENT", None)  # as in a new shell: the README says it is a development run
     env.pop("CJO_EMBEDDED_BROKER_WORKAROUNDS", None)  # as in a new shell: the embedded broker's
     settings = load(broker=broker.bootstrap, topic_prefix=unique_prefix, partitions=2)
     worker: subprocess.Popen[bytes] | None = None
