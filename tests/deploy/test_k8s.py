@@ -83,10 +83,16 @@ def test_workers_are_a_statefulset_with_what_a_worker_needs() -> None:
     assert int(env["CJO_WEB_PORT"]["value"]) == port
     # a drain (a batch, the commit, RocksDB closed) fits in the grace period, and a restarted
     # pod is back within its session timeout only if the grace period is not all of it
-    assert pod["terminationGracePeriodSeconds"] >= 60
+    # (a minute for those after the drain delay, in which input still flows)
+    assert pod["terminationGracePeriodSeconds"] >= float(env["CJO_DRAIN_DELAY_S"]["value"]) + 60
+    # the address the other workers forward to is this pod's own, through the headless service
+    assert env["CJO_WEB_URL"]["value"] == f"http://$(POD_NAME).{spec['serviceName']}:{port}"
+    assert env["POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    assert list(env).index("POD_NAME") < list(env).index("CJO_WEB_URL")  # $(POD_NAME) expands
+    assert env["CJO_WEB_BIND"]["value"] == "0.0.0.0"
     # no more workers than partitions, and the secrets from the Secret
     assert spec["replicas"] <= int(_settings()["CJO_PARTITIONS"])
-    for secret in ("CJO_MODELS_KEY", "CJO_LOG_SALT"):
+    for secret in ("CJO_MODELS_KEY", "CJO_LOG_SALT", "CJO_API_TOKEN"):
         assert env[secret]["valueFrom"]["secretKeyRef"]["name"] == "cjo-secrets"
     # the headless service the StatefulSet names exists
     services = {s["metadata"]["name"]: s for s in m.by_kind("Service")}
@@ -147,4 +153,4 @@ def test_every_workload_reads_the_settings_and_secrets_declared() -> None:
                 ref = var.get("valueFrom", {}).get("secretKeyRef")
                 if ref:  # the one Secret the runbook tells how to create, with these keys
                     assert ref["name"] == "cjo-secrets", workload
-                    assert ref["key"] in ("models-key", "log-salt"), workload
+                    assert ref["key"] in ("models-key", "log-salt", "api-token"), workload

@@ -34,3 +34,18 @@ def test_kubernetes_values_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None
                 monkeypatch.setenv(var["name"], var["value"])
     settings = Settings()
     assert settings.replication_factor >= settings.min_insync_replicas
+
+
+def test_no_live_process_runs_on_the_public_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compose workers start (their secrets are not cjo's public defaults, and they are not
+    development runs); the Kubernetes ones take both secrets from the Secret."""
+    from cjo.settings import refuse_public_defaults
+
+    for name, service in m.compose()["services"].items():
+        env = m.compose_env(service)
+        if service.get("command") == ["worker"]:
+            assert env.get("CJO_DEVELOPMENT", "false") == "false", name
+            with monkeypatch.context() as patch:
+                for var, value in env.items():
+                    patch.setenv(var, value)
+                refuse_public_defaults(Settings())
