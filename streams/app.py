@@ -33,7 +33,7 @@ from streams.learner import Learner
 from streams.processor import Processor, TimePolicy
 from streams.publisher import Publisher
 from streams.restore import restore
-from streams.web import install_health
+from streams.web import install_web
 
 log = logs.get("cjo.worker")
 
@@ -245,8 +245,8 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
         if eos is not None:
             await eos.transactions.release(partitions)
 
-    return Wiring(app=app, processor=processor, consumer=consumer, health=install_health(
-        app, Health(app, topics.inputs().values(), settings.liveness_stall_s)))
+    return Wiring(app=app, processor=processor, consumer=consumer,
+                  health=install_web(app, settings, processor))
 
 
 def _processor(settings: Settings, start: StartState, publisher: Publisher, feed: FaustFeed,

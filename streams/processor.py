@@ -41,6 +41,7 @@ from cjo.state import Position
 from cjo.timers import Watermark
 from streams.batch_store import BatchStore
 from streams.gaps import GapGuard
+from streams.metrics import Tally
 from streams.offsets import OffsetTracker
 from streams.publisher import DeadLetter, Publisher
 from streams.transactions import Transactions, Writes, by_partition
@@ -149,6 +150,7 @@ class Processor:
         self._offsets_sent: dict[TP, int] = {}  # exactly-once: last committed, per input TP
         self._last_report_ms = 0
         self.counts: Counter[str] = Counter()
+        self.tally = Tally()  # decisions, offers and latencies, for GET /metrics
 
     # -- what the consumer asks (streams.faust_pins.BatchHandler) --
 
@@ -427,7 +429,9 @@ class Processor:
         self.counts["timers_fired"] += done.fired
 
     def _log_offers(self, steps: list[Effects]) -> None:
+        now = self._clock.now_ms()
         for effects in steps:
+            self.tally.decided(effects.decisions, effects.offers, now)
             for offer in effects.offers:
                 log.info("offer", subscriber=logs.hash_id(offer["imsi"]),
                          trigger=offer["trigger_id"], channel=offer["channel"],
@@ -485,8 +489,23 @@ class Processor:
     def _report(self, now: int) -> None:
         if now // REPORT_EVERY_MS != self._last_report_ms // REPORT_EVERY_MS:
             self._last_report_ms = now
-            log.info("progress", buffered=self._merger.buffered(), forced=self._merger.forced,
-                     awaiting_delivery=self._tracker.pending(), **self.counts)
+            log.info("progress", lag=self.lag(), buffered=self._merger.buffered(),
+                     forced=self._merger.forced, awaiting_delivery=self._tracker.pending(),
+                     **self.counts)
+
+    def lag(self) -> int:
+        """Input records on the broker not yet taken here (as of the last fetch), all partitions."""
+        behind = 0
+        for tp, nxt in self._next_offset.items():
+            end, _ = self._feed.highwater(tp.topic, tp.partition)
+            if end is not None:
+                behind += max(0, end - nxt)
+        return behind
+
+    def owned(self) -> dict[int, tuple[Any, int]]:
+        """Per partition decided here since its assignment: its database and watermark."""
+        return {p: (self._feed.partition_db(p), r.watermark.value())
+                for p, r in self._runners.items()}
 
     @property
     def catalogue(self) -> Catalogue:

@@ -1,19 +1,37 @@
 """The worker's HTTP endpoints, on faust's web server (``CJO_WEB_PORT``, ``CJO_WEB_BIND``).
 
-``GET /livez`` and ``GET /readyz`` (``streams.health``): 200 with ``{"status": "ok"}``, else
-503 with the reason. faust's own table and router pages are off (they serve table data to
-anyone, and route by faust's key hashing, not by the partition the producer chose). aiohttp's
-access log is off (faust runs it so): cjo logs each request itself, by route, never its path
-(which may hold an IMSI).
+- ``GET /livez``, ``GET /readyz`` (``streams.health``): 200 with ``{"status": "ok"}``, else 503
+  with the reason;
+- ``GET /metrics`` (``streams.metrics``): Prometheus' text format;
+- the inbound API (``streams.inbound``).
+
+faust's own table and router pages are off (they serve table data to anyone, and route by faust's
+key hashing, not by the partition the producer chose). aiohttp's access log is off (faust runs it
+so): the inbound API logs each request itself, by route and with the subscriber hashed, never its
+path (which holds an IMSI).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import faust
+from aiohttp.web import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from cjo.settings import Settings
 from streams.health import Health
+from streams.metrics import TimerCounts, WorkerCollector, WorkerSource
+from streams.processor import Processor
+
+
+def install_web(app: faust.App, settings: Settings, processor: Processor) -> Health:
+    """Every endpoint on the app's web server; returns the worker's health."""
+    health = install_health(app, Health(app, settings.topics.inputs().values(),
+                                        settings.liveness_stall_s))
+    install_metrics(app, processor, health)
+    return health
 
 
 def install_health(app: faust.App, health: Health) -> Health:
@@ -34,3 +52,35 @@ def install_health(app: faust.App, health: Health) -> Health:
         health.observe()
 
     return health
+
+
+def install_metrics(app: faust.App, processor: Processor, health: Health) -> CollectorRegistry:
+    """``GET /metrics`` on a registry of the worker's own; returns it."""
+    timers = TimerCounts()
+    source = WorkerSource()
+    source.counts = lambda: processor.counts
+    source.tally = lambda: processor.tally
+    source.lag = lambda: {(tp.topic, tp.partition): max(0, end - committed)
+                          for tp, (committed, end) in health.offsets().items()}
+    source.timers = lambda: timers.last
+    source.model = lambda: _model(processor)
+    source.rebalances = lambda: int(getattr(app, "rebalancing_count", 0))
+    source.ready = lambda: health.ready()[0]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(WorkerCollector(source))
+
+    @app.page("/metrics", name="metrics")
+    async def metrics(self: Any, request: Any) -> Any:
+        if timers.due():
+            await asyncio.to_thread(timers.count, processor.owned())
+        body = await asyncio.to_thread(generate_latest, registry)
+        return Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return registry
+
+
+def _model(processor: Processor) -> tuple[int | None, dict[str, float | None]]:
+    scorer = processor.knowledge.scorer
+    if scorer is None:
+        return None, {}
+    return scorer.version, {mid: scorer.auc(mid) for mid in scorer.model_ids()}

@@ -7,12 +7,46 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from cjo.adapters.broker import Broker
-from tests.integration.http_client import free_port, get_json, wait_until
+from tests.integration.http_client import call, free_port, get_json, wait_until
 from tests.integration.pipeline import Pipeline, simulated_log
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+
+
+def scrape(base: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Every sample of the worker's /metrics, by sample name, read by Prometheus' parser."""
+    status, body = call(f"{base}/metrics")
+    assert status == 200
+    samples: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(body.decode()):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append((sample.labels, sample.value))
+    return samples
+
+
+def check_metrics(base: str, pipeline: Pipeline) -> None:
+    """What /metrics says matches what the worker read and published."""
+    summary = pipeline.collect()
+    samples = scrape(base)
+    events = {labels["stream"]: value for labels, value in samples["cjo_events_total"]}
+    assert events == {stream: float(n) for stream, n in summary.events.items()}
+    offers = {labels["channel"]: value for labels, value in samples["cjo_offers_total"]}
+    assert sum(offers.values()) == len(summary.offers) > 0
+    for channel, count in offers.items():
+        assert count == sum(1 for o in summary.offers if o["channel"].lower() == channel)
+    sent = sum(v for labels, v in samples["cjo_decisions_total"] if labels["outcome"] == "SENT")
+    assert sent == len(summary.offers)
+    # every decision's ingest-to-publish time is in the histogram (seconds, +Inf bucket)
+    (_, count), = samples["cjo_ingest_to_publish_seconds_count"]
+    assert count == len(summary.decisions)
+    lag = [value for _labels, value in samples["cjo_consumer_lag"]]
+    assert lag and all(v == 0 for v in lag)  # consumed: nothing behind
+    assert sum(v for _l, v in samples["cjo_timers_stored"]) > 0  # response windows wait
+    assert samples["cjo_ready"] == [({}, 1.0)]
+    assert samples["cjo_rebalances_total"][0][1] >= 1
 
 
 def test_ready_live_then_drain_on_sigterm(broker: Broker, unique_prefix: str,
@@ -28,6 +62,7 @@ def test_ready_live_then_drain_on_sigterm(broker: Broker, unique_prefix: str,
         assert get_json(f"{base}/livez") == (200, {"status": "ok", "reason": "ok"})
         pipeline.replay(simulated_log(tmp_path / "log.jsonl", 20, 1, 5))
         pipeline.wait(timeout_s=120)
+        check_metrics(base, pipeline)
         worker.terminate()
         # draining: not ready any more, still alive, still answering
         wait_until("/readyz 503 draining",

@@ -91,9 +91,10 @@ def test_the_readme_walkthrough_works_as_written(embedded_broker: Broker, unique
                 continue
             extra, words = _split(line)
             if words[:2] == ["cjo", "worker"]:
-                assert extra == {"CJO_TIME_MODE": "replay"}  # beside the worker, as promised
+                # beside the worker, as promised
+                assert extra == {"CJO_TIME_MODE": "replay", "CJO_DEVELOPMENT": "true"}
                 if time_mode == "live":
-                    extra = {}
+                    extra = {"CJO_DEVELOPMENT": "true"}
                 with worker_log.open("wb") as log:
                     worker = subprocess.Popen(_cjo(words), env={**env, **extra}, cwd=tmp_path,
                                               stdout=log, stderr=subprocess.STDOUT,
