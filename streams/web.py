@@ -3,7 +3,8 @@
 - ``GET /livez``, ``GET /readyz`` (``streams.health``): 200 with ``{"status": "ok"}``, else 503
   with the reason;
 - ``GET /metrics`` (``streams.metrics``): Prometheus' text format;
-- the inbound API (``streams.inbound``).
+- the inbound API (``streams.inbound``);
+- ``GET /dashboard`` (``streams.dashboard``): the live page, fed by server-sent events.
 
 faust's own table and router pages are off (they serve table data to anyone, and route by faust's
 key hashing, not by the partition the producer chose). aiohttp's access log is off (faust runs it
@@ -21,6 +22,7 @@ from aiohttp.web import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from cjo.settings import Settings
+from streams.dashboard import install_dashboard
 from streams.health import Health
 from streams.metrics import TimerCounts, WorkerCollector, WorkerSource
 from streams.processor import Processor
@@ -31,6 +33,7 @@ def install_web(app: faust.App, settings: Settings, processor: Processor) -> Hea
     health = install_health(app, Health(app, settings.topics.inputs().values(),
                                         settings.liveness_stall_s))
     install_metrics(app, processor, health)
+    install_dashboard(app, settings, lambda: health.draining or bool(app.should_stop))
     return health
 
 

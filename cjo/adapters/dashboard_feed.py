@@ -74,8 +74,9 @@ class DashboardFeed:
                     self._progress()
                     next_progress = time.monotonic() + PROGRESS_EVERY_S
                 for message in consumer.consume(500, timeout=0.5):
-                    if message.error() is None:
-                        self._add(message.topic(), message.value())
+                    topic = message.topic()
+                    if message.error() is None and topic is not None:
+                        self._add(topic, message.value())
         finally:
             consumer.close()
 
