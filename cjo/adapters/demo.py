@@ -1,5 +1,6 @@
 """`cjo demo`: embedded broker (`--kafka`: Apache Kafka) + worker + a recorded log replayed, then
-the offers printed.
+the offers printed. The worker's live dashboard URL is printed as it starts; with ``--serve``
+the broker and the worker stay up after the summary, serving the dashboard until Ctrl-C.
 
 When the demo fails (the worker stops, the wait times out, Ctrl-C) the worker's log is kept and
 its path printed; on success it is removed.
@@ -8,8 +9,10 @@ its path printed; on success it is removed.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -44,6 +47,7 @@ class DemoOptions:
     decisions: Path | None = None  # every decision with its reasons, as JSON lines
     verbose: bool = False  # also the replay's end offsets per partition
     kafka: bool = False  # a single-node Apache Kafka instead of the embedded broker
+    serve: bool = False  # keep serving the dashboard after the summary, until Ctrl-C
 
 
 def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
@@ -61,8 +65,33 @@ def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
             worker_log.unlink(missing_ok=True)
         else:
             print(f"cjo: demo failed; the worker's log is kept: {worker_log}", file=sys.stderr)
-    _report(summary, opts, stdout)
+    if not opts.serve:  # --serve reported before serving
+        _report(summary, opts, stdout)
     return 0
+
+
+DASHBOARD_PORT = 6066  # the worker's usual port, when free; else any free one
+
+
+def _web_port() -> int:
+    for port in (DASHBOARD_PORT, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise AssertionError("no free port")
+
+
+def _serve(worker: WorkerProcess, url: str, stdout: TextIO) -> None:
+    """Until Ctrl-C (or the worker stops): the dashboard stays up."""
+    print(f"\nserving the dashboard at {url} until Ctrl-C", file=stdout, flush=True)
+    try:
+        while worker.alive:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("stopping", file=stdout, flush=True)
 
 
 def _broker(opts: DemoOptions) -> EmbeddedBroker | KafkaBroker:
@@ -77,19 +106,26 @@ def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> Summary:
                         development=True,  # the public default models key and log salt do
                         # its own single node: one copy, whatever a cluster's settings say
                         replication_factor=-1, min_insync_replicas=0,
-                        catalogue=",".join(str(p.resolve()) for p in opts.catalogue) or None)
+                        catalogue=",".join(str(p.resolve()) for p in opts.catalogue) or None,
+                        web_port=_web_port())
         create_topics(settings.broker, settings.topics.all(), settings.partitions,
                       replication=Replication.of(settings))
         worker = WorkerProcess(worker_env(settings), worker_log).start()
+        url = f"http://127.0.0.1:{settings.web_port}/dashboard"
         try:
             name = "broker" if broker.workarounds else f"{broker.kind} broker"
+            print(f"live dashboard: {url}", file=stdout, flush=True)
             print(f"{name} on {broker.bootstrap}; replaying {opts.events}", file=stdout)
             replayed = replay(opts.events, settings.broker, settings.topics, speed=opts.speed,
                               progress=sys.stderr.isatty())
             print(replayed.render(end_offsets=opts.verbose), file=stdout)
             wait_consumed(settings.broker, settings.app_id, _inputs_only(replayed.end_offsets,
                           settings), worker, opts.timeout_s)
-            return collect(settings)
+            summary = collect(settings)
+            if opts.serve:
+                _report(summary, opts, stdout)
+                _serve(worker, url, stdout)
+            return summary
         finally:
             worker.stop()
 
