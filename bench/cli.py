@@ -239,6 +239,24 @@ def latency_rows(results: Results, run: stages.Broker, events: EventSet,
     for q in (50, 95, 99):
         results.add(Row(f"latency_p{q}", f"latency p{q}, production to offer", lat.p(q), "ms",
                         lat.events, lat.seconds, note=note if q == 50 else ""))
+    inbound_rows(results, lat)
+
+
+def inbound_rows(results: Results, lat: Any) -> None:
+    """Inbound next best offer, asked of the latency stage's worker: idle (the baseline), then
+    under its paced load (``bench.inbound``)."""
+    idle, loaded = lat.inbound_idle, lat.inbound_loaded
+    base = idle.p(99)
+    for key, label, got in (("inbound_idle_p99", "inbound next best offer p99, worker idle",
+                             idle),
+                            ("inbound_p50", "inbound next best offer p50, under load", loaded),
+                            ("inbound_p99", "inbound next best offer p99, under load", loaded)):
+        q = 50 if key.endswith("p50") else 99
+        value = got.p(q)
+        note = f"{len(got.measured):,} requests, {got.degraded} degraded, {got.failed} failed"
+        if key == "inbound_p99" and value is not None and base:
+            note += f"; {value / base:.1f}x the idle p99"
+        results.add(Row(key, label, value, "ms", len(got.measured), note=note))
 
 
 def profile_text(profile: dict[str, Any]) -> str:

@@ -10,16 +10,20 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
+from bench import inbound
 from bench.children import (
     cjo_worker,
     time_commits,
 )
 from bench.events import EventSet
+from bench.inbound import Inbound
 from bench.produce import produce_all, produce_paced
 from bench.stages import Broker, input_ends, offer_topics, stage_env
 from cjo import codec
+from cjo.adapters.broker import free_port
 from cjo.adapters.kafka_admin import create_topics, read_all
 from cjo.summary import percentile
 
@@ -34,6 +38,8 @@ class Latency:
     offers: int  # offers published
     measured: list[int]  # ms, one per offer with a triggering record
     series: list[tuple[int, int]] = field(default_factory=list)  # (produced at, delay) ms
+    inbound_idle: Inbound = field(default_factory=Inbound)  # next-best-offer, worker idle
+    inbound_loaded: Inbound = field(default_factory=Inbound)  # ... under the paced load
 
     def p(self, q: float) -> float | None:
         return float(percentile(self.measured, q)) if self.measured else None
@@ -56,13 +62,22 @@ def run_latency(run: Broker, events: EventSet, rate: float, seconds: float,
     create_topics(run.bootstrap, inputs.values(), run.partitions)
     produced = produce_all(run.bootstrap, inputs, events.profiles)
     env = stage_env(run, "lat", run.tmp / "lat", prefix=LATENCY_PREFIX)
+    port = free_port()
+    env["CJO_WEB_PORT"] = str(port)
     child = cjo_worker(env, run.tmp / "lat.log").start()
     group, marks = env["CJO_APP_ID"], [env["CJO_TOPIC_TICKS"]]
+    imsis = sorted({e.key.decode() for e in events.profiles})[:2_000]
     try:
         profiles = input_ends(produced.ends, inputs, ("subscribers",))
         time_commits(run.bootstrap, group, profiles, [child], budget_s, marks=marks)
+        idle = inbound.ask(port, imsis, threading.Event(), seconds=inbound.IDLE_SECONDS)
         count = min(len(events.events), max(1_000, int(rate * seconds)))
-        paced = produce_paced(run.bootstrap, inputs, events.events[:count], rate)
+        asker = inbound.Asker(port, imsis)
+        asker.start()
+        try:
+            paced = produce_paced(run.bootstrap, inputs, events.events[:count], rate)
+        finally:
+            loaded = asker.finish()
         ends = input_ends({**produced.ends, **paced.ends}, inputs)
         time_commits(run.bootstrap, group, ends, [child], budget_s, marks=marks)
     finally:
@@ -78,4 +93,4 @@ def run_latency(run: Broker, events: EventSet, rate: float, seconds: float,
         if at is not None:
             series.append((at, offer["published_at"] - at))
     measured = sorted(delay for _, delay in series)
-    return Latency(rate, count, paced.seconds, offers, measured, sorted(series))
+    return Latency(rate, count, paced.seconds, offers, measured, sorted(series), idle, loaded)

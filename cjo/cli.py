@@ -159,15 +159,39 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("--once", action="store_true", help="answer what is there, then exit")
     rs.set_defaults(run=_respond)
 
+    _operator_parsers(command)
+
+    _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
+    _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
+    return p
+
+
+def _operator_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``cjo tail``, ``cjo state`` and ``cjo dnc``: what the workers published, what one holds,
+    and who may not be contacted."""
+    t = command("tail", "the offers, decisions or dead letters as readable lines (the last "
+                "few, then new ones with --follow)")
+    t.add_argument("what", choices=["offers", "decisions", "dlq"], help="which topic(s)")
+    t.add_argument("--follow", "-f", action="store_true", help="keep showing new records "
+                   "until Ctrl-C")
+    t.add_argument("--last", type=int, default=20, help="how many of those there to show")
+    t.add_argument("--broker", help=BROKER_HELP)
+    t.set_defaults(run=_tail)
+
+    st = command("state", "a subscriber's state as the worker owning her partition holds it "
+                 "(consents, profile, counters against the thresholds that read them, caps "
+                 "spent, timers)")
+    st.add_argument("imsi", help="the subscriber's IMSI (5 to 15 digits)")
+    st.add_argument("--worker", default=None, metavar="URL",
+                    help="any worker's web URL (default: CJO_WEB_URL, else "
+                    "http://127.0.0.1:CJO_WEB_PORT)")
+    st.set_defaults(run=_state)
+
     dn = command("dnc", "the global do-not-contact list (compacted topic)")
     dn.add_argument("action", choices=["add", "remove"], help="block or unblock")
     dn.add_argument("imsis", nargs="+", help="IMSIs (5 to 15 digits)")
     dn.add_argument("--broker", help=BROKER_HELP)
     dn.set_defaults(run=_dnc)
-
-    _catalogue_parser(command("catalogue", "write, check, try and publish trigger catalogues"))
-    _schemas_parser(command("schemas", "check schemas/ against the previous release's"))
-    return p
 
 
 def _schemas_parser(group: argparse.ArgumentParser) -> None:
@@ -345,7 +369,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         run_simulate = _simulator("simulate").run_simulate
         writable(args.out, "--out")
         return int(run_simulate(args.subscribers, args.days, args.seed, args.out))
-    if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas"):
+    if args.command in ("catalogue", "report", "explain", "respond", "dnc", "schemas", "tail",
+                        "state"):
         run: Command = args.run
         return run(args)
     raise AssertionError(args.command)
@@ -422,6 +447,23 @@ def _explain(args: argparse.Namespace) -> int:
 
     check_imsi(args.imsi)
     return run_explain(_broker_settings(broker=args.broker), args.imsi, args.last)
+
+
+def _tail(args: argparse.Namespace) -> int:
+    from cjo.adapters.tail import run_tail
+
+    return run_tail(_broker_settings(broker=args.broker), args.what, max(args.last, 0),
+                    args.follow)
+
+
+def _state(args: argparse.Namespace) -> int:
+    from cjo.adapters.audit_commands import check_imsi
+    from cjo.adapters.state_command import run_state, worker_url
+    from cjo.settings import load
+
+    check_imsi(args.imsi)
+    settings = load()
+    return run_state(worker_url(args.worker, settings.web_url, settings.web_port), args.imsi)
 
 
 def _respond(args: argparse.Namespace) -> int:

@@ -79,6 +79,33 @@ def route_stdlib(renderer: Any, level: str) -> None:
     root.setLevel(level.upper())
 
 
+# mode's service lifecycle lines ("[^--Producer]: Starting..."): dozens at every start and stop
+_CHATTER = re.compile(r"^\[\^.*\]: (Starting|Stopping|Gathering|Closing|Shutting|Restarting"
+                      r"|Wait|Cleanup|Crashed reason)")
+
+
+class _LibraryChatter(logging.Filter):
+    """faust's and mode's start-up and shut-down chatter moves to DEBUG."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self._level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (record.levelno == logging.INFO and record.name.split(".", 1)[0] in (
+                "faust", "mode", "streams") and _CHATTER.match(record.getMessage())):
+            if self._level > logging.DEBUG:
+                return False
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+def quiet_library_chatter(level: str) -> None:
+    """faust's start-up chatter at DEBUG (after ``configure``): shown only at that level."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_LibraryChatter(logging.getLevelName(level.upper())))
+
+
 def hash_id(identifier: str) -> str:
     """A stable, salted, short hash of a subscriber identifier, safe for logs."""
     return hashlib.blake2b(identifier.encode(), key=_salt[:64], digest_size=8).hexdigest()

@@ -246,7 +246,8 @@ def create_app(settings: Settings, web_port: int, start: StartState) -> Wiring:
             await eos.transactions.release(partitions)
 
     return Wiring(app=app, processor=processor, consumer=consumer,
-                  health=install_web(app, settings, processor))
+                  health=install_web(app, settings, processor, table,
+                                     web_url(settings, web_port)))
 
 
 def _processor(settings: Settings, start: StartState, publisher: Publisher, feed: FaustFeed,

@@ -70,6 +70,7 @@ class Tally:
     """What the processor and the inbound API counted since the worker started."""
 
     decisions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (outcome, reason)
+    decided_total: int = 0  # decisions, each once
     offers: Counter[str] = field(default_factory=Counter)  # channel (lower case)
     latency: Buckets = field(default_factory=lambda: Buckets(LATENCY_BUCKETS))
     inbound: dict[str, Buckets] = field(default_factory=dict)  # answer -> seconds
@@ -78,6 +79,7 @@ class Tally:
                 now_ms: int) -> None:
         """A published step's decisions and offers; each decision's ingest-to-publish time."""
         observe = self.latency.observe
+        self.decided_total += len(decisions)
         for decision in decisions:
             reasons = decision["reasons"] or [""]
             for reason in reasons:

@@ -24,15 +24,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from cjo.settings import Settings
 from streams.dashboard import install_dashboard
 from streams.health import Health
+from streams.inbound import InboundApi, install_inbound
 from streams.metrics import TimerCounts, WorkerCollector, WorkerSource
 from streams.processor import Processor
 
 
-def install_web(app: faust.App, settings: Settings, processor: Processor) -> Health:
+def install_web(app: faust.App, settings: Settings, processor: Processor, table: Any,
+                url: str) -> Health:
     """Every endpoint on the app's web server; returns the worker's health."""
     health = install_health(app, Health(app, settings.topics.inputs().values(),
                                         settings.liveness_stall_s))
     install_metrics(app, processor, health)
+    install_inbound(app, InboundApi(app, settings, processor, table, health, url), settings)
     install_dashboard(app, settings, lambda: health.draining or bool(app.should_stop))
     return health
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -306,6 +306,26 @@ def committed_ends(bootstrap: str, ends: Mapping[Partition, int],
                 found[tp] = 0  # read from the log's start: nothing committed
         window *= 16
     return found
+
+
+def follow_records(bootstrap: str, start: Mapping[Partition, int],
+                   isolation: Isolation = "read_uncommitted",
+                   poll_s: float = 0.5) -> Iterator[Record]:
+    """The records of the partitions in ``start`` from the offsets given, as they arrive, until
+    the caller stops iterating (``cjo tail --follow``)."""
+    consumer = _consumer(bootstrap, isolation=isolation)
+    try:
+        consumer.assign([TopicPartition(t, p, o) for (t, p), o in start.items()])
+        while True:
+            for msg in consumer.consume(500, poll_s):
+                error = msg.error()
+                if error is not None:
+                    if error.code() == KafkaError._PARTITION_EOF:
+                        continue
+                    raise BrokerError(f"follow: {error}")
+                yield _record(msg)
+    finally:
+        consumer.close()
 
 
 def _read_until(consumer: Consumer, ends: dict[Partition, int], deadline: float) -> list[Record]:

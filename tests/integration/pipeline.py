@@ -124,10 +124,12 @@ class Pipeline:
                            isolation=self.settings.isolation_level)
         return [codec.decode(r.value)[1]["offer_id"] for r in records]
 
-    def start_member(self, name: str) -> WorkerProcess:
-        """One more worker in the group, with its own RocksDB directory (and a free web port)."""
+    def start_member(self, name: str, web_port: int = 0) -> WorkerProcess:
+        """One more worker in the group, with its own RocksDB directory (and a free web port,
+        unless one is given)."""
         env = {**worker_env(self.settings, log_level="INFO"),
-               "CJO_DATA_DIR": str(self.workdir / f"state-{name}"), "CJO_WEB_PORT": "0"}
+               "CJO_DATA_DIR": str(self.workdir / f"state-{name}"),
+               "CJO_WEB_PORT": str(web_port)}
         member = WorkerProcess(env, self.workdir / f"{name}.log").start()
         self.members.append(member)
         return member
