@@ -13,6 +13,9 @@ import pytest
 from tests.deploy import manifests as m
 
 _STRIMZI_KINDS = {"Kafka", "KafkaNodePool", "KafkaTopic"}
+# the keys of the Secret cjo-secrets, as docs/operations.md creates it
+SECRET_KEYS = ("models-key", "log-salt", "api-token", "sms-password", "email-token-secret",
+               "push-secret")
 _DOCS = list(m.k8s_documents())
 
 
@@ -144,6 +147,9 @@ def test_the_catalogue_job_applies_the_configmap_and_it_validates() -> None:
 
 
 def test_every_workload_reads_the_settings_and_secrets_declared() -> None:
+    runbook = (m.ROOT / "docs/operations.md").read_text()
+    for key in SECRET_KEYS:
+        assert f"--from-literal={key}=" in runbook
     config_maps = {c["metadata"]["name"] for c in m.by_kind("ConfigMap")}
     for workload, pod in m.pod_specs():
         for container in pod["containers"]:
@@ -153,4 +159,4 @@ def test_every_workload_reads_the_settings_and_secrets_declared() -> None:
                 ref = var.get("valueFrom", {}).get("secretKeyRef")
                 if ref:  # the one Secret the runbook tells how to create, with these keys
                     assert ref["name"] == "cjo-secrets", workload
-                    assert ref["key"] in ("models-key", "log-salt", "api-token"), workload
+                    assert ref["key"] in SECRET_KEYS, workload
