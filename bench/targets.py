@@ -57,7 +57,8 @@ def targets_text(judged: list[dict[str, Any]], subscribers: int = TARGET_SUBSCRI
     for entry in judged:
         figure = entry["measured"]
         shown = "-" if figure is None else (
-            f"{figure:,.0f} ms" if entry["row"].startswith("latency") else f"{figure:.2f}x")
+            f"{figure:,.0f} ms" if entry["row"].startswith(("latency", "inbound"))
+            else f"{figure:.2f}x")
         verdict = {True: "met", False: "MISSED", None: "not measured"}[entry["met"]]
         lines.append(f"  {entry['target']:<62} {shown:>10}  {verdict}")
     return "\n".join(lines)

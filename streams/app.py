@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.errors import IllegalStateError
 from faust.types import TP
 
 from cjo import logs
@@ -312,7 +313,12 @@ class FaustFeed:
         return int(value), faust_pins.fetched_at(self._app.consumer, tp) or 0
 
     async def position(self, topic: str, partition: int) -> int | None:
-        value = await self._app.consumer.position(TP(topic, partition))
+        """None also when the partition is no longer assigned (revoked while the batch was
+        decided: its next owner reads it, and the processor forgets it)."""
+        try:
+            value = await self._app.consumer.position(TP(topic, partition))
+        except IllegalStateError:
+            return None
         return None if value is None else int(value)
 
     def partition_db(self, partition: int) -> Any:

@@ -96,23 +96,24 @@ class InboundApi:
         if request.headers.get(FORWARDED) or owner is None or owner == self.url:
             return 200, {}, "degraded:not_owner" if owner else "degraded:owner_unknown"
         try:
-            status, body = await self._forward(f"{owner}{path}", request)
+            status, body, degraded = await self._forward(f"{owner}{path}", request)
         except TimeoutError:
-            status, body = 0, b"owner_timeout"
+            status, body, degraded = 0, b"owner_timeout", None
         except aiohttp.ClientError:
-            status, body = 0, b"owner_unreachable"
-        if status == 200:
-            return 200, body, "forwarded"
+            status, body, degraded = 0, b"owner_unreachable", None
+        if status == 200:  # the owner's answer, degraded or not, as it gave it
+            return 200, body, f"degraded:{degraded}" if degraded else "forwarded"
         return 200, {}, f"degraded:{body.decode() if not status else f'owner_status_{status}'}"
 
-    async def _forward(self, url: str, request: Any) -> tuple[int, bytes]:
+    async def _forward(self, url: str, request: Any) -> tuple[int, bytes, str | None]:
+        """(status, body, the owner's degraded reason or None)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         headers = {FORWARDED: self.url}
         if "Authorization" in request.headers:
             headers["Authorization"] = request.headers["Authorization"]
         async with self._session.get(url, headers=headers) as response:
-            return response.status, await response.read()
+            return response.status, await response.read(), response.headers.get(DEGRADED)
 
     # -- what the owner answers --
 
@@ -230,7 +231,7 @@ def install_inbound(app: faust.App, api: InboundApi, settings: Settings) -> None
         except Exception as exc:  # never an error page: the default, said why
             log.warning("inbound_failed", error=type(exc).__name__)
             status, body, answer = 200, {}, "degraded:error"
-        if answer.startswith("degraded"):
+        if answer.startswith("degraded") and not body:  # else the owner's own, passed on
             body = api.degraded_offers(imsi, answer.split(":", 1)[1])
         tally.answered(answer.split(":", 1)[0], time.perf_counter() - began)
         access("next-best-offer", request, imsi, status, began, answer)
@@ -244,7 +245,7 @@ def install_inbound(app: faust.App, api: InboundApi, settings: Settings) -> None
             return refused
         status, body, answer = await api.answer(request, imsi, f"/v1/subscribers/{imsi}",
                                                 lambda p: api.subscriber(p, imsi))
-        if answer.startswith("degraded"):  # her state is only where it is: 503, said why
+        if answer.startswith("degraded") and not body:  # her state is only where it is
             status = 503
             body = {"imsi": imsi, "degraded": True, "reason": answer.split(":", 1)[1],
                     "answered_by": api.url}

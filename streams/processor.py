@@ -2,7 +2,8 @@
 
 Each batch (what one fetch returned for the input topics and the tick topic) is decoded and
 merged by event time per partition (``cjo.engine.ordering``); what the merge releases is decided in
-steps of up to ``STEP_RECORDS`` by each partition's ``cjo.engine.runner.PartitionRunner`` over a
+steps of up to ``STEP_RECORDS`` (or ``STEP_SECONDS``: between two steps the event loop serves the
+web server) by each partition's ``cjo.engine.runner.PartitionRunner`` over a
 ``BatchStore`` (a subscriber touched many times in a step is read and written once). The
 messages of a step's effects (``cjo.engine.effects``) are published (awaited), and only then
 its writes stored: an offer is never lost to a crash between the two, it is re-sent with the
@@ -25,6 +26,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from time import perf_counter
 from typing import Any, Protocol
 
 from faust.types import TP
@@ -50,6 +52,10 @@ log = logs.get("cjo.processor")
 
 REPORT_EVERY_MS = 10_000
 STEP_RECORDS = 1_000  # records decided before they are published and stored
+# ... or fewer, once a step has taken this long: the event loop then serves what waits (the web
+# server's requests: an inbound answer waits for one step at most, not for a whole fetch)
+STEP_SECONDS = 0.02
+_CLOCK_EVERY = 32  # records between two looks at the time
 
 
 class Feed(Protocol):
@@ -102,6 +108,7 @@ class Step:
     done: list[tuple[TP, int]] = field(default_factory=list)  # the records it processed
     records: int = 0
     failed: list[DeadLetter] = field(default_factory=list)  # records whose processing raised
+    cut: bool = False  # ended at STEP_RECORDS or STEP_SECONDS: the merge may hold more
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +201,12 @@ class Processor:
             return
         while epoch == self._epoch:  # else revoked meanwhile (see ``forget``)
             step = self._decide(partitions, now)
-            last = step.records < STEP_RECORDS
+            last = not step.cut
             if last:
                 self._tick(ticked, batch, now, step)
             if not await self._settle(step, epoch) or last:
                 break
+            await asyncio.sleep(0)  # what waits on the loop goes first (a step may await none)
         self._report(now)
 
     async def _settle(self, step: Step, epoch: int) -> bool:
@@ -329,11 +337,13 @@ class Processor:
             self._next_offset[tp] = expected
 
     def _decide(self, partitions: Sequence[int], now: int) -> Step:
-        """Up to ``STEP_RECORDS`` records the merge releases, through each partition's runner
+        """Up to ``STEP_RECORDS`` records the merge releases (fewer past ``STEP_SECONDS``),
+        through each partition's runner
         (a step is published and stored before the next: the loop stays responsive and a
         catch-up commits as it goes)."""
         step = Step()
         knowledge = self.knowledge
+        deadline = perf_counter() + STEP_SECONDS
         for partition in partitions:
             runner = self._runner(partition)
             store = self._stores[partition]
@@ -351,7 +361,9 @@ class Processor:
                     self._add(step, partition, done, store)
                 step.done.append((taken.tp, taken.offset))
                 step.records += 1
-                if step.records >= STEP_RECORDS:
+                if step.records >= STEP_RECORDS or (
+                        step.records % _CLOCK_EVERY == 0 and perf_counter() > deadline):
+                    step.cut = True
                     return step
         return step
 

@@ -88,7 +88,7 @@ def test_ready_live_then_drain_on_sigterm(broker: Broker, unique_prefix: str, tm
                                           capsys: pytest.CaptureFixture[str]) -> None:
     port = free_port()
     pipeline = Pipeline(broker.bootstrap, unique_prefix, tmp_path, partitions=2,
-                        web_port=port, drain_delay_s=3.0)
+                        web_port=port, drain_delay_s=2.0)
     base = f"http://127.0.0.1:{port}"
     worker = pipeline.start_worker()
     try:

@@ -51,6 +51,7 @@ def test_any_worker_answers_through_a_rebalance(broker: Broker, unique_prefix: s
             assert all(status == 200 for status, _ in got), got
             bodies = [body for _, body in got]
             assert not any(b["degraded"] for b in bodies), bodies
+            assert all(b["known"] for b in bodies), bodies  # answered from her state
             # one owner, whoever is asked: the same ranked offers from the same state
             assert bodies[0]["answered_by"] == bodies[1]["answered_by"] in urls
             assert bodies[0]["offers"] == bodies[1]["offers"]
