@@ -28,11 +28,16 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the CRDs are
 
 
 def k8s_documents() -> Iterator[tuple[Path, Doc]]:
-    """Every document of every manifest in deploy/k8s, with its file."""
-    for path in sorted(K8S.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc:
-                yield path, doc
+    """Every document of every manifest in deploy/k8s, with its file (a fresh copy each time:
+    a test may change what it gets)."""
+    for path, doc in _k8s_documents():
+        yield path, copy.deepcopy(doc)
+
+
+@functools.cache
+def _k8s_documents() -> tuple[tuple[Path, Doc], ...]:
+    return tuple((path, doc) for path in sorted(K8S.glob("*.yaml"))
+                 for doc in yaml.load_all(path.read_text(), Loader=_Loader) if doc)
 
 
 def by_kind(kind: str) -> list[Doc]:
@@ -40,7 +45,12 @@ def by_kind(kind: str) -> list[Doc]:
 
 
 def compose() -> Doc:
-    loaded: Doc = yaml.safe_load(COMPOSE.read_text())  # anchors and merge keys resolved
+    return copy.deepcopy(_compose())
+
+
+@functools.cache
+def _compose() -> Doc:
+    loaded: Doc = yaml.load(COMPOSE.read_text(), Loader=_Loader)  # anchors, merge keys resolved
     return loaded
 
 
