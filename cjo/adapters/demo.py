@@ -70,18 +70,15 @@ def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
     return 0
 
 
-DASHBOARD_PORT = 6066  # the worker's usual port, when free; else any free one
-
-
 def _web_port() -> int:
-    for port in (DASHBOARD_PORT, 0):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(s.getsockname()[1])
-    raise AssertionError("no free port")
+    """``CJO_WEB_PORT`` when set, else a free port (the URL is printed): a fixed default could
+    be taken by another program between this check and the worker's start."""
+    configured = load().web_port
+    if configured:
+        return configured
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _serve(worker: WorkerProcess, url: str, stdout: TextIO) -> None:
