@@ -350,9 +350,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_broker(args.port, kafka=args.kafka, data_dir=args.data_dir)
     if args.command == "worker":
         from cjo.settings import load, refuse_public_defaults
+
+        refuse_public_defaults(load())  # before faust is even imported
         from streams.worker import run_worker
 
-        refuse_public_defaults(load())
         state_dir(load(data_dir=args.data_dir).data_dir)
         return run_worker(_broker_settings(broker=args.broker, partitions=args.partitions,
                                            data_dir=args.data_dir, web_port=args.web_port))

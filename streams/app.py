@@ -307,7 +307,10 @@ class FaustFeed:
 
     def highwater(self, topic: str, partition: int) -> tuple[int | None, int]:
         tp = TP(topic, partition)
-        value = self._app.consumer.highwater(tp)
+        try:
+            value = self._app.consumer.highwater(tp)
+        except AssertionError:  # aiokafka's "Partition is not assigned": revoked meanwhile
+            return None, 0
         if value is None:
             return None, 0
         return int(value), faust_pins.fetched_at(self._app.consumer, tp) or 0

@@ -115,6 +115,11 @@ class InboundApi:
         async with self._session.get(url, headers=headers) as response:
             return response.status, await response.read(), response.headers.get(DEGRADED)
 
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
     # -- what the owner answers --
 
     def _state(self, partition: int, imsi: str) -> SubscriberState | None:

@@ -35,8 +35,15 @@ def install_web(app: faust.App, settings: Settings, processor: Processor, table:
     health = install_health(app, Health(app, settings.topics.inputs().values(),
                                         settings.liveness_stall_s))
     install_metrics(app, processor, health)
-    install_inbound(app, InboundApi(app, settings, processor, table, health, url), settings)
-    install_dashboard(app, settings, lambda: health.draining or bool(app.should_stop))
+    api = InboundApi(app, settings, processor, table, health, url)
+    install_inbound(app, api, settings)
+    feed = install_dashboard(app, settings, lambda: health.draining or bool(app.should_stop))
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust's signal typing
+    async def close_client(sender: Any, **kwargs: Any) -> None:
+        await api.close()
+        feed.stop()  # the dashboard's reader thread, if a page started it
+
     return health
 
 

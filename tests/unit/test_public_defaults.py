@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cjo import cli
+from cjo.errors import ConfigError
+from cjo.settings import Settings, refuse_public_defaults
 
 
 @pytest.mark.parametrize(("secret_env", "public"), [("CJO_MODELS_KEY", "CJO_LOG_SALT"),
@@ -22,12 +24,7 @@ def test_the_public_default_is_refused(monkeypatch: pytest.MonkeyPatch,
     assert len(err) == 1 and err[0].startswith(f"cjo: {public} is the public default"), err
 
 
-def test_a_development_run_may_use_them(monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("CJO_DEVELOPMENT", "true")
-    monkeypatch.delenv("CJO_MODELS_KEY", raising=False)
-    monkeypatch.delenv("CJO_LOG_SALT", raising=False)
-    monkeypatch.setenv("CJO_BROKER", "127.0.0.1:1")
-    assert cli.main(["worker"]) == 2
-    err = capsys.readouterr().err
-    assert "public default" not in err and "127.0.0.1:1" in err, err  # it went on to the broker
+def test_a_development_run_may_use_them() -> None:
+    refuse_public_defaults(Settings(development=True))  # no ConfigError
+    with pytest.raises(ConfigError, match="CJO_MODELS_KEY"):
+        refuse_public_defaults(Settings(development=False))
