@@ -15,7 +15,7 @@ the input partitions); :meth:`LiveFigures.snapshot` returns one JSON-able dict:
 - ``take_up``: from the closed outcomes (``cjo.outcomes``), per trigger and overall: treated and
   holdout counts, their conversion rates, and the uplift (treated minus holdout) with its 95%
   interval (Newcombe, as ``cjo report``), ``verdict`` as ``cjo report`` words it;
-- ``dead_letters``: count by error kind (the text before the first ``:``).
+- ``dead_letters``: count by error kind (the text before the first ``:`` or `` (``).
 
 A record repeated on its topic (at-least-once: the same ``decision_id``/``offer_id`` after a
 rebalance) counts once. Pure: no Kafka, no clock of its own (times are passed in).
@@ -44,8 +44,9 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def reason_kind(reason: str) -> str:
-    """``frequency_cap:2/24h`` -> ``frequency_cap``: a reason's kind, without its figures."""
-    return reason.split(":", 1)[0].strip() or "unknown"
+    """``frequency_cap:2/24h`` -> ``frequency_cap``, ``not Avro (starts 00ff)`` -> ``not Avro``:
+    a reason's kind, without its figures or the bytes it quotes."""
+    return reason.split(":", 1)[0].split(" (", 1)[0].strip() or "unknown"
 
 
 @dataclass

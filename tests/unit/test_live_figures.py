@@ -29,6 +29,8 @@ def test_reason_kind_drops_the_figures() -> None:
     assert reason_kind("frequency_cap:2/24h") == "frequency_cap"
     assert reason_kind("no_consent") == "no_consent"
     assert reason_kind("") == "unknown"
+    assert reason_kind("not Avro single-object encoded (starts 006e6f74)") == (
+        "not Avro single-object encoded")
 
 
 def test_decisions_counted_once_by_outcome_reason_trigger_and_channel() -> None:
