@@ -1,4 +1,5 @@
 # Two commands: `make demo` and `make test`. Each builds .venv from pyproject.toml when needed.
+# `make demo ARGS=--serve` keeps serving the live dashboard (its URL printed) until Ctrl-C.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

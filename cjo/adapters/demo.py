@@ -1,6 +1,8 @@
 """`cjo demo`: embedded broker (`--kafka`: Apache Kafka) + worker + a recorded log replayed, then
 the offers printed; with ``gateways``, loopback endpoints and a ``cjo gateway`` per channel too,
-and what they delivered (``cjo.adapters.demo_gateways``).
+and what they delivered (``cjo.adapters.demo_gateways``). The worker's live dashboard URL is
+printed as it starts; with ``--serve`` the broker and the worker stay up after the summary,
+serving the dashboard until Ctrl-C.
 
 When the demo fails (the worker stops, the wait times out) the worker's log is kept and its path
 printed; on success it is removed. Ctrl-C is an interruption, said as such, not a failure: the
@@ -10,8 +12,10 @@ log is kept only if the worker wrote something.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -50,6 +54,7 @@ class DemoOptions:
     verbose: bool = False  # also the replay's end offsets per partition
     kafka: bool = False  # a single-node Apache Kafka instead of the embedded broker
     gateways: bool = False  # loopback endpoints and a gateway per channel (docs/gateways.md)
+    serve: bool = False  # keep serving the dashboard after the summary, until Ctrl-C
 
 
 def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
@@ -68,9 +73,8 @@ def run_demo(opts: DemoOptions, stdout: TextIO = sys.stdout) -> int:
         print(f"cjo: demo failed; the worker's log is kept: {worker_log}", file=sys.stderr)
         raise
     worker_log.unlink(missing_ok=True)
-    _report(summary, opts, stdout)
-    if delivered:
-        print("\n" + delivered, file=stdout)
+    if not opts.serve:  # --serve reported before serving
+        _report(summary, opts, stdout, delivered)
     return 0
 
 
@@ -85,6 +89,27 @@ def _keep(worker_log: Path) -> bool:
     return False
 
 
+def _web_port() -> int:
+    """``CJO_WEB_PORT`` when set, else a free port (the URL is printed): a fixed default could
+    be taken by another program between this check and the worker's start."""
+    configured = load().web_port
+    if configured:
+        return configured
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(worker: WorkerProcess, url: str, stdout: TextIO) -> None:
+    """Until Ctrl-C (or the worker stops): the dashboard stays up."""
+    print(f"\nserving the dashboard at {url} until Ctrl-C", file=stdout, flush=True)
+    try:
+        while worker.alive:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("stopping", file=stdout, flush=True)
+
+
 def _broker(opts: DemoOptions) -> EmbeddedBroker | KafkaBroker:
     return KafkaBroker() if opts.kafka else EmbeddedBroker()
 
@@ -97,15 +122,18 @@ def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> tuple[Summary, 
                         development=True,  # the public default models key and log salt do
                         # its own single node: one copy, whatever a cluster's settings say
                         replication_factor=-1, min_insync_replicas=0,
-                        catalogue=",".join(str(p.resolve()) for p in opts.catalogue) or None)
+                        catalogue=",".join(str(p.resolve()) for p in opts.catalogue) or None,
+                        web_port=_web_port())
         create_topics(settings.broker, settings.topics.all(), settings.partitions,
                       replication=Replication.of(settings))
         worker = WorkerProcess(worker_env(settings), worker_log).start()
         gateways = DemoGateways(settings, Path(tmp))
+        url = f"http://127.0.0.1:{settings.web_port}/dashboard"
         try:
             if opts.gateways:
                 gateways.start()
             name = "broker" if broker.workarounds else f"{broker.kind} broker"
+            print(f"live dashboard: {url}", file=stdout, flush=True)
             print(f"{name} on {broker.bootstrap}; replaying {opts.events}", file=stdout)
             replayed = replay(opts.events, settings.broker, settings.topics, speed=opts.speed,
                               progress=sys.stderr.isatty())
@@ -116,7 +144,11 @@ def _run(opts: DemoOptions, worker_log: Path, stdout: TextIO) -> tuple[Summary, 
             if gateways.available:
                 gateways.wait(opts.timeout_s)
                 delivered = gateways.summary()
-            return collect(settings), delivered
+            summary = collect(settings)
+            if opts.serve:
+                _report(summary, opts, stdout, delivered)
+                _serve(worker, url, stdout)
+            return summary, delivered
         finally:
             gateways.stop()
             worker.stop()
@@ -147,7 +179,7 @@ def collect(settings: Settings) -> Summary:
                    closed=decoded[topics["outcomes"]])
 
 
-def _report(summary: Summary, opts: DemoOptions, stdout: TextIO) -> None:
+def _report(summary: Summary, opts: DemoOptions, stdout: TextIO, delivered: str = "") -> None:
     print(summary.render(), file=stdout)
     catalogue = load_files(opts.catalogue) if opts.catalogue else default_catalogue()
     print("\n" + "\n".join(quality_lines(summary.decisions, summary.closed, catalogue)),
@@ -163,3 +195,5 @@ def _report(summary: Summary, opts: DemoOptions, stdout: TextIO) -> None:
         write_jsonl(opts.decisions, summary.decisions)
         print(f"wrote {count(len(summary.decisions), 'decision')} (with their reasons) to "
               f"{opts.decisions}", file=stdout)
+    if delivered:
+        print("\n" + delivered, file=stdout)

@@ -19,6 +19,7 @@ import pytest
 from cjo.adapters.demo import DemoOptions, run_demo
 from cjo.cli import main
 from sim import simulate, write_log
+from tests.integration.http_client import call, get_json, wait_until
 from tests.integration.test_hot_reload import VIDEO_ONLY
 
 pytestmark = pytest.mark.integration
@@ -75,28 +76,59 @@ def three_channel_log(tmp_path: Path) -> Path:
 
 
 @pytest.mark.kafka
-def test_cjo_demo_kafka_prints_offers(three_channel_log: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "cjo", "demo", "--kafka", "--events",
-                           str(three_channel_log), "--partitions", "2", "--timeout", "240"],
-                          capture_output=True, text=True, timeout=400, check=False)
-    assert done.returncode == 0, done.stderr
-    assert re.search(r"^Apache Kafka broker on 127\.0\.0\.1:\d+; replaying ", done.stdout,
-                     re.MULTILINE), done.stdout
-    offers = re.search(r"first \d+ of (\d+) offers:", done.stdout)
-    assert offers is not None and int(offers.group(1)) > 0, done.stdout
+def test_cjo_demo_kafka_prints_offers_and_serves_the_dashboard(three_channel_log: Path,
+                                                                tmp_path: Path) -> None:
+    """``cjo demo --kafka --serve``: the dashboard's URL printed first, the summary with what
+    the gateways delivered, then the dashboard served (its figures are the demo's) until
+    Ctrl-C, which ends the demo cleanly."""
+    stdout = tmp_path / "demo.out"
+    with stdout.open("w") as out:
+        demo = subprocess.Popen([sys.executable, "-m", "cjo", "demo", "--kafka", "--serve",
+                                 "--events", str(three_channel_log), "--partitions", "2",
+                                 "--timeout", "240"],
+                                stdout=out, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until("the dashboard served", lambda: "serving the dashboard at" in
+                   stdout.read_text(), 400, stdout.read_text)
+        text = stdout.read_text()
+        url = re.search(r"^live dashboard: (http://127\.0\.0\.1:\d+/dashboard)$", text,
+                        re.MULTILINE)
+        assert url is not None, text
+        assert text.index("live dashboard:") < text.index("; replaying ")
+        assert f"serving the dashboard at {url.group(1)} until Ctrl-C" in text
+        status, page = call(url.group(1))
+        assert status == 200 and b"/dashboard/static/dashboard.js" in page
+        offers = re.search(r"first \d+ of (\d+) offers:", text)
+        assert offers is not None and int(offers.group(1)) > 0, text
+        wait_until("the dashboard's figures", lambda: get_json(
+            url.group(1) + "/snapshot")[1]["offers"], 30)
+        snapshot = get_json(url.group(1) + "/snapshot")[1]
+        assert sum(o["count"] for o in snapshot["offers"]) == int(offers.group(1))
+        _assert_gateways_delivered(text)
+        demo.send_signal(signal.SIGINT)  # Ctrl-C
+        assert demo.wait(60) == 0, stdout.read_text()
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert re.search(r"^Apache Kafka broker on 127\.0\.0\.1:\d+; replaying ",
+                     stdout.read_text(), re.MULTILINE), stdout.read_text()
+    assert call(url.group(1))[0] == 0  # nothing serves it any more
+
+
+def _assert_gateways_delivered(text: str) -> None:
     # the gateways: each channel's offers answered on cjo.offers.responses, and the loopback
     # endpoint took as many as the responses say were delivered or sent
-    lines = re.findall(r"^  (push|email|sms)\s+(.*); the loopback .* took (\d+)$", done.stdout,
+    lines = re.findall(r"^  (push|email|sms)\s+(.*); the loopback .* took (\d+)$", text,
                        re.MULTILINE)
-    assert {channel for channel, _, _ in lines} >= {"push", "email", "sms"}, done.stdout
+    assert {channel for channel, _, _ in lines} >= {"push", "email", "sms"}, text
     for channel, statuses, took in lines:
         counts = {k: int(v) for v, k in re.findall(r"(\d+) (\w+)", statuses)}
         if channel == "sms":  # SENT when the SMSC took it (a part each), DELIVERED on receipt
-            assert 0 < counts.get("SENT", 0) <= int(took), done.stdout
-            assert counts.get("DELIVERED", 0) + counts.get("OPTED_OUT", 0) > 0, done.stdout
+            assert 0 < counts.get("SENT", 0) <= int(took), text
+            assert counts.get("DELIVERED", 0) + counts.get("OPTED_OUT", 0) > 0, text
             continue
-        assert counts.get("DELIVERED", 0) + counts.get("SENT", 0) == int(took), done.stdout
-    assert sum(int(took) for _, _, took in lines) > 0, done.stdout
+        assert counts.get("DELIVERED", 0) + counts.get("SENT", 0) == int(took), text
+    assert sum(int(took) for _, _, took in lines) > 0, text
 
 
 def test_ctrl_c_interrupts_the_demo_without_calling_it_a_failure(
