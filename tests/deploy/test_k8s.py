@@ -14,7 +14,7 @@ from tests.deploy import manifests as m
 
 _STRIMZI_KINDS = {"Kafka", "KafkaNodePool", "KafkaTopic"}
 # the keys of the Secret cjo-secrets, as docs/operations.md creates it
-SECRET_KEYS = ("models-key", "log-salt", "api-token", "sms-password", "email-token-secret",
+SECRET_KEYS = ("models-key", "catalogue-key", "log-salt", "api-token", "sms-password", "email-token-secret",
                "push-secret")
 _DOCS = list(m.k8s_documents())
 
@@ -95,7 +95,7 @@ def test_workers_are_a_statefulset_with_what_a_worker_needs() -> None:
     assert env["CJO_WEB_BIND"]["value"] == "0.0.0.0"
     # no more workers than partitions, and the secrets from the Secret
     assert spec["replicas"] <= int(_settings()["CJO_PARTITIONS"])
-    for secret in ("CJO_MODELS_KEY", "CJO_LOG_SALT", "CJO_API_TOKEN"):
+    for secret in ("CJO_MODELS_KEY", "CJO_CATALOGUE_KEY", "CJO_LOG_SALT", "CJO_API_TOKEN"):
         assert env[secret]["valueFrom"]["secretKeyRef"]["name"] == "cjo-secrets"
     # the headless service the StatefulSet names exists
     services = {s["metadata"]["name"]: s for s in m.by_kind("Service")}
@@ -144,6 +144,9 @@ def test_the_catalogue_job_applies_the_configmap_and_it_validates() -> None:
     assert sorted(f.rsplit("/", 1)[1] for f in files) == sorted(config["data"])
     catalogue = load_catalogue([(name, text) for name, text in config["data"].items()])
     assert catalogue.enabled()
+    # it signs what it publishes with the key the workers check (the Secret's, not the public one)
+    key = {v["name"]: v for v in container.get("env", [])}["CJO_CATALOGUE_KEY"]
+    assert key["valueFrom"]["secretKeyRef"] == {"name": "cjo-secrets", "key": "catalogue-key"}
 
 
 def test_every_workload_reads_the_settings_and_secrets_declared() -> None:
