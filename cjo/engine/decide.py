@@ -10,6 +10,7 @@ itself.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from cjo.catalogue.catalogue import Catalogue
@@ -23,7 +24,7 @@ from cjo.triggers.facts import facts
 from cjo.triggers.kinds import KINDS
 from cjo.triggers.kinds.base import Detection, Observation
 from cjo.triggers.moment import Moment
-from cjo.triggers.plan import plan
+from cjo.triggers.plan import grouped
 
 __all__ = ["Context", "Effects", "decide", "fire", "new_state"]
 
@@ -48,15 +49,47 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
     fresh: list[tuple[Trigger, Moment]] = []
     obs = Observation(stream, record, state, after, seen)
     venues = ctx.catalogue.venues
-    for trigger, on_event, sees_moments in plan(ctx.catalogue, stream):
-        if sees_moments:
+    memories = after.memory  # replaced by a copy of its own at the first change (never mutated)
+    # per group of the plan (same kind and params): the memory its kind last ran on, what it
+    # detected, and whether that is anything; reused by the group's other triggers whose memory
+    # is equal (a kind's detection depends on the params, the record and the memory only)
+    ran: dict[int, tuple[dict[str, Any], Detection, bool]] = {}
+    for trigger, on_event, sees_moments, group in grouped(ctx.catalogue, stream):
+        memory = memories.get(trigger.id, _EMPTY)
+        if sees_moments:  # what it sees changes with every moment detected: never reused
             obs = Observation(stream, record, state, after, obs.facts, tuple(detected))
-        detection = on_event(trigger, obs, after.memory.get(trigger.id, {}), venues)
+            detection = on_event(trigger, obs, memory if memory is not _EMPTY else {}, venues)
+        else:
+            last = ran.get(group)
+            if last is not None and last[0] == memory:
+                if not last[2]:
+                    continue
+                detection = _renamed(last[1], trigger.id)
+            else:
+                detection = on_event(trigger, obs, memory if memory is not _EMPTY else {},
+                                     venues)
+                ran[group] = (memory, detection, bool(
+                    detection.moments or detection.timers or detection.memory is not None))
         if detection.moments or detection.timers or detection.memory is not None:
+            if detection.memory is not None and memories is state.memory:
+                memories = after.memory = dict(memories)
             detected.extend(detection.moments)
-            fresh.extend(_apply_detection(detection, trigger, after, effects))
+            fresh.extend(_apply_detection(detection, trigger, after, effects, in_place=True))
     settle(fresh, after, ctx, effects)
     return after
+
+
+_EMPTY: dict[str, Any] = {}  # a trigger without memory yet (handed to its kind as a new {})
+
+
+def _renamed(detection: Detection, trigger_id: str) -> Detection:
+    """``detection`` as the kind would have made it for ``trigger_id``: the same memory and
+    timers, the same moments under that id."""
+    if not detection.moments:
+        return detection
+    return Detection(moments=[replace(m, trigger_id=trigger_id, attrs=dict(m.attrs))
+                              for m in detection.moments],
+                     timers=detection.timers, memory=detection.memory)
 
 
 def fire(timer: Timer, state: SubscriberState, ctx: Context,
@@ -86,11 +119,15 @@ def fire(timer: Timer, state: SubscriberState, ctx: Context,
 
 
 def _apply_detection(detection: Detection, trigger: Trigger, state: SubscriberState,
-                     effects: Effects) -> list[tuple[Trigger, Moment]]:
-    """Keep what the kind detected: its memory in ``state``, its timers in ``effects``; returns
-    the moments to decide (those not decided before, now marked decided)."""
+                     effects: Effects, in_place: bool = False) -> list[tuple[Trigger, Moment]]:
+    """Keep what the kind detected: its memory in ``state`` (``in_place``: into the state's
+    memory, a copy the caller made for this record), its timers in ``effects``; returns the
+    moments to decide (those not decided before, now marked decided)."""
     if detection.memory is not None:
-        state.memory = {**state.memory, trigger.id: detection.memory}
+        if in_place:
+            state.memory[trigger.id] = detection.memory
+        else:
+            state.memory = {**state.memory, trigger.id: detection.memory}
     for t in detection.timers:
         effects.schedule(Timer(t.due, state.imsi, trigger.id, t.instance))
     fresh = []
