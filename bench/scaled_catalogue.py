@@ -40,5 +40,7 @@ def grow(text: str, count: int) -> str:
         entry = enabled[len(copies) % len(enabled)]
         if len(copies) % len(enabled) == 0:
             n += 1
-        copies.append(_ENTRY.sub(lambda m, n=n: f"  - id: {m.group(1)}_x{n}\n", entry, count=1))
+        name = _ENTRY.match(entry)
+        assert name is not None
+        copies.append(f"  - id: {name.group(1)}_x{n}\n" + entry[name.end():])
     return text.rstrip("\n") + "\n\n" + "".join(c.rstrip("\n") + "\n\n" for c in copies)

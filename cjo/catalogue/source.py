@@ -166,7 +166,7 @@ def _compose(text: str, max_nodes: int) -> Any:
     try:
         return loader.get_single_node()
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
 
 
 class _Walker:
