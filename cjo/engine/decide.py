@@ -64,7 +64,14 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
             if last is not None and last[0] == memory:
                 if not last[2]:
                     continue
-                detection = _renamed(last[1], trigger.id)
+                detection = last[1]
+                kept = detection.memory
+                if kept is not None and not (detection.moments or detection.timers):
+                    if memories is state.memory:  # its new memory, and nothing else
+                        memories = after.memory = dict(memories)
+                    memories[trigger.id] = kept
+                    continue
+                detection = _renamed(detection, trigger.id)
             else:
                 detection = on_event(trigger, obs, memory if memory is not _EMPTY else {},
                                      venues)
