@@ -50,33 +50,32 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
     obs = Observation(stream, record, state, after, seen)
     venues = ctx.catalogue.venues
     memories = after.memory  # replaced by a copy of its own at the first change (never mutated)
-    # per group of the plan (same kind and params): the memory its kind last ran on, what it
-    # detected, and whether that is anything; reused by the group's other triggers whose memory
-    # is equal (a kind's detection depends on the params, the record and the memory only)
-    ran: dict[int, tuple[dict[str, Any], Detection, bool]] = {}
+    # per group of the plan (same kind and params): the memory its kind last ran on, how many
+    # moments it saw, what it detected, and whether that is anything; reused by the group's other
+    # triggers whose memory is equal, and that see as many moments (a kind's detection depends on
+    # the params, the record, the moments of the triggers before and the memory only)
+    ran: dict[int, tuple[dict[str, Any], int, Detection, bool]] = {}
     for trigger, on_event, sees_moments, group in grouped(ctx.catalogue, stream):
         memory = memories.get(trigger.id, _EMPTY)
-        if sees_moments:  # what it sees changes with every moment detected: never reused
-            obs = Observation(stream, record, state, after, obs.facts, tuple(detected))
-            detection = on_event(trigger, obs, memory if memory is not _EMPTY else {}, venues)
+        last = ran.get(group)
+        if last is not None and last[0] == memory and (
+                not sees_moments or last[1] == len(detected)):
+            if not last[3]:
+                continue
+            detection = last[2]
+            kept = detection.memory
+            if kept is not None and not (detection.moments or detection.timers):
+                if memories is state.memory:  # its new memory, and nothing else
+                    memories = after.memory = dict(memories)
+                memories[trigger.id] = kept
+                continue
+            detection = _renamed(detection, trigger.id)
         else:
-            last = ran.get(group)
-            if last is not None and last[0] == memory:
-                if not last[2]:
-                    continue
-                detection = last[1]
-                kept = detection.memory
-                if kept is not None and not (detection.moments or detection.timers):
-                    if memories is state.memory:  # its new memory, and nothing else
-                        memories = after.memory = dict(memories)
-                    memories[trigger.id] = kept
-                    continue
-                detection = _renamed(detection, trigger.id)
-            else:
-                detection = on_event(trigger, obs, memory if memory is not _EMPTY else {},
-                                     venues)
-                ran[group] = (memory, detection, bool(
-                    detection.moments or detection.timers or detection.memory is not None))
+            if sees_moments and len(obs.moments) != len(detected):
+                obs = Observation(stream, record, state, after, obs.facts, tuple(detected))
+            detection = on_event(trigger, obs, memory if memory is not _EMPTY else {}, venues)
+            ran[group] = (memory, len(detected), detection, bool(
+                detection.moments or detection.timers or detection.memory is not None))
         if detection.moments or detection.timers or detection.memory is not None:
             if detection.memory is not None and memories is state.memory:
                 memories = after.memory = dict(memories)
