@@ -39,12 +39,11 @@ from typing import Any
 
 from bench import brokers, gateways, stages
 from bench.broker_scan import broker_scan, scan_text
-from bench.catalogue_scale import bench_catalogue_scale
 from bench.ceiling import read_and_decode
 from bench.chaos_cli import chaos_main
 from bench.children import StageFailed, StageTimeout
 from bench.decision_quality import bench_decide_path, bench_evaluate
-from bench.domain import bench_domain, bench_timers
+from bench.domain import bench_catalogue_scale, bench_domain, bench_timers
 from bench.events import EventSet, generate
 from bench.guarantees import guarantee_rows
 from bench.live import run_latency
@@ -60,7 +59,7 @@ from cjo.errors import CjoError
 PER = 100_000  # resources are shown per this many subscribers
 MB = 1024 * 1024
 DOMAIN_SAMPLE = 60_000  # records for the in-process domain stage
-CATALOGUE_SCALE_SAMPLE = 5_000  # records replayed with 15 and with 500 triggers (issue 21)
+CATALOGUE_SAMPLE = 20_000  # network records (after the profiles) of the catalogue-scale row
 
 
 def _positive(text: str) -> int:
@@ -108,6 +107,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="instead of the rows: the broker's cost per fetch as a partition's "
                         "record batches pile up (the embedded broker's grows: why a long --soak "
                         "slows there)")
+    parser.add_argument("--catalogue-scale", action="store_true",
+                        help="instead of the rows: only the catalogue-scale rows (bundled vs "
+                        "500 triggers, in process, no broker)")
     parser.add_argument("--rate", type=_positive,
                         help="steady rate of --burst/--soak, events/s; default 400 (--quick 200)")
     args = parser.parse_args(argv)
@@ -309,6 +311,26 @@ def broker_results(args: argparse.Namespace, events: EventSet, broker: Broker) -
     return results
 
 
+def catalogue_rows(events: EventSet) -> list[Row]:
+    _say("catalogue scale: bundled vs 500 triggers, in process")
+    return bench_catalogue_scale(events.all()[: len(events.profiles) + CATALOGUE_SAMPLE])
+
+
+def catalogue_main(args: argparse.Namespace, events: EventSet, started: float) -> int:
+    results = Results(setup={"subscribers": args.subscribers, "cpus": os.cpu_count(),
+                             "load_before": os.getloadavg()})
+    for row in catalogue_rows(events):
+        results.add(row)
+    results.setup["load_after"] = os.getloadavg()
+    results.setup["seconds"] = round(time.monotonic() - started)
+    print(table(results))
+    print(f"\nload average before {results.setup['load_before'][0]:.1f}, after "
+          f"{results.setup['load_after'][0]:.1f} ({os.cpu_count()} cpus)")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    results.write_json(args.json)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.burst or args.soak:
@@ -321,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         started = time.monotonic()
         events = generate(args.subscribers, args.events, args.days, args.seed)
+        if args.catalogue_scale:
+            return catalogue_main(args, events, started)
         with brokers.open_broker(args.embedded) as broker:
             results = broker_results(args, events, broker)
     except CjoError as err:
@@ -328,9 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _say("domain and timers, in process")
     sample = events.all()[: len(events.profiles) + DOMAIN_SAMPLE]
-    scale = events.all()[: len(events.profiles) + CATALOGUE_SCALE_SAMPLE]
-    for row in [*bench_domain(sample), *bench_timers(), *bench_decide_path(),
-                *bench_evaluate(), *bench_catalogue_scale(scale)]:
+    for row in [*bench_domain(sample), *catalogue_rows(events), *bench_timers(),
+                *bench_decide_path(), *bench_evaluate()]:
         results.add(row)
     _say("SMS channel against the loopback SMSC")
     try:

@@ -2,6 +2,9 @@
 
 - domain: codec decode alone vs decode + decide (state update, every trigger of the default
   catalogue, timers, contact policy), one partition's runner in memory, no Kafka;
+- catalogue scale: the same replay with the bundled catalogue and with 500 enabled triggers (its
+  triggers copied under new ids, ``bench.scaled_catalogue``), time and peak memory (tracemalloc,
+  a second pass) as ratios to the bundled one;
 - timers: a tick's due-timer scan in RocksDB with few vs many timers stored (the cost should
   follow the timers due, not those stored: ratio near 1); and after many timers have fired
   (deleted, their tombstones not yet compacted away), a scan from the timer prefix (as before
@@ -12,14 +15,17 @@ from __future__ import annotations
 
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Sequence
 
 from rocksdict import Options, Rdict
 
 from bench.events import Event
 from bench.report import Row
+from bench.scaled_catalogue import scaled_sources
 from cjo import codec
-from cjo.catalogue.validate import default_catalogue
+from cjo.catalogue.catalogue import Catalogue
+from cjo.catalogue.validate import default_catalogue, load_catalogue
 from cjo.engine.runner import Knowledge, MemoryStore, PartitionRunner
 from cjo.state import Position
 from cjo.timers import TIMER_PREFIX, Timer, Watermark, due_bound, scan_due
@@ -52,6 +58,59 @@ def bench_domain(records: Sequence[Event]) -> list[Row]:
         Row("domain_decode", "domain: decode only", decode, "events/s", len(records), decode_s),
         Row("domain_decide", "domain: decode + decide", full, "events/s", len(records), full_s,
             note=f"{full / decode:.2f} of decode only; {fired:,} timers fired"),
+    ]
+
+
+SCALED_TRIGGERS = 500
+
+
+def _replay(records: Sequence[Event], catalogue: Catalogue) -> tuple[float, int]:
+    """Seconds to decode and decide ``records`` in one in-memory partition, and offers sent."""
+    store = MemoryStore()
+    runner = PartitionRunner(store, 0, Watermark(30_000, 0, live=False))
+    knowledge = Knowledge(catalogue)
+    offers = 0
+    start = time.perf_counter()
+    for offset, record in enumerate(records):
+        _, value = codec.decode(record.value)
+        step = runner.on_record(record.stream, value, Position(record.stream, offset), 0,
+                                knowledge)
+        store.apply(step.effects.writes)
+        offers += len(step.effects.offers)
+    return time.perf_counter() - start, offers
+
+
+def _peak(records: Sequence[Event], catalogue: Catalogue) -> int:
+    """Peak bytes allocated (tracemalloc) while replaying ``records``: states, timers, caches."""
+    tracemalloc.start()
+    try:
+        _replay(records, catalogue)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def bench_catalogue_scale(records: Sequence[Event],
+                          triggers: int = SCALED_TRIGGERS) -> list[Row]:
+    """The domain replay with the bundled catalogue, then with ``triggers`` enabled ones."""
+    bundled = default_catalogue()
+    began = time.perf_counter()
+    scaled = load_catalogue(scaled_sources(triggers))
+    load_s = time.perf_counter() - began
+    (small_s, small_offers), (big_s, big_offers) = (_replay(records, bundled),
+                                                    _replay(records, scaled))
+    small_peak, big_peak = _peak(records, bundled), _peak(records, scaled)
+    mb = 1024 * 1024
+    n = len(bundled.enabled())
+    return [
+        Row("catalogue_bundled", f"catalogue: replay, bundled ({n} enabled)",
+            _rate(len(records), small_s), "events/s", len(records), small_s,
+            note=f"peak {small_peak / mb:,.0f} MB; {small_offers:,} offers"),
+        Row("catalogue_500", f"catalogue: replay, {triggers} enabled triggers",
+            _rate(len(records), big_s), "events/s", len(records), big_s,
+            note=f"time {big_s / small_s:.2f}x, peak memory {big_peak / small_peak:.2f}x "
+                 f"({big_peak / mb:,.0f} MB) of bundled (target <= 1.5x); {big_offers:,} "
+                 f"offers; validated in {load_s:.1f} s"),
     ]
 
 

@@ -13,12 +13,17 @@ line of the mistake, in plain words
 
 A catalogue may arrive from a control topic, so parsing is bounded before it can cost much: a
 text of more than ``MAX_CHARS`` characters is refused unread, nesting deeper than ``MAX_DEPTH``
-is refused while composing (before Python's recursion limit), at most ``MAX_NODES`` values are
-composed (written), and the value built is bounded by what it costs compared with what was
-written: aliases may expand it to at most ``MAX_EXPANSION`` times the values written (plus
-``EXPANSION_SLACK``), so a 1 KB "billion laughs" alias bomb is refused at once instead of
-blocking the worker, while a long catalogue without aliases (500 triggers and more) is only as
-costly as its text. Each is a :class:`CatalogueError` at its line.
+is refused while composing (before Python's recursion limit), and the plain value built is at
+most :func:`max_values` values, counted while composing and again with aliases expanded (a 1 KB
+"billion laughs" alias bomb is refused at once instead of blocking the worker). Each is a
+:class:`CatalogueError` at its line, saying what to do.
+
+The bound on values follows what the text costs to read: ``MAX_NODES``, or one value per
+``CHARS_PER_VALUE`` characters of a longer text. A catalogue has one value per 20 to 50
+characters (names, numbers, offer texts), so any catalogue under ``MAX_CHARS`` (2,000 triggers
+and more) is within it, while aliases can only repeat what the text itself could have held: the
+work of parsing and checking stays proportional to the text's length, whatever its aliases.
+
 """
 
 from __future__ import annotations
@@ -36,10 +41,8 @@ Path = tuple[str | int, ...]
 
 MAX_CHARS = 1_000_000  # per file: the bundled catalogue is about 20 KB
 MAX_DEPTH = 40  # nested mappings and lists: a catalogue needs 8
-MAX_NODES = 200_000  # values written in one file (the bundled catalogue has 400, 500 triggers
-# about 14,000; 20,000 take about 0.4 s to parse and check): split a bigger catalogue into files
-MAX_EXPANSION = 10  # values built per value written, aliases expanded: a bomb's is millions
-EXPANSION_SLACK = 10_000
+MAX_NODES = 20_000  # values in a short text, each alias counted as often as it is used
+CHARS_PER_VALUE = 8  # a longer text: one value per this many characters (the bundled file: 50)
 
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -59,11 +62,12 @@ class _OutOfBounds(Exception):
 class _Loader(yaml.SafeLoader):
     """SafeLoader composing nodes with the YAML 1.2 core schema's implicit types, refusing to
     nest deeper than ``MAX_DEPTH`` (PyYAML's composer recurses once per level) or to compose
-    more than ``MAX_NODES`` nodes."""
+    more than ``max_nodes`` nodes."""
 
     yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
     _depth = 0
     _nodes = 0
+    max_nodes = MAX_NODES
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth += 1
@@ -71,10 +75,10 @@ class _Loader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 raise _OutOfBounds(self._line(), f"nested deeper than {MAX_DEPTH} levels")
-            if self._nodes > MAX_NODES:
-                raise _OutOfBounds(self._line(), (
-                    f"more than {MAX_NODES:,} values in one file: split the catalogue into "
-                    "several files (CJO_CATALOGUE and `cjo catalogue apply` take several)"))
+            if self._nodes > self.max_nodes:
+                raise _OutOfBounds(self._line(), _too_many(self.max_nodes, "") + (
+                    "; a catalogue has about one value per 20 characters: split a long list "
+                    "over several entries or files"))
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -122,16 +126,26 @@ class Parsed:
         return 1
 
 
+def max_values(text: str) -> int:
+    """How many values ``text`` may hold, aliases expanded: ``MAX_NODES``, or one per
+    ``CHARS_PER_VALUE`` characters of a longer text."""
+    return max(MAX_NODES, len(text) // CHARS_PER_VALUE)
+
+
+def _too_many(bound: int, aliases: str) -> str:
+    return f"more than {bound:,} values{aliases}"
+
+
 def parse(file: str, text: str) -> Parsed:
     """Parse one YAML text; raise :class:`CatalogueError` (file, line) if it is not valid YAML
     or exceeds a bound (size, depth, values)."""
     if len(text) > MAX_CHARS:
         raise CatalogueError(file, 1, "", f"too large: {len(text):,} characters "
-                                          f"(at most {MAX_CHARS:,})")
-    loader: _Loader | None = None
+                                          f"(at most {MAX_CHARS:,} per file): split its "
+                                          "triggers over several files of one catalogue")
+    bound = max_values(text)
     try:
-        loader = _Loader(text)
-        root = loader.get_single_node()
+        root = _compose(text, bound)
     except _OutOfBounds as error:
         raise CatalogueError(file, error.line, "", error.reason) from None
     except yaml.MarkedYAMLError as error:
@@ -139,19 +153,26 @@ def parse(file: str, text: str) -> Parsed:
         raise CatalogueError(file, line, "", f"not valid YAML: {reason}") from None
     except yaml.YAMLError as error:
         raise CatalogueError(file, 1, "", f"not valid YAML: {error}") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    walker = _Walker(file, loader._nodes * MAX_EXPANSION + EXPANSION_SLACK)
+    walker = _Walker(file, bound)
     if root is None:
         return Parsed(None, walker.lines)
     return Parsed(walker.value(root, ()), walker.lines, walker.blocks)
 
 
+def _compose(text: str, max_nodes: int) -> Any:
+    """``yaml.compose`` with :class:`_Loader`, at most ``max_nodes`` nodes."""
+    loader = _Loader(text)
+    loader.max_nodes = max_nodes
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 class _Walker:
-    def __init__(self, file: str, budget: int) -> None:
+    def __init__(self, file: str, max_nodes: int) -> None:
         self.file = file
-        self.budget = budget  # values it may build, aliases expanded
+        self.max_nodes = max_nodes
         self.lines: dict[Path, int] = {(): 1}
         self.blocks: dict[Path, int] = {}
         self.depth = 0
@@ -163,11 +184,11 @@ class _Walker:
         if self.depth > MAX_DEPTH:
             raise CatalogueError(self.file, _line(node), _show(path),
                                  f"nested deeper than {MAX_DEPTH} levels (a recursive alias?)")
-        if self.nodes > self.budget:
-            raise CatalogueError(self.file, _line(node), _show(path),
-                                 f"aliases expand it to more than {self.budget:,} values, "
-                                 f"{MAX_EXPANSION} times those written and {EXPANSION_SLACK:,} "
-                                 "more (an alias bomb?)")
+        if self.nodes > self.max_nodes:
+            raise CatalogueError(self.file, _line(node), _show(path), _too_many(
+                self.max_nodes, ", aliases expanded (an alias bomb?): a text may hold one "
+                f"value per {CHARS_PER_VALUE} characters, aliases expanded included; write the "
+                "repeated parts out, or alias fewer of them"))
         try:
             if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, path)

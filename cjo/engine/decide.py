@@ -10,6 +10,7 @@ itself.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from cjo.catalogue.catalogue import Catalogue
@@ -23,7 +24,7 @@ from cjo.triggers.facts import facts
 from cjo.triggers.kinds import KINDS
 from cjo.triggers.kinds.base import Detection, Observation
 from cjo.triggers.moment import Moment
-from cjo.triggers.plan import plan
+from cjo.triggers.plan import grouped
 
 __all__ = ["Context", "Effects", "decide", "fire", "new_state"]
 
@@ -48,22 +49,53 @@ def decide(stream: str, record: Record, state: SubscriberState, position: Positi
     fresh: list[tuple[Trigger, Moment]] = []
     obs = Observation(stream, record, state, after, seen)
     venues = ctx.catalogue.venues
-    memory = after.memory
-    remembered: dict[str, Any] = {}  # each trigger reads and writes its own memory only: the
-    # state's is replaced once, after every trigger (not once per trigger: O(triggers^2))
-    for trigger, on_event, sees_moments in plan(ctx.catalogue, stream):
-        if sees_moments and detected:
-            obs = Observation(stream, record, state, after, obs.facts, tuple(detected))
-        detection = on_event(trigger, obs, memory.get(trigger.id, {}), venues)
+    memories = after.memory  # replaced by a copy of its own at the first change (never mutated)
+    # per group of the plan (same kind and params): the memory its kind last ran on, how many
+    # moments it saw, what it detected, and whether that is anything; reused by the group's other
+    # triggers whose memory is equal, and that see as many moments (a kind's detection depends on
+    # the params, the record, the moments of the triggers before and the memory only)
+    ran: dict[int, tuple[dict[str, Any], int, Detection, bool]] = {}
+    for trigger, on_event, sees_moments, group in grouped(ctx.catalogue, stream):
+        memory = memories.get(trigger.id, _EMPTY)
+        last = ran.get(group)
+        if last is not None and last[0] == memory and (
+                not sees_moments or last[1] == len(detected)):
+            if not last[3]:
+                continue
+            detection = last[2]
+            kept = detection.memory
+            if kept is not None and not (detection.moments or detection.timers):
+                if memories is state.memory:  # its new memory, and nothing else
+                    memories = after.memory = dict(memories)
+                memories[trigger.id] = kept
+                continue
+            detection = _renamed(detection, trigger.id)
+        else:
+            if sees_moments and len(obs.moments) != len(detected):
+                obs = Observation(stream, record, state, after, obs.facts, tuple(detected))
+            detection = on_event(trigger, obs, memory if memory is not _EMPTY else {}, venues)
+            ran[group] = (memory, len(detected), detection, bool(
+                detection.moments or detection.timers or detection.memory is not None))
         if detection.moments or detection.timers or detection.memory is not None:
+            if detection.memory is not None and memories is state.memory:
+                memories = after.memory = dict(memories)
             detected.extend(detection.moments)
-            if detection.memory is not None:
-                remembered[trigger.id] = detection.memory
-            fresh.extend(_apply_detection(detection, trigger, after, effects, keep=False))
-    if remembered:
-        after.memory = {**memory, **remembered}
+            fresh.extend(_apply_detection(detection, trigger, after, effects, in_place=True))
     settle(fresh, after, ctx, effects)
     return after
+
+
+_EMPTY: dict[str, Any] = {}  # a trigger without memory yet (handed to its kind as a new {})
+
+
+def _renamed(detection: Detection, trigger_id: str) -> Detection:
+    """``detection`` as the kind would have made it for ``trigger_id``: the same memory and
+    timers, the same moments under that id."""
+    if not detection.moments:
+        return detection
+    return Detection(moments=[replace(m, trigger_id=trigger_id, attrs=dict(m.attrs))
+                              for m in detection.moments],
+                     timers=detection.timers, memory=detection.memory)
 
 
 def fire(timer: Timer, state: SubscriberState, ctx: Context,
@@ -93,12 +125,15 @@ def fire(timer: Timer, state: SubscriberState, ctx: Context,
 
 
 def _apply_detection(detection: Detection, trigger: Trigger, state: SubscriberState,
-                     effects: Effects, keep: bool = True) -> list[tuple[Trigger, Moment]]:
-    """Keep what the kind detected: its memory in ``state`` (unless ``keep`` is False: the
-    caller does), its timers in ``effects``; returns the moments to decide (those not decided
-    before, now marked decided)."""
-    if keep and detection.memory is not None:
-        state.memory = {**state.memory, trigger.id: detection.memory}
+                     effects: Effects, in_place: bool = False) -> list[tuple[Trigger, Moment]]:
+    """Keep what the kind detected: its memory in ``state`` (``in_place``: into the state's
+    memory, a copy the caller made for this record), its timers in ``effects``; returns the
+    moments to decide (those not decided before, now marked decided)."""
+    if detection.memory is not None:
+        if in_place:
+            state.memory[trigger.id] = detection.memory
+        else:
+            state.memory = {**state.memory, trigger.id: detection.memory}
     for t in detection.timers:
         effects.schedule(Timer(t.due, state.imsi, trigger.id, t.instance))
     fresh = []

@@ -31,7 +31,8 @@ DEFAULT_LATENESS_MS: int = Settings.model_fields["allowed_lateness_ms"].default
 @dataclass(slots=True)
 class OfflineResult:
     """What a log decided: the effects of each record, partition by partition in the order
-    decided (their writes went to the partition's store), and how many records and timers."""
+    decided (their writes went to the partition's store and are not kept here), and how many
+    records and timers."""
 
     effects: list[Effects] = field(default_factory=list)
     records: int = 0
@@ -94,7 +95,8 @@ def run_offline(records: Iterable[LogRecord], catalogue: Catalogue, partitions: 
             step = runner.on_record(record.stream, record.value,
                                     Position(record.stream, offset), 0, knowledge)
             store.apply(step.effects.writes)
-            result.effects.append(step.effects)
+            step.effects.writes = {}  # in the store now: a copy of every state a record
+            result.effects.append(step.effects)  # made would grow with the log (GBs)
             result.timers_fired += step.fired
             result.records += 1
     return result

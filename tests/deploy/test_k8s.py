@@ -14,7 +14,8 @@ from tests.deploy import manifests as m
 
 _STRIMZI_KINDS = {"Kafka", "KafkaNodePool", "KafkaTopic"}
 # the keys of the Secret cjo-secrets, as docs/operations.md creates it
-SECRET_KEYS = ("models-key", "catalogue-key", "log-salt", "api-token", "sms-password", "email-token-secret",
+SECRET_KEYS = ("models-key", "catalogue-key", "log-salt", "api-token", "sms-password",
+               "email-token-secret",
                "push-secret")
 _DOCS = list(m.k8s_documents())
 

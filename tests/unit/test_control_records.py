@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.catalogue_scale import scaled_sources
+from bench.scaled_catalogue import scaled_sources
 from cjo.adapters.catalogue_commands import run_apply
 from cjo.catalogue import source
 from cjo.catalogue.catalogue import MAX_PAYLOAD_BYTES, PAYLOAD_FORMAT, digest_of
