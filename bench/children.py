@@ -1,6 +1,6 @@
 """Child processes of the bench (cjo workers, the naive agent): start, watch, measure, stop.
 
-Throughput is timed from the moment the first child is ready (faust's ``[^Worker]: Ready`` log
+Throughput is timed from the moment the first child is ready (the worker's `ready` log
 line: partitions assigned, tables recovered; so the children run at log level INFO) to the
 moment every input partition is committed up to its end: start-up and the group join are
 excluded. Without that line the start is the first sign of work: a committed offset, or a record
@@ -29,7 +29,7 @@ from cjo.adapters.kafka_admin import Partition, committed_offsets, end_offsets
 from cjo.adapters.kafka_security import confluent_config
 from cjo.adapters.processes import stop_process
 
-READY = "[^Worker]: Ready"
+READY = '"event": "ready"'  # the worker's one ready line (streams/worker.py: _say_ready)
 
 
 def log_time(line: str) -> float:
@@ -89,7 +89,7 @@ class Child:
         stop_process(self.proc, grace_s)
 
     def ready_at(self) -> float | None:
-        """Wall time (epoch s) of faust's first ``[^Worker]: Ready`` line in the log, if any."""
+        """Wall time (epoch s) of the worker's ``ready`` line in the log, if any."""
         try:
             with self.log_path.open(errors="replace") as log:
                 for line in log:

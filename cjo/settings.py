@@ -179,7 +179,7 @@ class Settings(_TopicSettings):
         "ahead of the wall clock than this is dead-lettered (both modes; in replay mode the wall "
         "clock is only a cap, see CJO_REPLAY_MAX_JUMP_MS): it never moves the watermark")
     replay_max_jump_ms: int = Field(
-        86_400_000, ge=0, description="replay mode: an input whose event time is further ahead "
+        2_592_000_000, ge=0, description="replay mode: an input whose event time is further ahead "
         "than this of the newest event time the worker took from the log (any of its "
         "partitions) is dead-lettered; the longest silence a replayed log may have")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")

@@ -90,12 +90,14 @@ def calibrations(decisions: Iterable[Mapping[str, Any]], outcomes: Iterable[Mapp
 def render(items: Iterable[Calibration], threshold: float = THRESHOLD,
            min_outcomes: int = MIN_OUTCOMES) -> str:
     lines = [f"Calibration of the propensity model (sent offers, prequential; warning when ECE "
-             f"> {threshold:g} over >= {min_outcomes:,} outcomes)",
-             f"{'trigger':<22} {'offer':<22} {'outcomes':>8} {'ECE':>7} {'Brier':>7}  "
-             f"reliability: score->rate per equal-mass bin"]
+             f"> {threshold:g}",
+             f"over >= {min_outcomes:,} outcomes); below each row its reliability, score->rate "
+             "per equal-mass bin",
+             f"{'trigger':<22} {'offer':<22} {'outcomes':>8} {'ECE':>7} {'Brier':>7}"]
     for c in items:
-        cells = " ".join(f"{b.score:.2f}->{b.rate:.2f}" for b in c.bins)
         flag = "  WARNING: miscalibrated" if c.warn else ""
         lines.append(f"{c.trigger_id:<22} {c.offer_code:<22} {c.n:>8,} {c.ece:>7.4f} "
-                     f"{c.brier:>7.4f}  {cells}{flag}")
+                     f"{c.brier:>7.4f}{flag}")
+        cells = [f"{b.score:.2f}->{b.rate:.2f}" for b in c.bins]
+        lines.extend("    " + " ".join(cells[i:i + 8]) for i in range(0, len(cells), 8))
     return "\n".join(lines)

@@ -138,7 +138,7 @@ def qini_coefficient(rows: list[tuple[float, bool, bool]]) -> float:
 
 
 def render(rows: Iterable[SegmentUplift], qinis: Mapping[str, Mapping[str, float]]) -> str:
-    lines = ["Uplift per segment (conversions, treated vs holdout; Newcombe intervals, "
+    lines = ["Uplift per segment (conversions, treated vs holdout; Newcombe intervals,",
              "Bonferroni-corrected over each trigger's segments)",
              f"{'trigger':<22} {'segment':<10} {'treated':>8} {'holdout':>8} {'uplift':>8}  "
              f"{'interval':<19} verdict"]

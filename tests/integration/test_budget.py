@@ -46,9 +46,9 @@ def test_a_daily_budget_holds_across_two_workers(
                             "CJO_DATA_DIR": str(tmp_path / "state-b")}, tmp_path / "b.log")
     try:
         first = pipeline.start_worker("a")
-        wait_for_line(first.log_path, "[^Worker]: Ready")
+        wait_for_line(first.log_path, '"event": "ready"')
         second.start()
-        wait_for_line(second.log_path, "[^Worker]: Ready")
+        wait_for_line(second.log_path, '"event": "ready"')
         # and the first worker gave up its partitions in that rebalance: the embedded broker
         # does not fence a member that lost its partitions (it keeps the generation), so a
         # record the old owner processes during the hand-over can miss the new owner's
