@@ -4,7 +4,8 @@ A recorded log is older than the wall clock, so "ahead of the wall clock" bounds
 one valid record dated near today in a log of last January would move its partition's
 watermark eleven months and fire every timer on it. The reference is the log's front instead:
 the newest event time taken so far from any topic-partition the worker reads (its restored
-watermarks included; before anything is taken, the oldest record of the first fetch). A record
+watermarks included), never below the median event time of the first fetch (so that neither a
+record dated in 1970 nor one dated near today, among the first read, can set it). A record
 more than ``max_jump_ms`` ahead of it is its topic-partition's outlier *or* the first after a
 silence, and which one only the rest of the log can tell; so it is held aside (with every
 later record of its topic-partition: the order within a topic is never changed) and
@@ -33,17 +34,19 @@ class LogFront(Generic[K, T]):
     def __init__(self, max_jump_ms: int) -> None:
         self.max_jump_ms = max_jump_ms
         self.front = -1  # the newest event time taken
-        self._floor = -1  # before any: the oldest event time of the first fetch
+        self._floor = -1  # the median event time of the first fetch: the reference's floor
         self._held: dict[K, deque[tuple[int, T]]] = {}
 
     def reference(self) -> int:
-        return self.front if self.front >= 0 else self._floor
+        return max(self.front, self._floor)
 
     def fetched(self, event_times: Iterable[int]) -> None:
-        """A fetch's event times, before its records are offered: nothing taken yet, the
-        oldest of them is the reference."""
-        if self.front < 0:
-            self._floor = min(event_times, default=self._floor)
+        """A fetch's event times, before its records are offered: while nothing was taken, the
+        median of them is the reference's floor (an outlier either way cannot set it)."""
+        if self.front < 0 and self._floor < 0:
+            times = sorted(event_times)
+            if times:
+                self._floor = times[(len(times) - 1) // 2]
 
     def took(self, event_time: int) -> None:
         """An event time the log has certainly reached (a restored watermark, a record taken)."""

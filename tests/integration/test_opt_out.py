@@ -47,7 +47,7 @@ def test_an_offer_is_suppressed_after_an_opt_out_despite_a_later_profile_with_co
                       key=lambda d: d["trigger_time"])
     assert [(d["outcome"], d["channel"]) for d in welcomes] == [
         ("SENT", "SMS"), ("SUPPRESSED", None)], welcomes
-    assert welcomes[1]["reasons"] == ["no_consent"]
+    assert welcomes[1]["reasons"] == ["no_consent:push,sms,email"]  # SMS withdrawn too
     assert [o["channel"] for o in summary.offers] == ["SMS"]
 
     out = io.StringIO()
