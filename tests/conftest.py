@@ -105,3 +105,22 @@ def embedded_broker() -> Iterator[EmbeddedBroker]:
 def unique_prefix() -> str:
     """A topic prefix no other test in this session uses, so tests on the one broker stay apart."""
     return f"t{next(_prefixes)}"
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_before() -> Iterator[None]:
+    """A test that runs a command in process (``cjo.cli.main``) configures structlog and the root
+    logger with the streams of that moment, which pytest's capture closes after the test: later
+    log lines would then fail with "I/O operation on closed file". Each test leaves the logging
+    configuration as it found it."""
+    import logging
+
+    import structlog
+
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
