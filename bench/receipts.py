@@ -1,0 +1,178 @@
+"""Rows ``receipt_p50``/``receipt_p99``: the whole chain, from the production of the triggering
+event to the DELIVERED response on ``cjo.offers.responses``.
+
+A cjo worker of its own (inputs under the prefix ``benchrcpt``) catches up on every profile, as
+the latency stage's does (:mod:`bench.live`); then ``cjo gateway sms`` against the loopback SMSC
+issuing a delivery receipt for every submit (``sim/smsc_server.py --demo``: 50 ms after the
+submit_sm_resp) and ``cjo gateway push`` against the loopback push service (``sim/endpoints.py``)
+join their groups on the worker's offer topics, and the events are produced at the latency
+stage's pace, each stamped with its production wall time. For every DELIVERED response, the
+delay is the response record's timestamp (its production by the gateway) less the production
+time of the offer's triggering record; the offer's own ``published_at`` less the same gives the
+baseline of the same run (production to offer, as row 5), so the gateways' share is the
+difference. The gateways run with ``CJO_TIME_MODE=replay`` as the worker does: the event set's
+offers are valid in January's event time, which a live gateway would call expired.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.children import cjo_worker, time_commits
+from bench.events import EventSet
+from bench.produce import produce_all, produce_paced
+from bench.stages import Broker, input_ends, stage_env
+from cjo import codec
+from cjo.adapters.kafka_admin import committed_offsets, create_topics, end_offsets, read_all
+from cjo.adapters.worker_process import WorkerProcess
+from cjo.errors import CjoError
+from cjo.summary import percentile
+from sim.endpoints import PushEndpoint
+from sim.smsc import SmscProcess
+
+PREFIX, STAGE = "benchrcpt", "rcpt"
+CHANNELS = ("sms", "push")  # the channels whose endpoint answers with a delivery
+SECRET = "whsec_" + base64.b64encode(b"bench-receipt-secret-000000").decode()
+DRAIN_S = 30.0  # after the gateways committed every offer: receipts still on their way
+
+
+@dataclass
+class Receipts:
+    rate: float  # events/s produced
+    events: int
+    seconds: float
+    offers: Counter[str] = field(default_factory=Counter)  # per channel, read by the gateways
+    to_receipt: dict[str, list[int]] = field(default_factory=dict)  # channel -> ms, sorted
+    to_offer: list[int] = field(default_factory=list)  # the same offers, production to offer
+    statuses: Counter[str] = field(default_factory=Counter)  # final responses, by status
+
+    @property
+    def all_receipts(self) -> list[int]:
+        return sorted(d for delays in self.to_receipt.values() for d in delays)
+
+    def p(self, q: float, channel: str | None = None) -> float | None:
+        values = self.all_receipts if channel is None else self.to_receipt.get(channel, [])
+        return float(percentile(values, q)) if values else None
+
+    def p_offer(self, q: float) -> float | None:
+        return float(percentile(self.to_offer, q)) if self.to_offer else None
+
+
+def _gateways(env: dict[str, str], tmp: Path, smsc: SmscProcess,
+              push: PushEndpoint) -> dict[str, WorkerProcess]:
+    own = {"sms": {"CJO_SMS_PORT": str(smsc.port), "CJO_SMS_RATE_PER_S": "0",
+                   "CJO_SMS_RECEIPT_WAIT_S": "10"},
+           "push": {"CJO_PUSH_URL": push.url, "CJO_PUSH_SECRET": SECRET}}
+    return {c: WorkerProcess({**env, "CJO_LOG_LEVEL": "INFO", **own[c]}, tmp / f"gw-{c}.log",
+                             ("-m", "cjo", "gateway", c)).start() for c in CHANNELS}
+
+
+def _until_assigned(gateways: dict[str, WorkerProcess], tmp: Path, budget_s: float) -> None:
+    """Until each gateway logged its partitions assigned (offers produced before would wait
+    out the group join, which is not the chain's delay)."""
+    deadline = time.monotonic() + budget_s
+    for channel, process in gateways.items():
+        log = tmp / f"gw-{channel}.log"
+        while "partitions assigned" not in (log.read_text() if log.exists() else ""):
+            if not process.alive or time.monotonic() > deadline:
+                raise CjoError(f"the {channel} gateway did not join: {process.log_tail(5)}")
+            time.sleep(0.2)
+
+
+def _until_sent(bootstrap: str, app_id: str, topics: dict[str, str],
+                gateways: dict[str, WorkerProcess], budget_s: float) -> None:
+    """Until each gateway committed its offers topic to the end."""
+    deadline = time.monotonic() + budget_s
+    for channel, topic in topics.items():
+        ends = {tp: e for tp, e in end_offsets(bootstrap, [topic]).items() if e > 0}
+        group = f"{app_id}-gateway-{channel}"
+        while not all(committed_offsets(bootstrap, group, [topic]).get(tp, -1) >= e
+                      for tp, e in ends.items()):
+            if not gateways[channel].alive or time.monotonic() > deadline:
+                raise CjoError(f"the {channel} gateway did not finish: "
+                               f"{gateways[channel].log_tail(5)}")
+            time.sleep(0.5)
+
+
+def run_receipts(run: Broker, events: EventSet, rate: float, seconds: float,
+                 budget_s: float) -> Receipts:
+    inputs = run.inputs(PREFIX)
+    create_topics(run.bootstrap, inputs.values(), run.partitions)
+    produced = produce_all(run.bootstrap, inputs, events.profiles)
+    env = stage_env(run, STAGE, run.tmp / STAGE, prefix=PREFIX)
+    offer_topics = {c: env[f"CJO_TOPIC_{c.upper()}"] for c in CHANNELS}
+    create_topics(run.bootstrap, offer_topics.values(), run.partitions)
+    worker = cjo_worker(env, run.tmp / f"{STAGE}.log").start()
+    group, marks = env["CJO_APP_ID"], [env["CJO_TOPIC_TICKS"]]
+    count = min(len(events.events), max(1_000, int(rate * seconds)))
+    try:
+        time_commits(run.bootstrap, group, input_ends(produced.ends, inputs, ("subscribers",)),
+                     [worker], budget_s, marks=marks)
+        with SmscProcess("--demo") as smsc, PushEndpoint(SECRET) as push:
+            gateways = _gateways(env, run.tmp, smsc, push)
+            try:
+                _until_assigned(gateways, run.tmp, 120.0)
+                paced = produce_paced(run.bootstrap, inputs, events.events[:count], rate)
+                ends = input_ends({**produced.ends, **paced.ends}, inputs)
+                time_commits(run.bootstrap, group, ends, [worker], budget_s, marks=marks)
+                _until_sent(run.bootstrap, group, offer_topics, gateways, budget_s)
+                result = _collect(run.bootstrap, inputs["responses"], offer_topics,
+                                  paced.produced_at, time.monotonic() + DRAIN_S)
+            finally:
+                for process in gateways.values():
+                    process.stop(10)
+    finally:
+        worker.stop()
+    result.rate, result.events, result.seconds = rate, count, paced.seconds
+    return result
+
+
+def _collect(bootstrap: str, responses: str, offer_topics: dict[str, str],
+             produced_at: dict[str, int], drain_until: float) -> Receipts:
+    offers: dict[str, tuple[str, int, int]] = {}  # offer id -> channel, produced, published
+    result = Receipts(0.0, 0, 0.0)
+    for channel, topic in offer_topics.items():
+        for record in read_all(bootstrap, [topic]):
+            if record.value is None:
+                continue
+            offer = codec.decode(record.value)[1]
+            result.offers[channel] += 1
+            at = produced_at.get(offer["trigger_event_id"])
+            if at is not None:
+                offers[offer["offer_id"]] = (channel, at, offer["published_at"])
+    final = _final_responses(bootstrap, responses, drain_until)
+    result.statuses = Counter(status for status, _ in final.values())
+    for offer_id, (status, at_ms) in final.items():
+        if status != "DELIVERED" or offer_id not in offers:
+            continue
+        channel, produced, published = offers[offer_id]
+        result.to_receipt.setdefault(channel, []).append(at_ms - produced)
+        result.to_offer.append(published - produced)
+    for delays in result.to_receipt.values():
+        delays.sort()
+    result.to_offer.sort()
+    return result
+
+
+def _final_responses(bootstrap: str, responses: str,
+                     drain_until: float) -> dict[str, tuple[str, int]]:
+    """Offer id -> its first response after SENT (status, record timestamp), once every offer
+    reported SENT has one (its receipt) or at ``drain_until``."""
+    while True:
+        sent: set[str] = set()
+        final: dict[str, tuple[str, int]] = {}
+        for record in read_all(bootstrap, [responses]):
+            if record.value is None:
+                continue
+            response = codec.decode(record.value, "OfferResponse")[1]
+            if response["status"] == "SENT":
+                sent.add(response["offer_id"])
+            else:
+                final.setdefault(response["offer_id"], (response["status"], record.timestamp_ms))
+        if sent <= set(final) or time.monotonic() > drain_until:
+            return final
+        time.sleep(1.0)
