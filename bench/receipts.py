@@ -17,13 +17,16 @@ offers are valid in January's event time, which a live gateway would call expire
 from __future__ import annotations
 
 import base64
+import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.brokers import open_broker
 from bench.children import cjo_worker, time_commits
-from bench.events import EventSet
+from bench.events import EventSet, generate
 from bench.produce import produce_all, produce_paced
 from bench.stages import Broker, input_ends, stage_env
 from cjo import codec
@@ -176,3 +179,25 @@ def _final_responses(bootstrap: str, responses: str,
         if sent <= set(final) or time.monotonic() > drain_until:
             return final
         time.sleep(1.0)
+
+
+def main() -> None:
+    """``python -m bench.receipts [RATE] [SECONDS]``: this stage alone, on Apache Kafka, 20,000
+    subscribers, at RATE events/s (default 400) for SECONDS (default 30)."""
+    rate = float(sys.argv[1]) if len(sys.argv) > 1 else 400.0
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 30.0
+    events = generate(20_000, max(40_000, int(rate * seconds)))
+    with tempfile.TemporaryDirectory() as tmp, open_broker(embedded=False) as broker:
+        run = Broker(broker.bootstrap, 4, Path(tmp), workarounds=broker.workarounds)
+        got = run_receipts(run, events, rate, seconds, 600.0)
+    print(f"{got.events:,} events at {got.rate:,.0f}/s; offers {dict(got.offers)}; final "
+          f"responses {dict(got.statuses)}")
+    print(f"production to offer p50/p99: {got.p_offer(50)}/{got.p_offer(99)} ms")
+    print(f"event to receipt p50/p99:    {got.p(50)}/{got.p(99)} ms")
+    for channel in sorted(got.to_receipt):
+        print(f"  {channel}: {len(got.to_receipt[channel]):,} receipts, p50/p99 "
+              f"{got.p(50, channel)}/{got.p(99, channel)} ms")
+
+
+if __name__ == "__main__":
+    main()
