@@ -11,7 +11,9 @@ delay is the response record's timestamp (its production by the gateway) less th
 time of the offer's triggering record; the offer's own ``published_at`` less the same gives the
 baseline of the same run (production to offer, as row 5), so the gateways' share is the
 difference. The gateways run with ``CJO_TIME_MODE=replay`` as the worker does: the event set's
-offers are valid in January's event time, which a live gateway would call expired.
+offers are valid in January's event time, which a live gateway would call expired; and they
+write their responses to a topic the worker does not read (``benchrcpt-rcpt.responses``), whose
+wall-time event times would mix into the worker's replay of January.
 """
 
 from __future__ import annotations
@@ -108,8 +110,12 @@ def run_receipts(run: Broker, events: EventSet, rate: float, seconds: float,
     produced = produce_all(run.bootstrap, inputs, events.profiles)
     env = stage_env(run, STAGE, run.tmp / STAGE, prefix=PREFIX)
     offer_topics = {c: env[f"CJO_TOPIC_{c.upper()}"] for c in CHANNELS}
-    create_topics(run.bootstrap, offer_topics.values(), run.partitions)
-    worker = cjo_worker(env, run.tmp / f"{STAGE}.log").start()
+    # the gateways' responses on a topic of their own, which the worker does not read: their
+    # event times are wall time, the worker's replay is in January's event time
+    env["CJO_TOPIC_RESPONSES"] = responses = f"{PREFIX}-{STAGE}.responses"
+    create_topics(run.bootstrap, [*offer_topics.values(), responses], run.partitions)
+    worker = cjo_worker({k: v for k, v in env.items() if k != "CJO_TOPIC_RESPONSES"},
+                        run.tmp / f"{STAGE}.log").start()
     group, marks = env["CJO_APP_ID"], [env["CJO_TOPIC_TICKS"]]
     count = min(len(events.events), max(1_000, int(rate * seconds)))
     try:
@@ -123,7 +129,7 @@ def run_receipts(run: Broker, events: EventSet, rate: float, seconds: float,
                 ends = input_ends({**produced.ends, **paced.ends}, inputs)
                 time_commits(run.bootstrap, group, ends, [worker], budget_s, marks=marks)
                 _until_sent(run.bootstrap, group, offer_topics, gateways, budget_s)
-                result = _collect(run.bootstrap, inputs["responses"], offer_topics,
+                result = _collect(run.bootstrap, responses, offer_topics,
                                   paced.produced_at, time.monotonic() + DRAIN_S)
             finally:
                 for process in gateways.values():
