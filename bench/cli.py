@@ -192,11 +192,12 @@ def receipt_rows(results: Results, run: stages.Broker, events: EventSet,
     except STAGE_ERRORS as err:
         results.add(_failed("receipt_p99", "event to receipt", err, "ms"))
         return
-    per_s = ", ".join(f"{c} {n / max(got.seconds, 1e-3):,.1f} offers/s"
-                      for c, n in sorted(got.offers.items()))
+    per_s = ", ".join(f"{c} {(got.offers[c] + got.filler[c]) / max(got.seconds, 1e-3):,.0f} "
+                      f"offers/s ({got.offers[c]:,} from the worker)"
+                      for c in sorted(got.offers | got.filler))
     results.setup["receipts"] = {
         "events": got.events, "rate": round(got.rate), "offers": dict(got.offers),
-        "statuses": dict(got.statuses),
+        "filler": dict(got.filler), "statuses": dict(got.statuses),
         **{f"{c}_p{q}": got.p(q, c) for c in got.to_receipt for q in (50, 99)},
         **{f"to_offer_p{q}": got.p_offer(q) for q in (50, 99)}}
     for q in (50, 99):

@@ -6,7 +6,9 @@ the latency stage's does (:mod:`bench.live`); then ``cjo gateway sms`` against t
 issuing a delivery receipt for every submit (``sim/smsc_server.py --demo``: 50 ms after the
 submit_sm_resp) and ``cjo gateway push`` against the loopback push service (``sim/endpoints.py``)
 join their groups on the worker's offer topics, and the events are produced at the latency
-stage's pace, each stamped with its production wall time. For every DELIVERED response, the
+stage's pace, each stamped with its production wall time. Meanwhile each gateway is brought to
+half the issue's per-process target rate (``LOAD``: sms 250 offers/s, push 500) by offers
+written straight to its topic besides the worker's; only the worker's offers are measured. For every DELIVERED response, the
 delay is the response record's timestamp (its production by the gateway) less the production
 time of the offer's triggering record; the offer's own ``published_at`` less the same gives the
 baseline of the same run (production to offer, as row 5), so the gateways' share is the
@@ -21,18 +23,28 @@ from __future__ import annotations
 import base64
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from confluent_kafka import Producer
+
 from bench.brokers import open_broker
 from bench.children import cjo_worker, time_commits
 from bench.events import EventSet, generate
+from bench.gateways import encoded_offers
 from bench.produce import produce_all, produce_paced
 from bench.stages import Broker, input_ends, stage_env
 from cjo import codec
-from cjo.adapters.kafka_admin import committed_offsets, create_topics, end_offsets, read_all
+from cjo.adapters.kafka_admin import (
+    committed_offsets,
+    create_topics,
+    end_offsets,
+    producer_config,
+    read_all,
+)
 from cjo.adapters.worker_process import WorkerProcess
 from cjo.errors import CjoError
 from cjo.summary import percentile
@@ -43,6 +55,11 @@ PREFIX, STAGE = "benchrcpt", "rcpt"
 CHANNELS = ("sms", "push")  # the channels whose endpoint answers with a delivery
 SECRET = "whsec_" + base64.b64encode(b"bench-receipt-secret-000000").decode()
 DRAIN_S = 30.0  # after the gateways committed every offer: receipts still on their way
+# offers/s each gateway carries while the events are paced: half the issue's per-process
+# targets (sms 500/s, push 1,000/s); the worker's offers are part of it, offers written straight
+# to the offer topics the rest (their responses are not measured: no triggering record)
+LOAD = {"sms": 250.0, "push": 500.0}
+WORKER_SHARE = 0.04  # offers per event the worker publishes on each of sms and push (about)
 
 
 @dataclass
@@ -50,7 +67,8 @@ class Receipts:
     rate: float  # events/s produced
     events: int
     seconds: float
-    offers: Counter[str] = field(default_factory=Counter)  # per channel, read by the gateways
+    offers: Counter[str] = field(default_factory=Counter)  # per channel, the worker's
+    filler: Counter[str] = field(default_factory=Counter)  # per channel, written to the topics
     to_receipt: dict[str, list[int]] = field(default_factory=dict)  # channel -> ms, sorted
     to_offer: list[int] = field(default_factory=list)  # the same offers, production to offer
     statuses: Counter[str] = field(default_factory=Counter)  # final responses, by status
@@ -104,7 +122,9 @@ def _until_sent(bootstrap: str, app_id: str, topics: dict[str, str],
 
 
 def run_receipts(run: Broker, events: EventSet, rate: float, seconds: float,
-                 budget_s: float) -> Receipts:
+                 budget_s: float, load: dict[str, float] | None = None) -> Receipts:
+    """``load``: offers/s each channel's gateway carries in all (default ``LOAD``)."""
+    load = LOAD if load is None else load
     inputs = run.inputs(PREFIX)
     create_topics(run.bootstrap, inputs.values(), run.partitions)
     produced = produce_all(run.bootstrap, inputs, events.profiles)
@@ -125,7 +145,16 @@ def run_receipts(run: Broker, events: EventSet, rate: float, seconds: float,
             gateways = _gateways(env, run.tmp, smsc, push)
             try:
                 _until_assigned(gateways, run.tmp, 120.0)
-                paced = produce_paced(run.bootstrap, inputs, events.events[:count], rate)
+                stop = threading.Event()
+                filler: Counter[str] = Counter()
+                loader = threading.Thread(target=_load, args=(
+                    run.bootstrap, offer_topics, load, rate, stop, filler), daemon=True)
+                loader.start()
+                try:
+                    paced = produce_paced(run.bootstrap, inputs, events.events[:count], rate)
+                finally:
+                    stop.set()
+                    loader.join(60)
                 ends = input_ends({**produced.ends, **paced.ends}, inputs)
                 time_commits(run.bootstrap, group, ends, [worker], budget_s, marks=marks)
                 _until_sent(run.bootstrap, group, offer_topics, gateways, budget_s)
@@ -137,7 +166,32 @@ def run_receipts(run: Broker, events: EventSet, rate: float, seconds: float,
     finally:
         worker.stop()
     result.rate, result.events, result.seconds = rate, count, paced.seconds
+    result.filler = filler
     return result
+
+
+def _load(bootstrap: str, topics: dict[str, str], load: dict[str, float], event_rate: float,
+          stop: threading.Event, sent: Counter[str]) -> None:
+    """Offers straight to each channel's topic until ``stop``, at the channel's ``load`` less
+    what the worker makes of ``event_rate`` events/s (about 4 % of the events give an offer
+    on each of these channels: measured, docs/benchmarks.md)."""
+    producer = Producer(producer_config(bootstrap))
+    rates = {c: max(0.0, r - WORKER_SHARE * event_rate) for c, r in load.items()}
+    started = time.monotonic()
+    while not stop.is_set():
+        elapsed = time.monotonic() - started
+        for channel, rate in rates.items():
+            due = int(elapsed * rate) - sent[channel]
+            for key, value in encoded_offers(channel, due) if due > 0 else ():
+                while True:
+                    try:
+                        producer.produce(topics[channel], value, key)
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+            sent[channel] += max(0, due)
+        producer.poll(0.02)
+    producer.flush(30)
 
 
 def _collect(bootstrap: str, responses: str, offer_topics: dict[str, str],
@@ -188,15 +242,18 @@ def _final_responses(bootstrap: str, responses: str,
 
 
 def main() -> None:
-    """``python -m bench.receipts [RATE] [SECONDS]``: this stage alone, on Apache Kafka, 20,000
-    subscribers, at RATE events/s (default 400) for SECONDS (default 30)."""
+    """``python -m bench.receipts [RATE] [SECONDS] [SHARE]``: this stage alone, on Apache
+    Kafka, 20,000 subscribers, at RATE events/s (default 400) for SECONDS (default 30), the
+    gateways carrying SHARE (default 1) of ``LOAD``."""
     rate = float(sys.argv[1]) if len(sys.argv) > 1 else 400.0
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 30.0
+    load = {c: float(sys.argv[3]) * r for c, r in LOAD.items()} if len(sys.argv) > 3 else None
     events = generate(20_000, max(40_000, int(rate * seconds)))
     with tempfile.TemporaryDirectory() as tmp, open_broker(embedded=False) as broker:
         run = Broker(broker.bootstrap, 4, Path(tmp), workarounds=broker.workarounds)
-        got = run_receipts(run, events, rate, seconds, 600.0)
-    print(f"{got.events:,} events at {got.rate:,.0f}/s; offers {dict(got.offers)}; final "
+        got = run_receipts(run, events, rate, seconds, 600.0, load)
+    print(f"{got.events:,} events at {got.rate:,.0f}/s in {got.seconds:.1f} s; offers from "
+          f"the worker {dict(got.offers)}, written besides {dict(got.filler)}; final "
           f"responses {dict(got.statuses)}")
     print(f"production to offer p50/p99: {got.p_offer(50)}/{got.p_offer(99)} ms")
     print(f"event to receipt p50/p99:    {got.p(50)}/{got.p(99)} ms")
