@@ -9,13 +9,15 @@ join their groups on the worker's offer topics, and the events are produced at t
 stage's pace, each stamped with its production wall time. Meanwhile each gateway is brought to
 half the issue's per-process target rate (``LOAD``: sms 250 offers/s, push 500) by offers
 written straight to its topic besides the worker's; only the worker's offers are measured.
+
 For every DELIVERED response, the delay is the response record's timestamp (its production by
-the gateway) less the production time of the offer's triggering record; the offer's own ``published_at`` less the same gives the
-baseline of the same run (production to offer, as row 5), so the gateways' share is the
-difference. The gateways run with ``CJO_TIME_MODE=replay`` as the worker does: the event set's
-offers are valid in January's event time, which a live gateway would call expired; and they
-write their responses to a topic the worker does not read (``benchrcpt-rcpt.responses``), whose
-wall-time event times would mix into the worker's replay of January.
+the gateway) less the production time of the offer's triggering record; the offer's own
+``published_at`` less the same gives the baseline of the same run (production to offer, as
+row 5), so the gateways' share is the difference. The gateways run with
+``CJO_TIME_MODE=replay`` as the worker does: the event set's offers are valid in January's
+event time, which a live gateway would call expired; and they write their responses to a topic
+the worker does not read (``benchrcpt-rcpt.responses``), whose wall-time event times would mix
+into the worker's replay of January.
 """
 
 from __future__ import annotations
