@@ -70,6 +70,7 @@ class Receipts:
     events: int
     seconds: float
     offers: Counter[str] = field(default_factory=Counter)  # per channel, the worker's
+    series: list[tuple[int, int]] = field(default_factory=list)  # (produced at, delay) ms
     filler: Counter[str] = field(default_factory=Counter)  # per channel, written to the topics
     to_receipt: dict[str, list[int]] = field(default_factory=dict)  # channel -> ms, sorted
     to_offer: list[int] = field(default_factory=list)  # the same offers, production to offer
@@ -82,6 +83,17 @@ class Receipts:
     def p(self, q: float, channel: str | None = None) -> float | None:
         values = self.all_receipts if channel is None else self.to_receipt.get(channel, [])
         return float(percentile(values, q)) if values else None
+
+    def thirds(self) -> list[float]:
+        """p50 of the delay to receipt in each third of the production time: steady or
+        growing (a gateway falling behind)?"""
+        if not self.series:
+            return []
+        first, last = min(a for a, _ in self.series), max(a for a, _ in self.series) + 1
+        step = (last - first) / 3
+        return [float(percentile(sorted(d for a, d in self.series
+                                        if first + n * step <= a < first + (n + 1) * step)
+                                 or [0], 50)) for n in range(3)]
 
     def p_offer(self, q: float) -> float | None:
         return float(percentile(self.to_offer, q)) if self.to_offer else None
@@ -205,9 +217,9 @@ def _collect(bootstrap: str, responses: str, offer_topics: dict[str, str],
             if record.value is None:
                 continue
             offer = codec.decode(record.value)[1]
-            result.offers[channel] += 1
             at = produced_at.get(offer["trigger_event_id"])
-            if at is not None:
+            if at is not None:  # the worker's (not the offers written besides)
+                result.offers[channel] += 1
                 offers[offer["offer_id"]] = (channel, at, offer["published_at"])
     final = _final_responses(bootstrap, responses, drain_until)
     result.statuses = Counter(status for status, _ in final.values())
@@ -216,6 +228,7 @@ def _collect(bootstrap: str, responses: str, offer_topics: dict[str, str],
             continue
         channel, produced, published = offers[offer_id]
         result.to_receipt.setdefault(channel, []).append(at_ms - produced)
+        result.series.append((produced, at_ms - produced))
         result.to_offer.append(published - produced)
     for delays in result.to_receipt.values():
         delays.sort()
@@ -259,10 +272,14 @@ def main() -> None:
           f"responses {dict(got.statuses)}")
     print(f"production to offer p50/p99: {got.p_offer(50)}/{got.p_offer(99)} ms")
     print(f"event to receipt p50/p99:    {got.p(50)}/{got.p(99)} ms")
+    print("p50 to receipt by thirds of the run: " + ", ".join(f"{x:,.0f}" for x in got.thirds()))
     for channel in sorted(got.to_receipt):
         print(f"  {channel}: {len(got.to_receipt[channel]):,} receipts, p50/p99 "
               f"{got.p(50, channel)}/{got.p(99, channel)} ms")
 
 
 if __name__ == "__main__":
+    import os
+
+    os.environ.setdefault("CJO_DEVELOPMENT", "true")  # as python -m bench: public default keys
     main()
