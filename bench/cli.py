@@ -197,7 +197,7 @@ def receipt_rows(results: Results, run: stages.Broker, events: EventSet,
                       for c in sorted(got.offers | got.filler))
     results.setup["receipts"] = {
         "events": got.events, "rate": round(got.rate), "offers": dict(got.offers),
-        "filler": dict(got.filler), "statuses": dict(got.statuses),
+        "filler": dict(got.filler), "p50_by_thirds": got.thirds(), "statuses": dict(got.statuses),
         **{f"{c}_p{q}": got.p(q, c) for c in got.to_receipt for q in (50, 99)},
         **{f"to_offer_p{q}": got.p_offer(q) for q in (50, 99)}}
     for q in (50, 99):
