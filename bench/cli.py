@@ -12,6 +12,8 @@ location, 35 % charging, 15 % usage), the default catalogue and contact policy. 
    offer's publication, p50/p95/p99;
 5b. gateways: one ``cjo gateway push`` and one ``cjo gateway email`` process against loopback
    endpoints, offers/s (:mod:`bench.gateways`);
+5c. event to receipt: a worker and the sms and push gateways paced as row 5, production of the
+   triggering record to the DELIVERED response, p50/p99 (:mod:`bench.receipts`);
 6. recovery: a worker with an empty data directory restoring the changelog of row 3, with
    faust's own restore and with cjo's reader (``restore``);
 7. RocksDB bytes on disk and process RSS, per 100,000 subscribers;
@@ -48,6 +50,7 @@ from bench.events import EventSet, generate
 from bench.guarantees import guarantee_rows
 from bench.live import run_latency
 from bench.produce import produce_all
+from bench.receipts import run_receipts
 from bench.report import BASELINE, CEILING, Results, Row, heading, table
 from bench.restore import restore_rows
 from bench.sms import bench_sms
@@ -153,6 +156,7 @@ def broker_rows(results: Results, args: argparse.Namespace, events: EventSet,
     many_row(results, run, ends, budget, args.processes)
     latency_rows(results, run, events, args, budget)
     gateway_rows(results, run, args.quick, budget)
+    receipt_rows(results, run, events, args, budget)
     if args.guarantees:
         if broker.workarounds:
             _say("--guarantees: exactly once needs Apache Kafka's transactions; not run here")
@@ -170,6 +174,41 @@ def gateway_rows(results: Results, run: stages.Broker, quick: bool, budget: floa
                                          count // 4 if quick else count, run.tmp, budget))
         except STAGE_ERRORS as err:
             results.add(_failed(f"gateway_{channel}", label, err, "offers/s"))
+
+
+def receipt_rows(results: Results, run: stages.Broker, events: EventSet,
+                 args: argparse.Namespace, budget: float) -> None:
+    """The chain, event to delivery receipt, paced as row 5 (:mod:`bench.receipts`); the same
+    offers' production-to-offer delay is the baseline, so the gateways' share shows."""
+    sustained = results.value("cjo_1")
+    if not sustained:
+        results.add(Row("receipt_p99", "event to receipt", None, "ms",
+                        note="no rate from row cjo, 1"))
+        return
+    _say(f"event to receipt (sms, push) at {sustained / 2:,.0f} events/s for "
+         f"{args.latency_seconds:.0f} s")
+    try:
+        got = run_receipts(run, events, sustained / 2, args.latency_seconds, budget)
+    except STAGE_ERRORS as err:
+        results.add(_failed("receipt_p99", "event to receipt", err, "ms"))
+        return
+    per_s = ", ".join(f"{c} {(got.offers[c] + got.filler[c]) / max(got.seconds, 1e-3):,.0f} "
+                      f"offers/s ({got.offers[c]:,} from the worker)"
+                      for c in sorted(got.offers | got.filler))
+    results.setup["receipts"] = {
+        "events": got.events, "rate": round(got.rate), "offers": dict(got.offers),
+        "filler": dict(got.filler), "p50_by_thirds": got.thirds(), "statuses": dict(got.statuses),
+        **{f"{c}_p{q}": got.p(q, c) for c in got.to_receipt for q in (50, 99)},
+        **{f"to_offer_p{q}": got.p_offer(q) for q in (50, 99)}}
+    for q in (50, 99):
+        value, base = got.p(q), got.p_offer(q)
+        note = (f"same offers, production to offer p{q}: {base:,.0f} ms; gateways "
+                f"{value - base:,.0f} ms" if value is not None and base is not None else "")
+        if q == 99:
+            note += "; " + ", ".join(f"{c} p99 {got.p(99, c) or 0:,.0f} ms"
+                                     for c in sorted(got.to_receipt)) + f"; {per_s}"
+        results.add(Row(f"receipt_p{q}", f"event to receipt p{q} (sms, push)", value, "ms",
+                        len(got.all_receipts), got.seconds, note=note))
 
 
 def baseline_row(results: Results, run: stages.Broker, ends: dict[tuple[str, int], int],

@@ -38,7 +38,8 @@ LABELS = {"push": "gateway push (HTTPS webhook), 1 process", "email":
 SMSC_DELAY_MS = "5"  # the loopback SMSC answers each submit_sm after this (a network's time)
 
 
-def _offers(channel: str, count: int) -> list[tuple[bytes, bytes]]:
+def encoded_offers(channel: str, count: int) -> list[tuple[bytes, bytes]]:
+    """``count`` offers for ``channel``, each (key, Avro bytes), valid an hour from now."""
     now = int(time.time() * 1000)
     out = []
     for n in range(count):
@@ -60,7 +61,7 @@ def measure(channel: str, bootstrap: str, partitions: int, count: int, tmp: Path
     topic, responses = f"{prefix}.offers.{channel}", f"{prefix}.offers.responses"
     create_topics(bootstrap, [topic, responses, f"{prefix}.dlq"], partitions)
     producer = Producer(producer_config(bootstrap, linger_ms=20))
-    for key, value in _offers(channel, count):
+    for key, value in encoded_offers(channel, count):
         while True:
             try:
                 producer.produce(topic, value, key)

@@ -11,7 +11,7 @@ from typing import Any
 CEILING, BASELINE = "ceiling", "baseline"
 # The order of the printed table (the numbering); rows with other keys come last.
 ORDER = (CEILING, BASELINE, "cjo_1", "cjo_n", "latency_p50", "latency_p95", "latency_p99",
-         "inbound_idle_p99", "inbound_p50", "inbound_p99",
+         "inbound_idle_p99", "inbound_p50", "inbound_p99", "receipt_p50", "receipt_p99",
          "recovery", "recovery_faust", "disk", "rss", "domain_decode", "domain_decide",
          "catalogue_bundled", "catalogue_500",
          "timers_few", "timers_many", "timers_fired_prefix", "timers_fired_floor")

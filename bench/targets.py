@@ -37,6 +37,8 @@ GATEWAY_TARGETS = (
     Target("gateway push, 1 process, >= 1,000 offers/s", "gateway_push", "value", 1000.0, True),
     Target("gateway email, 1 process, >= 200 offers/s", "gateway_email", "value", 200.0, True),
     Target("gateway sms, 1 process, >= 500 offers/s", "gateway_sms", "value", 500.0, True),
+    Target("event to delivery receipt p99 (sms, push) < 2,000 ms", "receipt_p99", "value",
+           2000.0, False),
 )
 
 
@@ -65,7 +67,7 @@ def targets_text(judged: list[dict[str, Any]], subscribers: int = TARGET_SUBSCRI
     for entry in judged:
         figure = entry["measured"]
         shown = "-" if figure is None else (
-            f"{figure:,.0f} ms" if entry["row"].startswith(("latency", "inbound")) else
+            f"{figure:,.0f} ms" if entry["row"].startswith(("latency", "inbound", "receipt")) else
             f"{figure:,.0f}/s" if entry["row"].startswith(("gateway", "sms")) else
             f"{figure:.2f}x")
         verdict = {True: "met", False: "MISSED", None: "not measured"}[entry["met"]]

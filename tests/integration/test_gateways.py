@@ -1,6 +1,7 @@
 """`cjo gateway push|email` processes on the session's Apache Kafka, against real servers on
 loopback (sim/endpoints.py): what the endpoints receive, the responses on cjo.offers.responses,
-the dead letters, and exactly once per offer id across a SIGKILL."""
+the dead letters, and exactly once per offer id across a SIGKILL, for push, email and sms (the
+SMSC of sim/smsc_server.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from cjo.codec import decode, encode
 from cjo.delivery.tokens import seal
 from cjo.settings import Settings
 from sim.endpoints import PushEndpoint, SmtpEndpoint
+from sim.smsc import SmscProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
@@ -236,22 +238,70 @@ def _until_every_offer(run: Run, total: int, timeout_s: float = 90.0) -> list[di
         time.sleep(0.3)
 
 
+class KillTarget:
+    """A channel's endpoint for the SIGKILL test, slowed so that sends are in flight at the kill:
+    the gateway's environment, each offer's destination, and what reached it by offer id."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.endpoint: PushEndpoint | SmtpEndpoint | SmscProcess
+        if channel == "push":
+            self.endpoint = PushEndpoint(SECRET, delay_s=0.05).start()
+            self.env = {"CJO_PUSH_URL": self.endpoint.url, "CJO_PUSH_SECRET": SECRET,
+                        "CJO_PUSH_CONNECTIONS": "4"}
+        elif channel == "email":
+            self.endpoint = SmtpEndpoint(keep=False, delay_s=0.05).start()
+            self.env = {"CJO_EMAIL_PORT": str(self.endpoint.port), "CJO_EMAIL_TLS": "none",
+                        "CJO_EMAIL_FROM_ADDRESS": "offers@op.example",
+                        "CJO_EMAIL_CONNECTIONS": "4"}
+        else:  # accepts each submit_sm after 50 ms, no receipts
+            self.endpoint = SmscProcess("--plain", "--delay-ms", "50")
+            self.env = {"CJO_SMS_PORT": str(self.endpoint.port), "CJO_SMS_WINDOW": "4",
+                        "CJO_SMS_RATE_PER_S": "0"}
+
+    def destination(self, n: int) -> str:
+        return {"push": f"u-{n}", "email": f"s{n}@example.org"}.get(
+            self.channel, f"+44770091{n:04d}")
+
+    def received(self, offers: list[dict[str, Any]]) -> Counter[str]:
+        """Offer id -> times it reached the endpoint."""
+        if isinstance(self.endpoint, PushEndpoint):
+            return Counter(self.endpoint.accepted)
+        if isinstance(self.endpoint, SmtpEndpoint):
+            with self.endpoint.lock:
+                return Counter({m.removeprefix("<").partition("@")[0]: count
+                                for m, count in self.endpoint.by_message_id.items()})
+        by_number = {o["destination"].removeprefix("+"): o["offer_id"] for o in offers}
+        return Counter({by_number[d]: count for d, count in self.endpoint.accepted.items()})
+
+    def settle(self) -> None:
+        """Every send the endpoint took is counted: the sends in flight finish their 50 ms, and
+        the SMSC's events are read to now."""
+        time.sleep(0.2)
+        if isinstance(self.endpoint, SmscProcess):
+            self.endpoint.sync()
+
+    def stop(self) -> None:
+        self.endpoint.stop()
+
+
+@pytest.mark.parametrize("channel", ["push", "email", "sms"])
 def test_sigkill_mid_stream_each_offer_reaches_the_endpoint_at_most_once(
-        broker: Broker, unique_prefix: str, tmp_path: Path) -> None:
+        broker: Broker, unique_prefix: str, tmp_path: Path, channel: str) -> None:
     total = 120
-    with PushEndpoint(SECRET, delay_s=0.05) as endpoint:
-        run = Run(broker, unique_prefix, "push", tmp_path,
-                  {"CJO_PUSH_URL": endpoint.url, "CJO_PUSH_SECRET": SECRET,
-                   "CJO_PUSH_CONNECTIONS": "4"})
-        offers = [offer("push", f"u-{n}", n) for n in range(total)]
+    target = KillTarget(channel)
+    try:
+        run = Run(broker, unique_prefix, channel, tmp_path, target.env)
+        offers = [offer(channel, target.destination(n), n) for n in range(total)]
         run.produce(offers)
         first = run.start()
         deadline = time.monotonic() + 60
-        while sum(endpoint.accepted.values()) < 20:
+        while sum(target.received(offers).values()) < 20:
             assert first.alive and time.monotonic() < deadline, first.log_tail()
             time.sleep(0.02)
         first.kill()
-        at_kill = sum(endpoint.accepted.values())
+        target.settle()
+        at_kill = sum(target.received(offers).values())
         assert at_kill < total, "the gateway finished before the kill: nothing tested"
         run.start()
         try:
@@ -259,13 +309,17 @@ def test_sigkill_mid_stream_each_offer_reaches_the_endpoint_at_most_once(
             responses = by_offer(_until_every_offer(run, total))
         finally:
             run.stop()
+        target.settle()
+        received = target.received(offers)
+    finally:
+        target.stop()
     ids = {o["offer_id"] for o in offers}
     assert set(responses) == ids
-    assert max(endpoint.accepted.values()) == 1, "an offer reached the endpoint twice"
+    assert max(received.values()) == 1, "an offer reached the endpoint twice"
     in_doubt = {i for i, seen in responses.items()
                 if ("UNKNOWN", "ambiguous_after_restart") in seen}
     # in doubt: claimed by the killed process and not recorded (a send in flight, or done and
     # its outcome not yet acknowledged by the broker): each reported, none sent again
     assert in_doubt and len(in_doubt) < at_kill
-    assert set(endpoint.accepted) | in_doubt == ids, "an offer neither delivered nor reported"
-    assert sum(endpoint.accepted.values()) > at_kill, "the restarted gateway sent nothing"
+    assert set(received) | in_doubt == ids, "an offer neither delivered nor reported"
+    assert sum(received.values()) > at_kill, "the restarted gateway sent nothing"

@@ -13,7 +13,7 @@ from bench.chaos import soak_verdict, verdict_text, warmup_minutes
 from bench.report import BASELINE, CEILING, Results, Row, heading
 from bench.stages import Broker as Run
 from bench.stages import stage_env
-from bench.targets import judge, targets_text
+from bench.targets import GATEWAY_TARGETS, judge, targets_text
 from cjo.errors import ConfigError
 
 
@@ -100,3 +100,15 @@ def test_workers_on_kafka_are_told_to_drop_the_embedded_brokers_workarounds(
         tmp_path: Path, workarounds: bool, told: str) -> None:
     run = Run("127.0.0.1:1", 8, tmp_path, workarounds=workarounds)
     assert stage_env(run, "s", tmp_path / "d")["CJO_EMBEDDED_BROKER_WORKAROUNDS"] == told
+
+
+def test_event_to_receipt_p99_is_judged_in_ms_against_two_seconds() -> None:
+    results = Results(setup={})
+    results.add(Row("receipt_p99", "event to receipt p99", 1_999.0, "ms"))
+    [entry] = [j for j in judge(results, GATEWAY_TARGETS) if j["row"] == "receipt_p99"]
+    assert entry["met"] is True and entry["bar"] == 2_000.0
+    line = next(x for x in targets_text([entry]).splitlines() if "receipt" in x)
+    assert line.endswith("1,999 ms  met")
+    results.rows[-1].value = 2_000.0
+    [entry] = [j for j in judge(results, GATEWAY_TARGETS) if j["row"] == "receipt_p99"]
+    assert entry["met"] is False
