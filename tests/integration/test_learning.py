@@ -108,9 +108,10 @@ def test_the_bandit_learns_the_better_offer_per_segment(
     text = report.getvalue()
     assert "roaming_welcome        youth" in text and "roaming_welcome        business" in text
     assert "Qini of the targeting score, roaming_welcome" in text
-    calibration = next(line for line in text.splitlines()
-                       if line.startswith("roaming_welcome        TRAVEL_PASS_5GB_7D"))
-    assert "->" in calibration  # its reliability bins
+    lines = text.splitlines()
+    row = next(i for i, line in enumerate(lines)
+               if line.startswith("roaming_welcome        TRAVEL_PASS_5GB_7D"))
+    assert "->" in lines[row + 1]  # its reliability bins, on the line below
 
     # cjo evaluate on the log this worker wrote: a greedy candidate on the learnt models sends
     # each segment its better offer; the responder's hidden table gives its true take-up
